@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "exit-codes.h"
+#include "hubops-bus.h"
+#include "job-wait.h"
+#include "macro.h"
+#include "output.h"
+
+int cmd_jobs(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *op, *subject, *state, *path;
+        json_object *a = NULL;
+        uint64_t id;
+        int r;
+
+        (void) inv;
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListJobs", &error,
+                               &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(tssso)");
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot list jobs");
+
+        if (output.json)
+                a = json_object_new_array();
+        else
+                printf("%6s  %-10s %-24s %-9s %s\n", "ID", "OPERATION", "SUBJECT", "STATE", "PATH");
+        while ((r = sd_bus_message_read(reply, "(tssso)", &id, &op, &subject, &state, &path)) > 0) {
+                if (!output.json) {
+                        printf("%6" PRIu64 "  %-10s %-24s %-9s %s\n", id, op, subject, state, path);
+                        continue;
+                }
+                json_object *j = json_object_new_object();
+                json_object_object_add(j, "id", json_object_new_int64((int64_t) id));
+                json_object_object_add(j, "operation", json_object_new_string(op));
+                json_object_object_add(j, "subject", json_object_new_string(subject));
+                json_object_object_add(j, "state", json_object_new_string(state));
+                json_object_object_add(j, "path", json_object_new_string(path));
+                json_object_array_add(a, j);
+        }
+        if (r < 0) {
+                json_object_put(a);
+                return output_bus_error(NULL, r, "Malformed job list");
+        }
+        if (output.json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "jobs", a);
+                output_json(o);
+        }
+        return EXIT_OK;
+}
+
+static int job_path_arg(const Invocation *inv, const char *usage, char *buf, size_t size) {
+        if (inv->n_args != 1)
+                return output_error(EXIT_USAGE, "Usage: %s", usage);
+        if (job_path_from_id(inv->args[0], buf, size) < 0)
+                return output_error(EXIT_USAGE, "Invalid job id \"%s\" (a positive number)", inv->args[0]);
+        return EXIT_OK;
+}
+
+int cmd_job_cancel(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        char path[128];
+        int r;
+
+        r = job_path_arg(inv, "hubopsctl job cancel ID", path, sizeof(path));
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, path, HUBOPS_IFACE_JOB, "Cancel", &error, NULL, NULL);
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot cancel job");
+        if (output.json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "job", json_object_new_string(path));
+                json_object_object_add(o, "cancel", json_object_new_string("requested"));
+                output_json(o);
+        } else
+                printf("Cancel requested for job %s\n", inv->args[0]);
+        return EXIT_OK;
+}
+
+int cmd_job_wait(sd_bus *bus, const Invocation *inv) {
+        char path[128];
+        JobInfo j;
+        int r;
+
+        r = job_path_arg(inv, "hubopsctl job wait ID [--timeout SPAN]", path, sizeof(path));
+        if (r != EXIT_OK)
+                return r;
+        r = job_wait(bus, path, inv->timeout_usec, &j);
+        if (r != EXIT_OK)
+                return r;
+        r = job_report(&j);
+        job_info_done(&j);
+        return r;
+}
+
+int cmd_job_show(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        char path[128];
+        JobInfo j;
+        int r;
+
+        r = job_path_arg(inv, "hubopsctl job show ID", path, sizeof(path));
+        if (r != EXIT_OK)
+                return r;
+        r = job_info_get(bus, path, &j, &error);
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot read job");
+        if (strcmp(j.state, HUBOPS_JOB_RUNNING) == 0 && !output.json) {
+                printf("Job %" PRIu64 " (%s %s) running as %s\n", j.id, j.operation, j.subject, j.unit);
+                r = EXIT_OK;
+        } else
+                r = job_report(&j);
+        job_info_done(&j);
+        /* show reports; it does not fail because the job did. */
+        return r == EXIT_FAILED ? EXIT_OK : r;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "transport.h"
+
+typedef struct Invocation {
+        Target target;
+        bool no_wait;
+        uint64_t timeout_usec; /* for waiting on jobs; 0 = forever */
+        char **args;           /* after the command words */
+        int n_args;
+} Invocation;
+
+/* Each returns an exit code from exit-codes.h, having printed any error. */
+int cmd_status(sd_bus *bus, const Invocation *inv);
+int cmd_hooks_list(sd_bus *bus, const Invocation *inv);
+int cmd_hooks_run(sd_bus *bus, const Invocation *inv);
+int cmd_jobs(sd_bus *bus, const Invocation *inv);
+int cmd_job_cancel(sd_bus *bus, const Invocation *inv);
+int cmd_job_wait(sd_bus *bus, const Invocation *inv);
+int cmd_job_show(sd_bus *bus, const Invocation *inv);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "job-wait.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exit-codes.h"
+#include "hubops-bus.h"
+#include "macro.h"
+#include "output.h"
+#include "timespan.h"
+
+void job_info_done(JobInfo *j) {
+        free(j->output_tail);
+        j->output_tail = NULL;
+}
+
+static void copy(char *dst, size_t size, const char *src) {
+        (void) snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
+        const char *s;
+        int r;
+
+        if (strcmp(name, "Id") == 0)
+                return sd_bus_message_read(m, "v", "t", &j->id);
+        if (strcmp(name, "ExitStatus") == 0)
+                return sd_bus_message_read(m, "v", "i", &j->exit_status);
+        if (strcmp(name, "StartedAt") == 0)
+                return sd_bus_message_read(m, "v", "t", &j->started_at);
+        if (strcmp(name, "FinishedAt") == 0)
+                return sd_bus_message_read(m, "v", "t", &j->finished_at);
+        if (strcmp(name, "Details") == 0) {
+                const char *k, *v;
+                r = sd_bus_message_enter_container(m, 'v', "a{ss}");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_enter_container(m, 'a', "{ss}");
+                while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0)
+                        if (j->subject[0] == '\0')
+                                copy(j->subject, sizeof(j->subject), v);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                return r < 0 ? r : sd_bus_message_exit_container(m);
+        }
+
+        struct {
+                const char *name;
+                char *dst;
+                size_t size;
+        } strings[] = {
+                { "Operation", j->operation, sizeof(j->operation) }, { "State", j->state, sizeof(j->state) },
+                { "Result", j->result, sizeof(j->result) },          { "Message", j->message, sizeof(j->message) },
+                { "Unit", j->unit, sizeof(j->unit) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++)
+                if (strcmp(name, strings[i].name) == 0) {
+                        r = sd_bus_message_read(m, "v", "s", &s);
+                        if (r >= 0)
+                                copy(strings[i].dst, strings[i].size, s);
+                        return r;
+                }
+        if (strcmp(name, "OutputTail") == 0) {
+                r = sd_bus_message_read(m, "v", "s", &s);
+                if (r >= 0 && !(j->output_tail = strdup(s)))
+                        return -ENOMEM;
+                return r;
+        }
+        return sd_bus_message_skip(m, "v");
+}
+
+int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        JobInfo j = { 0 };
+        int r;
+
+        copy(j.path, sizeof(j.path), path);
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", error,
+                               &reply, "s", HUBOPS_IFACE_JOB);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name;
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0)
+                        r = read_property(reply, name, &j);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0) {
+                job_info_done(&j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+typedef struct WaitState {
+        bool completed;
+        bool helper_gone;
+} WaitState;
+
+static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        ((WaitState *) userdata)->completed = true;
+        return 0;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 && new_owner[0] == '\0')
+                ((WaitState *) userdata)->helper_gone = true;
+        return 0;
+}
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t deadline = timeout_usec ? now_monotonic() + timeout_usec : UINT64_MAX;
+        WaitState w = { 0 };
+        int r;
+
+        /* Subscribe before looking, so a job ending in between is not missed. */
+        r = sd_bus_match_signal(bus, &completed, HUBOPS_BUS_NAME, path, HUBOPS_IFACE_JOB, "Completed", on_completed,
+                                &w);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, &owner,
+                                     "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                                     "member='NameOwnerChanged',arg0='" HUBOPS_BUS_NAME "'",
+                                     on_owner_changed, &w);
+        if (r < 0)
+                return output_bus_error(NULL, r, "Cannot watch the job");
+
+        for (;;) {
+                r = job_info_get(bus, path, ret, &error);
+                if (r < 0)
+                        return output_bus_error(&error, r, "Cannot read the job");
+                if (strcmp(ret->state, HUBOPS_JOB_RUNNING) != 0)
+                        return EXIT_OK;
+                job_info_done(ret);
+                output_status("Job %s: %s %s is running (unit %s)", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"),
+                              ret->operation, ret->subject, ret->unit);
+
+                w.completed = false;
+                while (!w.completed) {
+                        uint64_t now = now_monotonic();
+                        if (w.helper_gone)
+                                return output_error(EXIT_UNREACHABLE,
+                                                    "hubopsd went away while waiting; the job goes on. "
+                                                    "Re-attach with: hubopsctl job wait %s",
+                                                    path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
+                        if (now >= deadline)
+                                return output_error(EXIT_TIMEOUT,
+                                                    "Timed out waiting for the job; it goes on. "
+                                                    "Re-attach with: hubopsctl job wait %s",
+                                                    path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
+                        r = sd_bus_process(bus, NULL);
+                        if (r < 0)
+                                return output_bus_error(NULL, r, "Lost the connection to the helper");
+                        if (r > 0)
+                                continue;
+                        r = sd_bus_wait(bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
+                        if (r < 0 && r != -EINTR)
+                                return output_bus_error(NULL, r, "Lost the connection to the helper");
+                }
+        }
+}
+
+int job_report(const JobInfo *j) {
+        bool ok = strcmp(j->state, HUBOPS_JOB_DONE) == 0;
+
+        output_status_done();
+        if (output.json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "job", json_object_new_string(j->path));
+                json_object_object_add(o, "id", json_object_new_int64((int64_t) j->id));
+                json_object_object_add(o, "operation", json_object_new_string(j->operation));
+                json_object_object_add(o, "subject", json_object_new_string(j->subject));
+                json_object_object_add(o, "state", json_object_new_string(j->state));
+                json_object_object_add(o, "result", json_object_new_string(j->result));
+                json_object_object_add(o, "exit_status", json_object_new_int(j->exit_status));
+                json_object_object_add(o, "message", json_object_new_string(j->message));
+                json_object_object_add(o, "unit", json_object_new_string(j->unit));
+                json_object_object_add(o, "started_at", json_object_new_int64((int64_t) j->started_at));
+                json_object_object_add(o, "finished_at", json_object_new_int64((int64_t) j->finished_at));
+                json_object_object_add(o, "output_tail",
+                                       json_object_new_string(j->output_tail ? j->output_tail : ""));
+                output_json(o);
+        } else {
+                char took[32] = "-";
+                if (j->finished_at > j->started_at)
+                        (void) timespan_format(took, sizeof(took), j->finished_at - j->started_at);
+                printf("Job %" PRIu64 " (%s %s) %s: %s%s%s, after %s\n", j->id, j->operation, j->subject, j->state,
+                       j->result, j->message[0] ? ", " : "", j->message, took);
+                if (j->output_tail && j->output_tail[0]) {
+                        printf("Output (tail):\n%s", j->output_tail);
+                        if (j->output_tail[strlen(j->output_tail) - 1] != '\n')
+                                putchar('\n');
+                }
+        }
+        return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+int job_path_from_id(const char *id, char *buf, size_t size) {
+        char *end;
+        unsigned long long v;
+
+        if (!id || *id < '1' || *id > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(id, &end, 10);
+        if (errno || *end)
+                return -EINVAL;
+        (void) snprintf(buf, size, HUBOPS_JOB_PATH_PREFIX "/%llu", v);
+        return 0;
+}

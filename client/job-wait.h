@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+/* A snapshot of an org.hubops.Helper1.Job object. */
+typedef struct JobInfo {
+        char path[128];
+        uint64_t id;
+        char operation[64];
+        char subject[80]; /* first detail value, e.g. the hook name */
+        char state[16];
+        char result[32];
+        char message[256];
+        char unit[256];
+        int exit_status;
+        uint64_t started_at, finished_at;
+        char *output_tail; /* owned */
+} JobInfo;
+
+void job_info_done(JobInfo *j);
+
+int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *error);
+
+/* Wait for the job to leave "running" (Completed signal, or the state it is
+ * already in), then fill *ret. Returns an exit code (exit-codes.h) and has
+ * printed any error. timeout_usec 0 = wait forever. */
+int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret);
+
+/* Print the outcome (text or JSON) and return EXIT_OK or EXIT_FAILED. */
+int job_report(const JobInfo *j);
+
+/* "/org/hubops/Helper1/job/ID" from a decimal id; -EINVAL if not a positive number. */
+int job_path_from_id(const char *id, char *buf, size_t size);

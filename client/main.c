@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hubopsctl: the unprivileged operator's client for hubopsd. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "commands.h"
+#include "exit-codes.h"
+#include "macro.h"
+#include "output.h"
+#include "timespan.h"
+#include "transport.h"
+
+typedef struct Verb {
+        const char *word1, *word2; /* "hooks", "run"; word2 NULL for one-word verbs */
+        bool privileged;           /* may need polkit: start the agent first */
+        int (*run)(sd_bus *bus, const Invocation *inv);
+} Verb;
+
+static const Verb verbs[] = {
+        { "status", NULL, false, cmd_status },
+        { "hooks", "list", false, cmd_hooks_list },
+        { "hooks", "run", true, cmd_hooks_run },
+        { "jobs", NULL, false, cmd_jobs },
+        { "job", "cancel", true, cmd_job_cancel },
+        { "job", "wait", false, cmd_job_wait },
+        { "job", "show", false, cmd_job_show },
+};
+
+static void help(void) {
+        printf("Usage: hubopsctl [OPTIONS] COMMAND ...\n\n"
+               "Run privileged mail-system operations through hubopsd, as an ordinary user.\n\n"
+               "Commands:\n"
+               "  status                    helper version, roles, CPU load, memory and jobs\n"
+               "  hooks list                the site hooks this host offers\n"
+               "  hooks run NAME            run a hook and wait for its result\n"
+               "  jobs                      recent and running jobs\n"
+               "  job show ID               one job's state and result\n"
+               "  job wait ID               wait for a job (re-attach after a disconnect)\n"
+               "  job cancel ID             cancel a running job\n\n"
+               "Options:\n"
+               "  -H, --host [USER@]HOST[:PORT]  the helper on another host, over ssh\n"
+               "      --address ADDRESS     the helper on this sd-bus address\n"
+               "      --json                JSON on stdout, one object per line, errors included\n"
+               "      --no-ask-password     never start a polkit agent\n"
+               "      --no-wait             return once the job has started\n"
+               "      --timeout SPAN        stop waiting after SPAN (e.g. 90s, 5min); the job goes on\n"
+               "  -h, --help                show this help\n"
+               "      --version             show the version\n\n"
+               "Exit status:\n"
+               "  0 success, 1 the operation failed or was canceled, 2 usage error,\n"
+               "  3 not authorized, 4 helper unreachable, 5 timed out, 6 no such hook or job.\n");
+}
+
+typedef struct Options {
+        Invocation inv;
+        bool ask_password;
+        char **words;
+        int n_words;
+} Options;
+
+static int parse_argv(int argc, char *argv[], Options *o) {
+        enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION };
+        static const struct option options[] = {
+                { "host", required_argument, NULL, 'H' },
+                { "address", required_argument, NULL, ARG_ADDRESS },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "no-ask-password", no_argument, NULL, ARG_NO_ASK },
+                { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { 0 },
+        };
+        int opt;
+
+        /* --json must hold for errors in the options that follow it too. */
+        for (int i = 1; i < argc; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        output.json = true;
+
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, ":H:h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'H':
+                        o->inv.target.host = optarg;
+                        break;
+                case ARG_ADDRESS:
+                        o->inv.target.address = optarg;
+                        break;
+                case ARG_JSON:
+                        output.json = true;
+                        break;
+                case ARG_NO_ASK:
+                        o->ask_password = false;
+                        break;
+                case ARG_NO_WAIT:
+                        o->inv.no_wait = true;
+                        break;
+                case ARG_TIMEOUT:
+                        if (timespan_parse(optarg, &o->inv.timeout_usec) < 0 || o->inv.timeout_usec == 0)
+                                return output_error(EXIT_USAGE, "Invalid --timeout \"%s\" (e.g. 30s, 5min)",
+                                                    optarg),
+                                       -EINVAL;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("hubopsctl %s\n", HUBOPS_VERSION);
+                        return 0;
+                case ':':
+                        return output_error(EXIT_USAGE, "Option %s needs a value", argv[optind - 1]), -EINVAL;
+                default:
+                        return output_error(EXIT_USAGE, "Unknown option %s (see --help)", argv[optind - 1]),
+                               -EINVAL;
+                }
+
+        if (o->inv.target.host && o->inv.target.address)
+                return output_error(EXIT_USAGE, "-H and --address exclude each other"), -EINVAL;
+        o->words = argv + optind;
+        o->n_words = argc - optind;
+        return 1;
+}
+
+static const Verb *find_verb(Options *o) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                const Verb *v = &verbs[i];
+                int used = v->word2 ? 2 : 1;
+
+                if (o->n_words < used || strcmp(o->words[0], v->word1) != 0 ||
+                    (v->word2 && strcmp(o->words[1], v->word2) != 0))
+                        continue;
+                o->inv.args = o->words + used;
+                o->inv.n_args = o->n_words - used;
+                return v;
+        }
+        return NULL;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        Options o = { .ask_password = true };
+        const Verb *verb;
+        bool interactive = false;
+        int r;
+
+        output.tty = isatty(STDOUT_FILENO);
+        r = parse_argv(argc, argv, &o);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_OK;
+
+        if (o.n_words == 0)
+                return output_error(EXIT_USAGE, "No command given (see --help)");
+        verb = find_verb(&o);
+        if (!verb)
+                return output_error(EXIT_USAGE, "Unknown command \"%s%s%s\" (see --help)", o.words[0],
+                                    o.n_words > 1 ? " " : "", o.n_words > 1 ? o.words[1] : "");
+        if (verb->run != cmd_hooks_run && verb->run != cmd_job_wait && (o.inv.no_wait || o.inv.timeout_usec))
+                return output_error(EXIT_USAGE, "--no-wait and --timeout apply to hooks run and job wait only");
+
+        /* As systemctl: an agent only for a local, non-root user on a terminal who may be asked. */
+        if (verb->privileged && o.ask_password && !output.json && target_is_local(&o.inv.target))
+                interactive = agent_open();
+
+        r = transport_open(&o.inv.target, interactive, &bus);
+        if (r < 0) {
+                agent_close();
+                return output_error(EXIT_UNREACHABLE, "Cannot connect to %s: %s", target_describe(&o.inv.target),
+                                    strerror(-r));
+        }
+
+        r = verb->run(bus, &o.inv);
+        agent_close();
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        /* A closed pipe on stdout (hubopsctl ... | head) is the reader's choice, not a crash. */
+        (void) signal(SIGPIPE, SIG_IGN);
+        return run(argc, argv);
+}

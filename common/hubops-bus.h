@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Every name on the wire, in one place, so helper, client and tests agree. */
+
+#define HUBOPS_BUS_NAME "org.hubops.Helper1"
+#define HUBOPS_OBJECT_PATH "/org/hubops/Helper1"
+#define HUBOPS_JOB_PATH_PREFIX "/org/hubops/Helper1/job"
+
+#define HUBOPS_IFACE_MANAGER "org.hubops.Helper1.Manager"
+#define HUBOPS_IFACE_HOOKS "org.hubops.Helper1.Hooks"
+#define HUBOPS_IFACE_JOB "org.hubops.Helper1.Job"
+
+#define HUBOPS_ERROR_BUSY "org.hubops.Helper1.Error.Busy"
+#define HUBOPS_ERROR_NOT_CONFIGURED "org.hubops.Helper1.Error.NotConfigured"
+#define HUBOPS_ERROR_FAILED "org.hubops.Helper1.Error.Failed"
+#define HUBOPS_ERROR_TIMEOUT "org.hubops.Helper1.Error.Timeout"
+#define HUBOPS_ERROR_NO_SUCH_JOB "org.hubops.Helper1.Error.NoSuchJob"
+#define HUBOPS_ERROR_NOT_RUNNING "org.hubops.Helper1.Error.NotRunning"
+#define HUBOPS_ERROR_AUDIT_FAILED "org.hubops.Helper1.Error.AuditFailed"
+#define HUBOPS_ERROR_SYSTEMD_UNAVAILABLE "org.hubops.Helper1.Error.SystemdUnavailable"
+
+#define HUBOPS_ACTION_HOOK_RUN "org.hubops.hook.run"
+#define HUBOPS_ACTION_JOB_CANCEL "org.hubops.job.cancel"
+
+/* Job states, as the State property spells them. */
+#define HUBOPS_JOB_RUNNING "running"
+#define HUBOPS_JOB_DONE "done"
+#define HUBOPS_JOB_FAILED "failed"
+#define HUBOPS_JOB_CANCELED "canceled"
+
+/* Upper bound on any name a caller may pass (hook, service); longer is InvalidArgs. */
+#define HUBOPS_NAME_MAX 64

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "names.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "hubops-bus.h"
+
+bool name_is_valid(const char *s) {
+        size_t l;
+
+        if (!s)
+                return false;
+        l = strlen(s);
+        if (l == 0 || l > HUBOPS_NAME_MAX || s[0] == '.' || s[0] == '-')
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '_' || *p == '.' || *p == '-'))
+                        return false;
+        return true;
+}
+
+bool text_is_printable(const char *s, unsigned max) {
+        size_t l;
+
+        if (!s)
+                return false;
+        l = strlen(s);
+        if (l > max)
+                return false;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+bool path_is_safe_absolute(const char *s) {
+        if (!s || s[0] != '/' || !text_is_printable(s, PATH_MAX - 1))
+                return false;
+        if (strstr(s, "//"))
+                return false;
+        /* Reject "." and ".." components: the path must mean what it says. */
+        for (const char *p = s; (p = strchr(p, '/')); p++) {
+                const char *c = p + 1;
+                if ((c[0] == '.' && (c[1] == '/' || c[1] == '\0')) ||
+                    (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0')))
+                        return false;
+        }
+        return true;
+}

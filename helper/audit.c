@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <systemd/sd-id128.h>
+#include <systemd/sd-journal.h>
+
+#include "macro.h"
+
+/* One MESSAGE_ID per event kind, so `journalctl MESSAGE_ID=…` finds them. */
+#define AUDIT_MESSAGE_ID_REQUEST "6d1c4f0a3b8e4e2f9a7b5c3d1e0f2a4b"
+#define AUDIT_MESSAGE_ID_JOB_FINISHED "b2e94d7c61a84f03a5d8c7e6f1b30a29"
+
+struct Audit {
+        int fd;
+        char *path;
+        char *hostname;
+};
+
+static const char *event_name(AuditEvent e) {
+        return e == AUDIT_EVENT_JOB_FINISHED ? "job-finished" : "request";
+}
+
+static void put_string(json_object *o, const char *key, const char *value) {
+        if (value)
+                json_object_object_add(o, key, json_object_new_string(value));
+}
+
+static json_object *caller_to_json(const Caller *c) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        if (c->have_uid)
+                json_object_object_add(o, "uid", json_object_new_int64(c->uid));
+        if (c->have_pid)
+                json_object_object_add(o, "pid", json_object_new_int64(c->pid));
+        /* (uid_t) -1 is the kernel's "unset"; report it as null, not 4294967295. */
+        if (c->have_login_uid && c->login_uid != (uid_t) -1)
+                json_object_object_add(o, "login_uid", json_object_new_int64(c->login_uid));
+        else
+                json_object_object_add(o, "login_uid", NULL);
+        put_string(o, "bus_name", c->sender[0] ? c->sender : NULL);
+        return o;
+}
+
+static void format_time(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+                (void) snprintf(buf, size, "invalid");
+                return;
+        }
+        (void) snprintf(buf + strlen(buf), size - strlen(buf), ".%06lluZ",
+                        (unsigned long long) (usec % USEC_PER_SEC));
+}
+
+int audit_format_json(const AuditRecord *rec, const char *hostname, const char *id, char **ret) {
+        json_object *o = json_object_new_object(), *details;
+        char when[64];
+        const char *s;
+        char *line;
+
+        if (!o)
+                return -ENOMEM;
+        format_time(rec->time_usec, when, sizeof(when));
+        put_string(o, "id", id);
+        put_string(o, "time", when);
+        json_object_object_add(o, "time_usec", json_object_new_int64((int64_t) rec->time_usec));
+        put_string(o, "host", hostname);
+        put_string(o, "event", event_name(rec->event));
+        put_string(o, "operation", rec->operation);
+
+        details = json_object_new_object();
+        for (const char *const *d = rec->details; d && d[0] && d[1]; d += 2)
+                json_object_object_add(details, d[0], json_object_new_string(d[1]));
+        json_object_object_add(o, "details", details);
+
+        if (rec->caller)
+                json_object_object_add(o, "caller", caller_to_json(rec->caller));
+        put_string(o, "action", rec->action);
+        put_string(o, "verdict", rec->verdict);
+        put_string(o, "result", rec->result);
+        put_string(o, "message", rec->message);
+        put_string(o, "job", rec->job);
+        put_string(o, "unit", rec->unit);
+        json_object_object_add(o, "duration_usec", json_object_new_int64((int64_t) rec->duration_usec));
+
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        line = s ? strdup(s) : NULL;
+        json_object_put(o);
+        if (!line)
+                return -ENOMEM;
+        *ret = line;
+        return 0;
+}
+
+int audit_open(const char *path, const char *hostname, Audit **ret) {
+        _cleanup_free_ Audit *a = calloc(1, sizeof(Audit));
+
+        if (!a)
+                return -ENOMEM;
+        a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+        if (a->fd < 0)
+                return -errno;
+        a->path = strdup(path);
+        a->hostname = strdup(hostname);
+        if (!a->path || !a->hostname) {
+                close(a->fd);
+                free(a->path);
+                free(a->hostname);
+                return -ENOMEM;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+void audit_close(Audit *a) {
+        if (!a)
+                return;
+        if (a->fd >= 0)
+                close(a->fd);
+        free(a->path);
+        free(a->hostname);
+        free(a);
+}
+
+int audit_check_writable(Audit *a) {
+        struct statvfs sv;
+        struct stat st;
+
+        if (!a || a->fd < 0)
+                return -EBADF;
+        if (fstat(a->fd, &st) < 0 || fstatvfs(a->fd, &sv) < 0)
+                return -errno;
+        if (sv.f_flag & ST_RDONLY)
+                return -EROFS;
+        /* Keep room for the record and its completion: refuse below one block. */
+        if (sv.f_bavail < 1)
+                return -ENOSPC;
+        return 0;
+}
+
+static void journal_send(const Audit *a, const AuditRecord *rec, const char *id, const char *json) {
+        const Caller *c = rec->caller;
+        int r;
+
+        r = sd_journal_send(
+                "MESSAGE=hubops %s %s: %s%s%s (verdict %s)", event_name(rec->event), rec->operation,
+                rec->result ? rec->result : "-", rec->message ? ": " : "", rec->message ? rec->message : "",
+                rec->verdict ? rec->verdict : "-",
+                "MESSAGE_ID=%s",
+                rec->event == AUDIT_EVENT_JOB_FINISHED ? AUDIT_MESSAGE_ID_JOB_FINISHED : AUDIT_MESSAGE_ID_REQUEST,
+                "PRIORITY=%d", LOG_NOTICE, "HUBOPS_AUDIT_ID=%s", id, "HUBOPS_HOST=%s", a->hostname,
+                "HUBOPS_OPERATION=%s", rec->operation, "HUBOPS_VERDICT=%s", rec->verdict ? rec->verdict : "",
+                "HUBOPS_RESULT=%s", rec->result ? rec->result : "", "HUBOPS_ACTION=%s",
+                rec->action ? rec->action : "", "HUBOPS_JOB=%s", rec->job ? rec->job : "",
+                "HUBOPS_CALLER_UID=%ld", c && c->have_uid ? (long) c->uid : -1L, "HUBOPS_CALLER_PID=%ld",
+                c && c->have_pid ? (long) c->pid : -1L, "HUBOPS_RECORD=%s", json, NULL);
+        /* No journald (the lab, containers) is not an error: the file is the record of truth. */
+        (void) r;
+}
+
+int audit_write(Audit *a, const AuditRecord *rec, char *ret_id) {
+        _cleanup_free_ char *json = NULL, *line = NULL;
+        sd_id128_t rid;
+        char id[SD_ID128_STRING_MAX];
+        size_t len, done = 0;
+        int r;
+
+        r = sd_id128_randomize(&rid);
+        if (r < 0)
+                return r;
+        (void) sd_id128_to_string(rid, id);
+
+        r = audit_format_json(rec, a->hostname, id, &json);
+        if (r < 0)
+                return r;
+        len = strlen(json) + 1;
+        line = malloc(len + 1);
+        if (!line)
+                return -ENOMEM;
+        memcpy(line, json, len - 1);
+        line[len - 1] = '\n';
+        line[len] = '\0';
+
+        /* One write() per record on an O_APPEND fd: records never interleave. */
+        while (done < len) {
+                ssize_t n = write(a->fd, line + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) n;
+        }
+        if (fsync(a->fd) < 0)
+                return -errno;
+
+        journal_send(a, rec, id, json);
+        if (ret_id)
+                memcpy(ret_id, id, SD_ID128_STRING_MAX);
+        return 0;
+}

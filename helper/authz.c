@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "authz.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "macro.h"
+
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
+#define POLKIT_ALLOW_USER_INTERACTION 1U
+/* An interactive check waits for a human at an agent; a non-interactive one should not. */
+#define POLKIT_TIMEOUT_INTERACTIVE_USEC (300ULL * USEC_PER_SEC)
+
+struct AuthzCheck {
+        Context *context;
+        sd_bus_slot *polkit_slot;
+        sd_bus_slot *owner_slot;
+        sd_event_source *defer;
+        char *cancellation_id;
+        AuthzVerdict pending_verdict; /* for the deferred (root, early failure) path */
+        const char *pending_reason;
+        authz_callback_t callback;
+        void *userdata;
+};
+
+const char *authz_verdict_to_string(AuthzVerdict v) {
+        static const char *const names[] = {
+                [AUTHZ_YES] = "yes",     [AUTHZ_ROOT] = "root",   [AUTHZ_NO] = "no",
+                [AUTHZ_CHALLENGE] = "challenge", [AUTHZ_ERROR] = "error", [AUTHZ_CALLER_GONE] = "caller-gone",
+        };
+        return (unsigned) v < ELEMENTSOF(names) ? names[v] : "error";
+}
+
+AuthzVerdict authz_verdict_from_reply(sd_bus_message *reply, const char **ret_reason) {
+        const sd_bus_error *e;
+        int authorized, challenge, r;
+
+        if (!reply) {
+                *ret_reason = "no reply from polkit";
+                return AUTHZ_ERROR;
+        }
+        e = sd_bus_message_get_error(reply);
+        if (e) {
+                if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                        *ret_reason = "polkit is not running";
+                else if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
+                        *ret_reason = "polkit did not answer in time";
+                else
+                        *ret_reason = e->message ? e->message : "polkit returned an error";
+                return AUTHZ_ERROR;
+        }
+
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r <= 0)
+                goto malformed;
+        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+        if (r <= 0)
+                goto malformed;
+        /* The details dict is polkit's business; skipping it also validates it. */
+        r = sd_bus_message_skip(reply, "a{ss}");
+        if (r < 0)
+                goto malformed;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                goto malformed;
+
+        if (authorized) {
+                *ret_reason = "authorized by polkit";
+                return AUTHZ_YES;
+        }
+        if (challenge) {
+                *ret_reason = "polkit requires interactive authentication";
+                return AUTHZ_CHALLENGE;
+        }
+        *ret_reason = "polkit denied the request";
+        return AUTHZ_NO;
+
+malformed:
+        *ret_reason = "malformed reply from polkit";
+        return AUTHZ_ERROR;
+}
+
+static void finish(AuthzCheck *a, AuthzVerdict v, const char *reason) {
+        authz_callback_t cb = a->callback;
+        void *ud = a->userdata;
+
+        /* Free first: the callback may free the request that owns us. */
+        a->callback = NULL;
+        a->polkit_slot = sd_bus_slot_unref(a->polkit_slot);
+        a->owner_slot = sd_bus_slot_unref(a->owner_slot);
+        a->defer = sd_event_source_disable_unref(a->defer);
+        if (cb)
+                cb(v, reason, ud);
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthzCheck *a = userdata;
+        const char *reason = NULL;
+        AuthzVerdict v;
+
+        (void) ret_error;
+        v = authz_verdict_from_reply(reply, &reason);
+        finish(a, v, reason);
+        return 1;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        AuthzCheck *a = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        (void) ret_error;
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
+                return 0;
+        if (new_owner[0] != '\0')
+                return 0;
+
+        /* Tell polkit to drop any authentication dialog it is showing for this check. */
+        (void) sd_bus_call_method_async(a->context->bus, NULL, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
+                                        "CancelCheckAuthorization", NULL, NULL, "s", a->cancellation_id);
+        finish(a, AUTHZ_CALLER_GONE, "the caller disconnected before authorization completed");
+        return 1;
+}
+
+static int on_defer(sd_event_source *s, void *userdata) {
+        AuthzCheck *a = userdata;
+
+        (void) s;
+        finish(a, a->pending_verdict, a->pending_reason);
+        return 0;
+}
+
+static int defer_verdict(AuthzCheck *a, AuthzVerdict v, const char *reason) {
+        a->pending_verdict = v;
+        a->pending_reason = reason;
+        return sd_event_add_defer(a->context->event, &a->defer, on_defer, a);
+}
+
+static int append_details(sd_bus_message *m, const char *const *details) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (const char *const *d = details; d && d[0] && d[1]; d += 2) {
+                r = sd_bus_message_append(m, "{ss}", d[0], d[1]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+static int send_check(AuthzCheck *a, sd_bus_message *call, const char *action, const char *const *details) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const char *sender = sd_bus_message_get_sender(call);
+        bool interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;
+        _cleanup_free_ char *match = NULL;
+        sd_bus *bus = a->context->bus;
+        int r;
+
+        if (!sender)
+                return -EINVAL;
+
+        /* Watch the caller first: once the bus has our match, any later
+         * disconnect reaches us before polkit can see the (gone) name. */
+        match = strdup_printf("type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                              "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
+                              sender);
+        if (!match)
+                return -ENOMEM;
+        r = sd_bus_add_match_async(bus, &a->owner_slot, match, on_owner_changed, NULL, a);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(bus, &m, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+        if (r < 0)
+                return r;
+        r = append_details(m, details);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "us", interactive ? POLKIT_ALLOW_USER_INTERACTION : 0U, a->cancellation_id);
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(bus, &a->polkit_slot, m, on_polkit_reply, a,
+                                 interactive ? POLKIT_TIMEOUT_INTERACTIVE_USEC : 0);
+}
+
+int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const char *action,
+                      const char *const *details, authz_callback_t callback, void *userdata, AuthzCheck **ret) {
+        _cleanup_(authz_check_freep) AuthzCheck *a = calloc(1, sizeof(AuthzCheck));
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        a->context = c;
+        a->callback = callback;
+        a->userdata = userdata;
+        a->cancellation_id = strdup_printf("hubops-%d-%llu", (int) getpid(), (unsigned long long) ++c->authz_serial);
+        if (!a->cancellation_id)
+                return -ENOMEM;
+
+        /* Root may do anything here anyway; asking polkit would only add a
+         * failure mode. Root calls are audited like all others. */
+        if (caller_uid == 0)
+                r = defer_verdict(a, AUTHZ_ROOT, "caller is root");
+        else {
+                r = send_check(a, call, action, details);
+                if (r < 0) {
+                        a->owner_slot = sd_bus_slot_unref(a->owner_slot);
+                        a->polkit_slot = sd_bus_slot_unref(a->polkit_slot);
+                        r = defer_verdict(a, AUTHZ_ERROR, "could not ask polkit");
+                }
+        }
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+void authz_check_free(AuthzCheck *a) {
+        if (!a)
+                return;
+        sd_bus_slot_unref(a->polkit_slot);
+        sd_bus_slot_unref(a->owner_slot);
+        sd_event_source_disable_unref(a->defer);
+        free(a->cancellation_id);
+        free(a);
+}

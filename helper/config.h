@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The helper's configuration: what this host may do. Everything a privileged
+ * operation runs comes from here, never from the caller. */
+
+#define HELPER_CONFIG_DEFAULT "/etc/hubops/helper.conf"
+#define HELPER_AUDIT_LOG_DEFAULT "/var/log/hubops/audit.jsonl"
+#define HELPER_STATE_DIRECTORY_DEFAULT "/var/lib/hubops"
+#define HELPER_CPU_STAT_SOURCE_DEFAULT "/proc/stat"
+#define HELPER_UNIT_PREFIX_DEFAULT "hubops"
+#define HOOK_TIMEOUT_DEFAULT_USEC (300ULL * 1000000ULL)
+#define HOOK_ARGV_MAX 64
+
+typedef struct HookConfig {
+        char *name;
+        char *description;
+        char **argv; /* NULL-terminated; argv[0] is an absolute path */
+        char *user;
+        char *group;
+        uint64_t timeout_usec;
+        uint64_t capability_mask; /* bit N = capability N in the unit's bounding set */
+        unsigned line;            /* where the section starts, for messages */
+} HookConfig;
+
+typedef struct HelperConfig {
+        char *hostname;
+        char **roles; /* NULL-terminated */
+        char *systemd_address; /* NULL: org.freedesktop.systemd1 on the system bus */
+        char *audit_log;
+        char *state_directory;
+        char *cpu_stat_source;
+        char *unit_prefix;
+        char *job_log_directory; /* NULL: job output goes to the journal */
+        HookConfig *hooks;
+        size_t n_hooks;
+} HelperConfig;
+
+/* Open, check ownership and mode, parse, and verify accounts exist. On error
+ * *ret_error says "FILE[:LINE]: what is wrong". */
+int config_load(const char *path, HelperConfig **ret, char **ret_error);
+
+/* Parse only (no file checks, no account look-ups): the fuzzed entry point. */
+int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error);
+
+/* Refuse a config that is not a regular file owned by root, or is group- or
+ * world-writable, as doas does. */
+int config_check_file_safe(int fd, const char *path, char **ret_error);
+
+const HookConfig *config_find_hook(const HelperConfig *c, const char *name);
+
+void config_free(HelperConfig *c);
+static inline void config_freep(HelperConfig **c) {
+        config_free(*c);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "iface-hooks.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hubops-bus.h"
+#include "job.h"
+#include "macro.h"
+#include "names.h"
+#include "request.h"
+#include "systemd-client.h"
+
+typedef struct HookStart {
+        Request *request;
+        Job *job;
+} HookStart;
+
+static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        HookStart *s = userdata;
+        Request *req = s->request;
+        Job *job = s->job;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        (void) ret_error;
+        free(s);
+        if (e) {
+                job_discard(job);
+                return request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused to start the hook: %s",
+                                           e->message ? e->message : e->name);
+        }
+        return request_reply_job(req, job->path, job->unit);
+}
+
+static void act_run(Request *req, void *userdata) {
+        const HookConfig *h = userdata;
+        Context *c = req->context;
+        const char *details[] = { "hook", h->name, NULL };
+        char stem[HUBOPS_NAME_MAX + 8];
+        HookStart *s;
+        Job *job;
+        int r;
+
+        (void) snprintf(stem, sizeof(stem), "hook-%s", h->name);
+        r = job_new(c, "hook.run", details, stem, HUBOPS_ACTION_JOB_CANCEL, req->caller.uid, &job);
+        if (r < 0) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+                return;
+        }
+
+        TransientUnit u = {
+                .name = job->unit,
+                .description = h->description ? h->description : h->name,
+                .argv = h->argv,
+                .user = h->user,
+                .group = h->group,
+                .timeout_usec = h->timeout_usec,
+                .capability_mask = h->capability_mask,
+                .output_file = job->log_file,
+        };
+        s = calloc(1, sizeof(HookStart));
+        if (!s) {
+                job_discard(job);
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
+                return;
+        }
+        *s = (HookStart) { .request = req, .job = job };
+        r = systemd_start_transient(c, &u, on_unit_started, s);
+        if (r < 0) {
+                free(s);
+                job_discard(job);
+                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
+                                           "Cannot reach the systemd manager to run hook %s: %s", h->name,
+                                           strerror(-r));
+        }
+}
+
+static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        const HookConfig *h;
+        const char *name;
+        Request *req = NULL;
+        int r;
+
+        (void) error;
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+
+        /* An invalid name is still a privileged request: audit it, without echoing it. */
+        const char *details[] = { "hook", name_is_valid(name) ? name : "(invalid)", NULL };
+        r = request_new(c, m, "hook.run", HUBOPS_ACTION_HOOK_RUN, details, &req);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return request_reply_error(req, SD_BUS_ERROR_INVALID_ARGS,
+                                           "Invalid hook name (1-%d of A-Z a-z 0-9 _ . -)", HUBOPS_NAME_MAX);
+
+        h = config_find_hook(c->config, name);
+        if (!h)
+                return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No hook \"%s\" is configured on %s",
+                                           name, c->config->hostname);
+        return request_authorize(req, act_run, (void *) h);
+}
+
+static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Context *c = userdata;
+        int r;
+
+        (void) error;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < c->config->n_hooks; i++)
+                r = sd_bus_message_append(reply, "(ss)", c->config->hooks[i].name,
+                                          c->config->hooks[i].description ? c->config->hooks[i].description : "");
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable hooks_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("List", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", hooks), method_list,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Run", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", job), method_run,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int hooks_register(Context *c) {
+        return sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS, hooks_vtable, c);
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "context.h"
+
+/* org.hubops.Helper1.Hooks: named site commands from [Hook NAME], run as
+ * transient units. Run() is polkit action org.hubops.hook.run, detail hook. */
+int hooks_register(Context *c);

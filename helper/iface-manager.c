@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "iface-manager.h"
+
+#include <errno.h>
+
+#include "hubops-bus.h"
+#include "job.h"
+#include "load.h"
+#include "macro.h"
+
+#ifndef HUBOPS_VERSION
+#define HUBOPS_VERSION "unknown"
+#endif
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        (void) bus, (void) path, (void) interface, (void) property, (void) userdata, (void) error;
+        return sd_bus_message_append(reply, "s", HUBOPS_VERSION);
+}
+
+static int property_get_hostname(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append(reply, "s", c->config->hostname);
+}
+
+static int property_get_roles(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append_strv(reply, c->config->roles);
+}
+
+static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Context *c = userdata;
+        int r;
+
+        (void) error;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && i < c->config->n_hooks; i++) {
+                const HookConfig *h = &c->config->hooks[i];
+                r = sd_bus_message_append(reply, "(sss)", "hook.run", h->name, HUBOPS_ACTION_HOOK_RUN);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_load(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        uint32_t window_ms;
+        int r;
+
+        r = sd_bus_message_read(m, "u", &window_ms);
+        if (r < 0)
+                return r;
+        if (window_ms < LOAD_WINDOW_MIN_MS || window_ms > LOAD_WINDOW_MAX_MS)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "window_ms must be between %u and %u",
+                                         LOAD_WINDOW_MIN_MS, LOAD_WINDOW_MAX_MS);
+        return load_measure_async(c, m, window_ms);
+}
+
+static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Context *c = userdata;
+        int r;
+
+        (void) error;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(tssso)");
+        for (Job *j = c->jobs; r >= 0 && j; j = j->next)
+                r = sd_bus_message_append(reply, "(tssso)", j->id, j->operation,
+                                          j->details[0] && j->details[1] ? j->details[1] : "",
+                                          job_state_to_string(j->state), j->path);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Hostname", "s", property_get_hostname, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Roles", "as", property_get_roles, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("ListOperations", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(sss)", operations), method_list_operations,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetLoad", SD_BUS_ARGS("u", window_ms),
+                                SD_BUS_RESULT("d", cpu_idle, "d", load1, "d", load5, "d", load15, "t",
+                                              memory_available),
+                                method_get_load, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(tssso)", jobs), method_list_jobs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_register(Context *c) {
+        return sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, manager_vtable, c);
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "format.h"
+#include "hubops-bus.h"
+#include "macro.h"
+#include "request.h"
+#include "systemd-client.h"
+
+#define JOBS_FINISHED_KEPT 64
+#define OUTPUT_TAIL_MAX 4096
+
+static uint64_t now_realtime(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+const char *job_state_to_string(JobState s) {
+        static const char *const names[] = {
+                [JOB_RUNNING] = HUBOPS_JOB_RUNNING,
+                [JOB_DONE] = HUBOPS_JOB_DONE,
+                [JOB_FAILED] = HUBOPS_JOB_FAILED,
+                [JOB_CANCELED] = HUBOPS_JOB_CANCELED,
+        };
+        return (unsigned) s < ELEMENTSOF(names) ? names[s] : "unknown";
+}
+
+static char *last_id_path(const Context *c) {
+        return strdup_printf("%s/last-job-id", c->config->state_directory);
+}
+
+int jobs_load_last_id(Context *c) {
+        _cleanup_free_ char *path = last_id_path(c);
+        _cleanup_fclose_ FILE *f = NULL;
+        unsigned long long v;
+        char extra;
+
+        if (!path)
+                return -ENOMEM;
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        if (fscanf(f, "%llu%c", &v, &extra) < 1)
+                return -EBADMSG;
+        c->last_job_id = v;
+        return 0;
+}
+
+/* Write-then-rename, so a crash leaves the old or the new number, never half. */
+static int save_last_id(const Context *c, uint64_t id) {
+        _cleanup_free_ char *path = last_id_path(c), *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        char buf[32];
+        int n;
+
+        if (!path || !(tmp = strdup_printf("%s.tmp", path)))
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", id);
+        if (write(fd, buf, (size_t) n) != n || fsync(fd) < 0)
+                return errno ? -errno : -EIO;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        return 0;
+}
+
+static void job_free(Job *j) {
+        if (!j)
+                return;
+        free(j->path);
+        free(j->operation);
+        for (char **d = j->details; d && *d; d++)
+                free(*d);
+        free(j->details);
+        free(j->unit);
+        free(j->cancel_action);
+        free(j->log_file);
+        free(j->result);
+        free(j->message);
+        free(j);
+}
+
+static int copy_details(Job *j, const char *const *details) {
+        size_t n = 0;
+
+        while (details && details[n])
+                n++;
+        j->details = calloc(n + 1, sizeof(char *));
+        if (!j->details)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (!(j->details[i] = strdup(details[i])))
+                        return -ENOMEM;
+        return 0;
+}
+
+int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
+            const char *cancel_action, uid_t started_by, Job **ret) {
+        Job *j = calloc(1, sizeof(Job));
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        r = save_last_id(c, c->last_job_id + 1);
+        if (r < 0) {
+                free(j);
+                return r;
+        }
+        j->context = c;
+        j->id = ++c->last_job_id;
+        j->state = JOB_RUNNING;
+        j->started_at = now_realtime();
+        j->started_by_uid = started_by;
+        j->path = strdup_printf(HUBOPS_JOB_PATH_PREFIX "/%" PRIu64, j->id);
+        j->unit = strdup_printf("%s-%s-%" PRIu64 ".service", c->config->unit_prefix, unit_stem, j->id);
+        j->operation = strdup(operation);
+        j->cancel_action = strdup(cancel_action);
+        j->result = strdup("");
+        j->message = strdup("");
+        if (c->config->job_log_directory)
+                j->log_file = strdup_printf("%s/%s.log", c->config->job_log_directory, j->unit);
+        if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message ||
+            (c->config->job_log_directory && !j->log_file) || copy_details(j, details) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
+
+        j->next = c->jobs;
+        c->jobs = j;
+        c->n_jobs++;
+        *ret = j;
+        return 0;
+}
+
+static void unlink_job(Context *c, Job *j) {
+        for (Job **p = &c->jobs; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        c->n_jobs--;
+                        return;
+                }
+}
+
+void job_discard(Job *j) {
+        if (!j)
+                return;
+        unlink_job(j->context, j);
+        job_free(j);
+}
+
+/* Keep the newest finished jobs inspectable; drop the oldest beyond that. */
+static void prune_finished(Context *c) {
+        unsigned finished = 0;
+
+        for (Job **p = &c->jobs; *p;) {
+                Job *j = *p;
+                if (j->state != JOB_RUNNING && ++finished > JOBS_FINISHED_KEPT) {
+                        *p = j->next;
+                        c->n_jobs--;
+                        job_free(j);
+                        continue;
+                }
+                p = &j->next;
+        }
+}
+
+static void audit_finished(Job *j) {
+        Caller starter = { .uid = j->started_by_uid, .have_uid = true };
+        AuditRecord rec = {
+                .event = AUDIT_EVENT_JOB_FINISHED,
+                .operation = j->operation,
+                .details = (const char *const *) j->details,
+                .caller = &starter,
+                .result = j->result,
+                .message = j->message,
+                .job = j->path,
+                .unit = j->unit,
+                .time_usec = j->finished_at,
+                .duration_usec = j->finished_at - j->started_at,
+        };
+        int r = audit_write(j->context->audit, &rec, NULL);
+
+        if (r < 0)
+                fprintf(stderr, "Failed to write audit record for the end of %s: %s\n", j->path, strerror(-r));
+}
+
+static int replace_string(char **field, const char *value) {
+        char *v = strdup(value ? value : "");
+
+        if (!v)
+                return -ENOMEM;
+        free(*field);
+        *field = v;
+        return 0;
+}
+
+void job_finish(Job *j, JobState state, const char *result, int exit_status, const char *message) {
+        Context *c = j->context;
+
+        if (j->state != JOB_RUNNING)
+                return;
+        j->state = state;
+        j->exit_status = exit_status;
+        j->finished_at = now_realtime();
+        (void) replace_string(&j->result, result);
+        (void) replace_string(&j->message, message);
+        j->outcome_pending = false;
+
+        audit_finished(j);
+        (void) sd_bus_emit_properties_changed(c->bus, j->path, HUBOPS_IFACE_JOB, "State", "Result", "Message",
+                                              "ExitStatus", "FinishedAt", NULL);
+        (void) sd_bus_emit_signal(c->bus, j->path, HUBOPS_IFACE_JOB, "Completed", "s", j->result);
+        prune_finished(c);
+}
+
+Job *job_find_by_unit(Context *c, const char *unit) {
+        for (Job *j = c->jobs; j; j = j->next)
+                if (strcmp(j->unit, unit) == 0)
+                        return j;
+        return NULL;
+}
+
+static Job *job_find_by_id(Context *c, uint64_t id) {
+        for (Job *j = c->jobs; j; j = j->next)
+                if (j->id == id)
+                        return j;
+        return NULL;
+}
+
+static void describe_outcome(const ServiceOutcome *o, char *buf, size_t size) {
+        if (strcmp(o->result, "timeout") == 0)
+                (void) snprintf(buf, size, "timed out and was stopped");
+        else if (o->exit_code == CLD_EXITED)
+                (void) snprintf(buf, size, "exited with status %d", o->exit_status);
+        else if (o->exit_code == CLD_KILLED || o->exit_code == CLD_DUMPED) {
+                const char *sig = sigabbrev_np(o->exit_status);
+                (void) snprintf(buf, size, "killed by signal %s%s", sig ? sig : "?",
+                                o->exit_code == CLD_DUMPED ? " (core dumped)" : "");
+        }
+        else
+                (void) snprintf(buf, size, "ended with result %s", o->result);
+}
+
+static int on_outcome(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Job *j = userdata;
+        ServiceOutcome o;
+        char message[128];
+        int r;
+
+        (void) ret_error;
+        r = systemd_decode_outcome(reply, &o);
+        if (r < 0) {
+                /* The unit is gone before we could read it; JobRemoved's word is all we have. */
+                bool ok = strcmp(j->result, "done") == 0;
+                job_finish(j, ok ? JOB_DONE : JOB_FAILED, ok ? "success" : j->result, ok ? 0 : -1,
+                           "finished, but its exit status could not be read");
+                return 0;
+        }
+        describe_outcome(&o, message, sizeof(message));
+        systemd_collect_unit(j->context, j->unit, strcmp(o.result, "success") != 0);
+        job_finish(j, strcmp(o.result, "success") == 0 ? JOB_DONE : JOB_FAILED, o.result,
+                   o.exit_code == CLD_EXITED ? o.exit_status : 128 + o.exit_status, message);
+        return 0;
+}
+
+void jobs_on_unit_job_removed(Context *c, const char *unit, const char *result) {
+        Job *j = job_find_by_unit(c, unit);
+
+        if (!j || j->state != JOB_RUNNING || j->outcome_pending)
+                return;
+        if (strcmp(result, "canceled") == 0) {
+                job_finish(j, JOB_CANCELED, "canceled", -1, "canceled before it finished");
+                return;
+        }
+        j->outcome_pending = true;
+        (void) replace_string(&j->result, result);
+        if (systemd_get_outcome(c, unit, on_outcome, j) < 0)
+                job_finish(j, JOB_FAILED, result, -1, "finished, but the systemd manager could not be asked how");
+}
+
+/* ---- the org.hubops.Helper1.Job interface ---- */
+
+static int on_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Request *req = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        (void) ret_error;
+        if (e)
+                return request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd could not stop the job's unit: %s",
+                                           e->message ? e->message : e->name);
+        return request_reply_empty(req, NULL);
+}
+
+static void act_cancel(Request *req, void *userdata) {
+        uint64_t id = (uint64_t) (uintptr_t) userdata;
+        Job *j = job_find_by_id(req->context, id);
+        int r;
+
+        /* Re-check: the job may have ended while polkit was deciding. */
+        if (!j || j->state != JOB_RUNNING) {
+                (void) request_reply_error(req, HUBOPS_ERROR_NOT_RUNNING, "Job %" PRIu64 " is not running", id);
+                return;
+        }
+        r = systemd_stop_unit(req->context, j->unit, on_stop_reply, req);
+        if (r < 0)
+                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
+                                           "Cannot reach the systemd manager to cancel job %" PRIu64 ": %s", id,
+                                           strerror(-r));
+}
+
+static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        Request *req = NULL;
+        int r;
+
+        (void) error;
+        r = request_new(j->context, m, "job.cancel", j->cancel_action, (const char *const *) j->details, &req);
+        if (r < 0)
+                return r;
+        if (j->state != JOB_RUNNING)
+                return request_reply_error(req, HUBOPS_ERROR_NOT_RUNNING, "Job %" PRIu64 " already %s", j->id,
+                                           job_state_to_string(j->state));
+        return request_authorize(req, act_cancel, (void *) (uintptr_t) j->id);
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        return sd_bus_message_append(reply, "s", job_state_to_string(j->state));
+}
+
+static int property_get_details(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        for (char **d = j->details; r >= 0 && d[0] && d[1]; d += 2)
+                r = sd_bus_message_append(reply, "{ss}", d[0], d[1]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+/* The last few KiB of the unit's output, read when asked (never kept in memory). */
+static int property_get_output_tail(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        char buf[OUTPUT_TAIL_MAX + 1] = "";
+        _cleanup_close_ int fd = -1;
+        ssize_t n = 0;
+        off_t size;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        if (j->log_file && (fd = open(j->log_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) >= 0) {
+                size = lseek(fd, 0, SEEK_END);
+                if (size > 0) {
+                        off_t from = size > OUTPUT_TAIL_MAX ? size - OUTPUT_TAIL_MAX : 0;
+                        n = pread(fd, buf, OUTPUT_TAIL_MAX, from);
+                }
+        }
+        buf[n > 0 ? n : 0] = '\0';
+        /* D-Bus strings must be valid UTF-8 without NULs: replace what is not plain text. */
+        for (char *p = buf; *p; p++)
+                if ((unsigned char) *p >= 0x80 || ((unsigned char) *p < 0x20 && *p != '\n' && *p != '\t'))
+                        *p = '?';
+        return sd_bus_message_append(reply, "s", buf);
+}
+
+static const sd_bus_vtable job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Operation", "s", NULL, offsetof(Job, operation), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Details", "a{ss}", property_get_details, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Unit", "s", NULL, offsetof(Job, unit), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Job, started_at), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StartedByUID", "u", NULL, offsetof(Job, started_by_uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Result", "s", NULL, offsetof(Job, result), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Message", "s", NULL, offsetof(Job, message), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitStatus", "i", NULL, offsetof(Job, exit_status), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Job, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("OutputTail", "s", property_get_output_tail, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("Completed", "s", SD_BUS_PARAM(result), 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
+                           sd_bus_error *error) {
+        Context *c = userdata;
+        const char *suffix;
+        char *end;
+        unsigned long long id;
+
+        (void) bus, (void) interface, (void) error;
+        if (strncmp(path, HUBOPS_JOB_PATH_PREFIX "/", strlen(HUBOPS_JOB_PATH_PREFIX) + 1) != 0)
+                return 0;
+        suffix = path + strlen(HUBOPS_JOB_PATH_PREFIX) + 1;
+        if (*suffix < '1' || *suffix > '9')
+                return 0;
+        errno = 0;
+        id = strtoull(suffix, &end, 10);
+        if (errno || *end)
+                return 0;
+        Job *j = job_find_by_id(c, id);
+        if (!j)
+                return 0;
+        *ret_found = j;
+        return 1;
+}
+
+static int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
+                               sd_bus_error *error) {
+        Context *c = userdata;
+        char **nodes = calloc(c->n_jobs + 1, sizeof(char *));
+        unsigned i = 0;
+
+        (void) bus, (void) path, (void) error;
+        if (!nodes)
+                return -ENOMEM;
+        for (Job *j = c->jobs; j; j = j->next)
+                if (!(nodes[i++] = strdup(j->path))) {
+                        for (unsigned k = 0; k < i; k++)
+                                free(nodes[k]);
+                        free(nodes);
+                        return -ENOMEM;
+                }
+        *ret_nodes = nodes;
+        return 0;
+}
+
+int jobs_register(Context *c) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(c->bus, NULL, HUBOPS_JOB_PATH_PREFIX, HUBOPS_IFACE_JOB, job_vtable,
+                                       job_object_find, c);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(c->bus, NULL, HUBOPS_JOB_PATH_PREFIX, job_node_enumerator, c);
+}
+
+void jobs_free_all(Context *c) {
+        while (c->jobs) {
+                Job *j = c->jobs;
+                c->jobs = j->next;
+                job_free(j);
+        }
+        c->n_jobs = 0;
+}

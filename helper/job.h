@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "context.h"
+
+/* A Job is what every privileged operation returns at once: the caller's
+ * handle on work that may take hours. Jobs live at /org/hubops/Helper1/job/N;
+ * N is never reused (the last one is kept in the state directory). */
+
+typedef enum JobState { JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELED } JobState;
+
+struct Job {
+        Context *context;
+        Job *next;
+        uint64_t id;
+        char *path;
+        char *operation;      /* e.g. "hook.run" */
+        char **details;       /* key, value, ..., NULL: audit and polkit details */
+        char *unit;           /* the transient unit doing the work */
+        char *cancel_action;  /* polkit action for Cancel() */
+        char *log_file;       /* where the unit's output goes, or NULL */
+        JobState state;
+        char *result;         /* "" while running; then systemd's Result word, or "canceled" */
+        char *message;        /* one human sentence about the outcome */
+        int exit_status;
+        uint64_t started_at;  /* CLOCK_REALTIME, usec */
+        uint64_t finished_at;
+        uid_t started_by_uid;
+        bool outcome_pending; /* JobRemoved seen, outcome being fetched */
+};
+
+const char *job_state_to_string(JobState s);
+
+/* Allocates the next id and the unit name "<UnitPrefix>-<stem>-<id>.service". */
+int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
+            const char *cancel_action, uid_t started_by, Job **ret);
+/* Forget a job that never started (its unit could not be created). */
+void job_discard(Job *j);
+
+/* Record the end: properties, Completed signal, audit record. */
+void job_finish(Job *j, JobState state, const char *result, int exit_status, const char *message);
+
+Job *job_find_by_unit(Context *c, const char *unit);
+
+/* systemd told us a unit's job is gone: fetch the outcome and finish the Job. */
+void jobs_on_unit_job_removed(Context *c, const char *unit, const char *result);
+
+int jobs_load_last_id(Context *c);
+int jobs_register(Context *c);
+void jobs_free_all(Context *c);

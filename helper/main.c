@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hubopsd: the per-host privileged helper. It owns org.hubops.Helper1 on the
+ * system bus, checks every privileged call with polkit, writes an audit
+ * record for it, and has systemd run the configured command. It never runs
+ * anything a caller names. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "caps.h"
+#include "config.h"
+#include "context.h"
+#include "hubops-bus.h"
+#include "iface-hooks.h"
+#include "iface-manager.h"
+#include "job.h"
+#include "macro.h"
+#include "systemd-client.h"
+
+/* Exit codes, as documented in hubopsd(8) and the README. */
+enum {
+        EXIT_OK = 0,
+        EXIT_RUNTIME = 1,     /* bus, event loop or other runtime failure */
+        EXIT_USAGE = 2,       /* bad command line */
+        EXIT_CONFIG = 3,      /* configuration refused (unsafe file, syntax, unknown key, ...) */
+};
+
+typedef struct Options {
+        const char *config_path;
+        bool check_only;
+} Options;
+
+static void context_done(Context *c) {
+        jobs_free_all(c);
+        systemd_disconnect(c);
+        if (c->bus)
+                c->bus = sd_bus_flush_close_unref(c->bus);
+        c->event = sd_event_unref(c->event);
+        audit_close(c->audit);
+        config_free(c->config);
+}
+
+static void help(void) {
+        printf("Usage: hubopsd [OPTIONS]\n\n"
+               "The hubops privileged helper (org.hubops.Helper1 on the system bus).\n\n"
+               "  -c, --config FILE   helper configuration (default " HELPER_CONFIG_DEFAULT ")\n"
+               "      --check-config  validate the configuration and exit\n"
+               "  -h, --help          show this help\n"
+               "      --version       show the version\n\n"
+               "Exit status: 0 clean exit, 1 runtime failure, 2 usage error,\n"
+               "3 configuration refused (unsafe ownership/mode, syntax, unknown key, ...).\n");
+}
+
+static int parse_argv(int argc, char *argv[], Options *o) {
+        enum { ARG_CHECK = 0x100, ARG_VERSION };
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check-config", no_argument, NULL, ARG_CHECK },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { 0 },
+        };
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (opt) {
+                case 'c':
+                        o->config_path = optarg;
+                        break;
+                case ARG_CHECK:
+                        o->check_only = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("hubopsd %s\n", HUBOPS_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "hubopsd: unexpected argument \"%s\"\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int prepare_files(Context *c) {
+        int r;
+
+        if (mkdir(c->config->state_directory, 0700) < 0 && errno != EEXIST) {
+                r = -errno;
+                fprintf(stderr, "hubopsd: cannot create %s: %s\n", c->config->state_directory, strerror(-r));
+                return r;
+        }
+        r = jobs_load_last_id(c);
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: cannot read %s/last-job-id: %s\n", c->config->state_directory,
+                        strerror(-r));
+                return r;
+        }
+        r = audit_open(c->config->audit_log, c->config->hostname, &c->audit);
+        if (r < 0)
+                fprintf(stderr, "hubopsd: cannot open audit log %s: %s\n", c->config->audit_log, strerror(-r));
+        return r;
+}
+
+static int setup_bus(Context *c) {
+        int r;
+
+        r = sd_bus_open_system(&c->bus);
+        if (r < 0)
+                return fprintf(stderr, "hubopsd: cannot connect to the system bus: %s\n", strerror(-r)), r;
+        r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = manager_register(c);
+        if (r >= 0)
+                r = hooks_register(c);
+        if (r >= 0)
+                r = jobs_register(c);
+        if (r >= 0)
+                r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
+        if (r < 0)
+                return fprintf(stderr, "hubopsd: cannot register objects: %s\n", strerror(-r)), r;
+        return 0;
+}
+
+/* Everything that runs goes through systemd, so the helper itself needs no
+ * capability for hooks; later operations add theirs here. */
+static uint64_t capabilities_needed(const HelperConfig *config) {
+        (void) config;
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(context_done) Context c = { 0 };
+        _cleanup_free_ char *error = NULL, *caps = NULL;
+        Options o = { .config_path = HELPER_CONFIG_DEFAULT };
+        int r;
+
+        r = parse_argv(argc, argv, &o);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_OK;
+
+        r = config_load(o.config_path, &c.config, &error);
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: %s\n", error ? error : strerror(-r));
+                return EXIT_CONFIG;
+        }
+        if (o.check_only) {
+                printf("%s: OK (%zu hooks)\n", o.config_path, c.config->n_hooks);
+                return EXIT_OK;
+        }
+
+        r = prepare_files(&c);
+        if (r < 0)
+                return EXIT_RUNTIME;
+
+        r = sd_event_default(&c.event);
+        if (r >= 0) {
+                sigset_t ss;
+                (void) sigemptyset(&ss);
+                (void) sigaddset(&ss, SIGTERM);
+                (void) sigaddset(&ss, SIGINT);
+                r = sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ? -errno : 0;
+        }
+        if (r >= 0)
+                r = sd_event_add_signal(c.event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(c.event, NULL, SIGINT, NULL, NULL);
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: cannot set up the event loop: %s\n", strerror(-r));
+                return EXIT_RUNTIME;
+        }
+
+        if (setup_bus(&c) < 0)
+                return EXIT_RUNTIME;
+
+        /* Drop privilege before the first caller can reach us. */
+        r = caps_reduce_to(capabilities_needed(c.config));
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: cannot reduce capabilities: %s\n", strerror(-r));
+                return EXIT_RUNTIME;
+        }
+
+        r = sd_bus_request_name(c.bus, HUBOPS_BUS_NAME, 0);
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: cannot own %s: %s\n", HUBOPS_BUS_NAME, strerror(-r));
+                return EXIT_RUNTIME;
+        }
+
+        caps = caps_describe(capabilities_needed(c.config));
+        fprintf(stderr, "hubopsd %s on %s: ready, %zu hooks, capabilities kept: %s\n", HUBOPS_VERSION,
+                c.config->hostname, c.config->n_hooks, caps ? caps : "?");
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving org.hubops.Helper1");
+
+        r = sd_event_loop(c.event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: event loop failed: %s\n", strerror(-r));
+                return EXIT_RUNTIME;
+        }
+        return EXIT_OK;
+}
+
+int main(int argc, char *argv[]) {
+        return run(argc, argv);
+}

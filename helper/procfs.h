@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bounded parsers for the /proc files hubopsd reads. They take the file's
+ * bytes (not necessarily NUL-terminated) so they can be fuzzed directly. */
+
+typedef struct CpuTimes {
+        uint64_t total; /* all jiffies, guest time excluded (already in user/nice) */
+        uint64_t idle;  /* idle + iowait */
+} CpuTimes;
+
+/* The aggregate "cpu " line of /proc/stat. */
+int procfs_parse_stat_cpu(const char *buf, size_t len, CpuTimes *ret);
+
+/* Idle fraction between two samples, in [0, 1]; -EAGAIN if no time passed. */
+int cpu_idle_fraction(const CpuTimes *before, const CpuTimes *after, double *ret);
+
+int procfs_parse_loadavg(const char *buf, size_t len, double ret[3]);
+
+/* MemAvailable from /proc/meminfo, in bytes. */
+int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret);
+
+/* Read a small file whole (at most max bytes) into buf, NUL-terminated. */
+int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len);

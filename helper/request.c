@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "request.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "hubops-bus.h"
+#include "macro.h"
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static char **details_copy(const char *const *details) {
+        size_t n = 0;
+        char **copy;
+
+        while (details && details[n])
+                n++;
+        copy = calloc(n + 1, sizeof(char *));
+        if (!copy)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!(copy[i] = strdup(details[i]))) {
+                        for (size_t j = 0; j < i; j++)
+                                free(copy[j]);
+                        free(copy);
+                        return NULL;
+                }
+        return copy;
+}
+
+static void caller_from_creds(Caller *c, sd_bus_message *call) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *sender = sd_bus_message_get_sender(call);
+
+        if (sender)
+                (void) snprintf(c->sender, sizeof(c->sender), "%s", sender);
+        if (sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID | SD_BUS_CREDS_AUDIT_LOGIN_UID,
+                                      &creds) < 0)
+                return;
+        c->have_uid = sd_bus_creds_get_euid(creds, &c->uid) >= 0;
+        c->have_pid = sd_bus_creds_get_pid(creds, &c->pid) >= 0;
+        c->have_login_uid = sd_bus_creds_get_audit_login_uid(creds, &c->login_uid) >= 0;
+}
+
+int request_new(Context *c, sd_bus_message *call, const char *operation, const char *action,
+                const char *const *details, Request **ret) {
+        Request *req = calloc(1, sizeof(Request));
+
+        if (!req)
+                return -ENOMEM;
+        req->context = c;
+        req->call = sd_bus_message_ref(call);
+        req->time_usec = now_usec(CLOCK_REALTIME);
+        req->start_monotonic_usec = now_usec(CLOCK_MONOTONIC);
+        req->operation = strdup(operation);
+        req->action = action ? strdup(action) : NULL;
+        req->details = details_copy(details);
+        if (!req->operation || (action && !req->action) || !req->details) {
+                request_free(req);
+                return -ENOMEM;
+        }
+        caller_from_creds(&req->caller, call);
+        *ret = req;
+        return 0;
+}
+
+void request_free(Request *req) {
+        if (!req)
+                return;
+        authz_check_free(req->check);
+        sd_bus_message_unref(req->call);
+        free(req->operation);
+        free(req->action);
+        for (char **d = req->details; d && *d; d++)
+                free(*d);
+        free(req->details);
+        free(req);
+}
+
+static int audit(Request *req, const char *result, const char *message, const char *job, const char *unit) {
+        AuditRecord rec = {
+                .event = AUDIT_EVENT_REQUEST,
+                .operation = req->operation,
+                .details = (const char *const *) req->details,
+                .caller = &req->caller,
+                .action = req->action,
+                .verdict = req->verdict_known ? authz_verdict_to_string(req->verdict) : "not-checked",
+                .result = result,
+                .message = message,
+                .job = job,
+                .unit = unit,
+                .time_usec = req->time_usec,
+                .duration_usec = now_usec(CLOCK_MONOTONIC) - req->start_monotonic_usec,
+        };
+        int r = audit_write(req->context->audit, &rec, NULL);
+
+        if (r < 0)
+                fprintf(stderr, "Failed to write audit record for %s: %s\n", req->operation, strerror(-r));
+        return r;
+}
+
+int request_reply_error(Request *req, const char *error_name, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        bool denied = strcmp(error_name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
+                      strcmp(error_name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+
+        (void) audit(req, denied ? "denied" : req->verdict_known ? "failed" : "rejected", msg ? msg : error_name,
+                     NULL, NULL);
+        (void) sd_bus_reply_method_errorf(req->call, error_name, "%s", msg ? msg : error_name);
+        request_free(req);
+        return 1;
+}
+
+int request_reply_job(Request *req, const char *job_path, const char *unit) {
+        if (audit(req, "started", NULL, job_path, unit) < 0) {
+                /* The action has begun but cannot be recorded: say so loudly rather than pretend. */
+                (void) sd_bus_reply_method_errorf(req->call, HUBOPS_ERROR_AUDIT_FAILED,
+                                                  "Started %s but could not write its audit record", job_path);
+                request_free(req);
+                return 1;
+        }
+        (void) sd_bus_reply_method_return(req->call, "o", job_path);
+        request_free(req);
+        return 1;
+}
+
+int request_reply_empty(Request *req, const char *job_path) {
+        (void) audit(req, "done", NULL, job_path, NULL);
+        (void) sd_bus_reply_method_return(req->call, NULL);
+        request_free(req);
+        return 1;
+}
+
+static const char *describe(const Request *req, char *buf, size_t size) {
+        (void) snprintf(buf, size, "%s", req->operation);
+        for (char **d = req->details; d && d[0] && d[1]; d += 2)
+                (void) snprintf(buf + strlen(buf), size - strlen(buf), " %s=%s", d[0], d[1]);
+        return buf;
+}
+
+static void on_verdict(AuthzVerdict verdict, const char *reason, void *userdata) {
+        Request *req = userdata;
+        char what[256];
+
+        req->verdict = verdict;
+        req->verdict_known = true;
+        (void) describe(req, what, sizeof(what));
+
+        switch (verdict) {
+        case AUTHZ_YES:
+        case AUTHZ_ROOT:
+                if (audit_check_writable(req->context->audit) < 0) {
+                        (void) request_reply_error(req, HUBOPS_ERROR_AUDIT_FAILED,
+                                                   "Refusing %s: the audit log cannot be written", what);
+                        return;
+                }
+                req->act(req, req->act_userdata);
+                return;
+        case AUTHZ_CHALLENGE:
+                (void) request_reply_error(req, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                           "Authentication is required for %s (polkit action %s); "
+                                           "run hubopsctl on a terminal or have a rule grant it",
+                                           what, req->action);
+                return;
+        case AUTHZ_NO:
+                (void) request_reply_error(req, SD_BUS_ERROR_ACCESS_DENIED,
+                                           "Not authorized for %s (polkit action %s denied)", what, req->action);
+                return;
+        case AUTHZ_CALLER_GONE:
+        case AUTHZ_ERROR:
+        default:
+                (void) request_reply_error(req, SD_BUS_ERROR_ACCESS_DENIED,
+                                           "Not authorized for %s (polkit action %s): %s", what, req->action,
+                                           reason ? reason : "authorization failed");
+                return;
+        }
+}
+
+int request_authorize(Request *req, request_act_t act, void *userdata) {
+        int r;
+
+        req->act = act;
+        req->act_userdata = userdata;
+
+        if (!req->caller.have_uid) {
+                req->verdict = AUTHZ_CALLER_GONE;
+                req->verdict_known = true;
+                return request_reply_error(req, SD_BUS_ERROR_ACCESS_DENIED,
+                                           "Not authorized for %s: the caller's credentials are unavailable",
+                                           req->operation);
+        }
+
+        r = authz_check_async(req->context, req->call, req->caller.uid, req->action,
+                              (const char *const *) req->details, on_verdict, req, &req->check);
+        if (r < 0) {
+                req->verdict = AUTHZ_ERROR;
+                req->verdict_known = true;
+                return request_reply_error(req, SD_BUS_ERROR_ACCESS_DENIED, "Not authorized for %s: %s",
+                                           req->operation, strerror(-r));
+        }
+        return 1;
+}

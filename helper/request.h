@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "audit.h"
+#include "authz.h"
+#include "context.h"
+#include "macro.h"
+
+/* One privileged call, from arrival to reply. Every privileged method goes
+ * through the same order: read arguments, validate, request_authorize() (the
+ * polkit verdict), act, then request_reply_*(), which writes the one audit
+ * record for the call and sends the reply. Nothing is changed before the
+ * verdict, and no reply leaves before its audit record is on disk. */
+
+typedef struct Request Request;
+typedef void (*request_act_t)(Request *req, void *userdata);
+
+struct Request {
+        Context *context;
+        sd_bus_message *call;
+        Caller caller;
+        char *operation;
+        char *action;
+        char **details; /* key, value, ..., NULL */
+        uint64_t time_usec;
+        uint64_t start_monotonic_usec;
+        AuthzVerdict verdict;
+        bool verdict_known;
+        AuthzCheck *check;
+        request_act_t act;
+        void *act_userdata;
+};
+
+/* Reads the caller's credentials from the bus. details: key, value, ..., NULL. */
+int request_new(Context *c, sd_bus_message *call, const char *operation, const char *action,
+                const char *const *details, Request **ret);
+
+/* Ask polkit; on "yes" (or root) call act(), otherwise reply with the
+ * matching error. Returns 1 (the method is handled; the reply comes later). */
+int request_authorize(Request *req, request_act_t act, void *userdata);
+
+/* Audit, reply with a D-Bus error, free the request. Returns 1. */
+_printf_(3, 4) int request_reply_error(Request *req, const char *error_name, const char *fmt, ...);
+
+/* Audit "started", reply with the job's object path, free the request. */
+int request_reply_job(Request *req, const char *job_path, const char *unit);
+
+/* Audit "done", reply with an empty return, free the request. */
+int request_reply_empty(Request *req, const char *job_path);
+
+void request_free(Request *req);

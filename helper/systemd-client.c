@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "systemd-client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "job.h"
+#include "macro.h"
+
+#define SYSTEMD_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+
+/* On a private socket there is no bus daemon: messages carry no destination. */
+static const char *destination(const Context *c) {
+        return c->config->systemd_address ? NULL : SYSTEMD_NAME;
+}
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Context *c = userdata;
+        const char *job, *unit, *result;
+        uint32_t id;
+
+        (void) ret_error;
+        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0)
+                return 0;
+        jobs_on_unit_job_removed(c, unit, result);
+        return 0;
+}
+
+static int open_bus(Context *c, sd_bus **ret) {
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (!c->config->systemd_address)
+                return sd_bus_open_system(ret);
+
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, c->config->systemd_address);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int systemd_ensure_connected(Context *c) {
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (c->systemd && sd_bus_is_open(c->systemd) > 0)
+                return 0;
+        systemd_disconnect(c);
+
+        r = open_bus(c, &bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal_async(bus, &c->job_removed_slot, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                      "JobRemoved", on_job_removed, NULL, c);
+        if (r < 0)
+                return r;
+        /* Without Subscribe() the manager emits no job signals to us. */
+        r = sd_bus_call_method_async(bus, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
+                                     NULL, NULL);
+        if (r < 0)
+                return r;
+        c->systemd = TAKE_PTR(bus);
+        return 0;
+}
+
+void systemd_disconnect(Context *c) {
+        c->job_removed_slot = sd_bus_slot_unref(c->job_removed_slot);
+        if (c->systemd) {
+                (void) sd_bus_detach_event(c->systemd);
+                c->systemd = sd_bus_flush_close_unref(c->systemd);
+        }
+}
+
+static int append_property(sd_bus_message *m, const char *name, const char *type, ...) {
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'v', type);
+        if (r < 0)
+                return r;
+        va_start(ap, type);
+        r = sd_bus_message_appendv(m, type, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+static int append_exec_start(sd_bus_message *m, char *const *argv) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "ExecStart");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "a(sasb)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sasb)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sasb");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", argv[0]);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char **) argv);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "b", 0);
+        for (int i = 0; r >= 0 && i < 4; i++)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_unit_properties(sd_bus_message *m, const TransientUnit *u) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r < 0)
+                return r;
+        if ((r = append_property(m, "Description", "s", u->description)) < 0 ||
+            (r = append_property(m, "Type", "s", "oneshot")) < 0 ||
+            (r = append_property(m, "RemainAfterExit", "b", 1)) < 0 ||
+            (r = append_property(m, "User", "s", u->user)) < 0 ||
+            (r = append_property(m, "NoNewPrivileges", "b", 1)) < 0 ||
+            (r = append_property(m, "CapabilityBoundingSet", "t", u->capability_mask)) < 0 ||
+            (r = append_property(m, "AmbientCapabilities", "t", (uint64_t) 0)) < 0 ||
+            (r = append_property(m, "TimeoutStartUSec", "t", u->timeout_usec)) < 0 ||
+            (r = append_exec_start(m, u->argv)) < 0)
+                return r;
+        if (u->group && (r = append_property(m, "Group", "s", u->group)) < 0)
+                return r;
+        if (u->output_file && ((r = append_property(m, "StandardOutputFileToAppend", "s", u->output_file)) < 0 ||
+                               (r = append_property(m, "StandardErrorFileToAppend", "s", u->output_file)) < 0))
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+int systemd_start_transient(Context *c, const TransientUnit *u, sd_bus_message_handler_t callback, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = systemd_ensure_connected(c);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(c->systemd, &m, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "StartTransientUnit");
+        if (r < 0)
+                return r;
+        /* "fail": never silently replace a job some other client queued for this unit. */
+        r = sd_bus_message_append(m, "ss", u->name, "fail");
+        if (r < 0)
+                return r;
+        r = append_unit_properties(m, u);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "a(sa(sv))", 0); /* no auxiliary units */
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(c->systemd, NULL, m, callback, userdata, 0);
+}
+
+int systemd_stop_unit(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        int r = systemd_ensure_connected(c);
+
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(c->systemd, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
+                                        callback, userdata, "ss", unit, "replace");
+}
+
+int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        _cleanup_free_ char *path = NULL;
+        int r = systemd_ensure_connected(c);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(c->systemd, NULL, destination(c), path, "org.freedesktop.DBus.Properties",
+                                        "GetAll", callback, userdata, "s", "org.freedesktop.systemd1.Service");
+}
+
+int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
+        ServiceOutcome o = { .result = "" };
+        int r;
+
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                r = sd_bus_message_get_errno(reply);
+                return r > 0 ? -r : -EIO;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *s;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "Result") == 0) {
+                        r = sd_bus_message_read(reply, "v", "s", &s);
+                        if (r >= 0)
+                                (void) snprintf(o.result, sizeof(o.result), "%s", s);
+                } else if (strcmp(name, "ExecMainCode") == 0)
+                        r = sd_bus_message_read(reply, "v", "i", &o.exit_code);
+                else if (strcmp(name, "ExecMainStatus") == 0)
+                        r = sd_bus_message_read(reply, "v", "i", &o.exit_status);
+                else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        if (o.result[0] == '\0')
+                return -EBADMSG;
+        *ret = o;
+        return 0;
+}
+
+void systemd_collect_unit(Context *c, const char *unit, bool failed) {
+        if (systemd_ensure_connected(c) < 0)
+                return;
+        (void) sd_bus_call_method_async(c->systemd, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                        failed ? "ResetFailedUnit" : "StopUnit", NULL, NULL,
+                                        failed ? "s" : "ss", unit, "replace");
+}

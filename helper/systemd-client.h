@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "context.h"
+
+/* hubopsd is the gate; systemd is the executor. This module is the one place
+ * that talks to the manager: on the system bus (production) or on a private
+ * socket (SystemdAddress=, the lab). */
+
+typedef struct TransientUnit {
+        const char *name;
+        const char *description;
+        char *const *argv;
+        const char *user;
+        const char *group;          /* NULL: the user's primary group */
+        uint64_t timeout_usec;
+        uint64_t capability_mask;
+        const char *output_file;    /* NULL: the journal */
+} TransientUnit;
+
+/* What a finished service unit reports. */
+typedef struct ServiceOutcome {
+        char result[32];   /* systemd's Result: success, exit-code, signal, timeout, ... */
+        int exit_code;     /* CLD_EXITED, CLD_KILLED, CLD_DUMPED, or 0 */
+        int exit_status;   /* exit status, or signal number */
+} ServiceOutcome;
+
+/* Connect (once, lazily) and subscribe to JobRemoved. -ENOTCONN etc. when unreachable. */
+int systemd_ensure_connected(Context *c);
+void systemd_disconnect(Context *c);
+
+/* StartTransientUnit as systemd-run would: argv array, the given user, a clean
+ * environment, NoNewPrivileges, only the listed capabilities. The unit is
+ * Type=oneshot with RemainAfterExit=yes, so its result stays readable until
+ * systemd_collect_unit(), even if hubopsd restarts meanwhile. */
+int systemd_start_transient(Context *c, const TransientUnit *u, sd_bus_message_handler_t callback, void *userdata);
+
+int systemd_stop_unit(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
+
+/* GetAll(org.freedesktop.systemd1.Service) on the unit; decode with systemd_decode_outcome(). */
+int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
+int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret);
+
+/* Let systemd forget a finished transient unit (stop if active, reset if failed). */
+void systemd_collect_unit(Context *c, const char *unit, bool failed);

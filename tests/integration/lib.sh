@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by the integration tests: bring up a private lab, run commands as
+# the lab's users, read audit logs, assert. Sourced, not run.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export HUBOPS_BUILD_DIR=${HUBOPS_BUILD_DIR:-$TOP/build}
+TEST_NAME=$(basename "$0" .sh)
+export HUBOPS_LAB_DIR=${HUBOPS_LAB_DIR:-/run/hubops-lab-$TEST_NAME}
+export HUBOPS_LAB_HOSTS=${HUBOPS_LAB_HOSTS:-hub1}
+export HUBOPS_LAB_QUIET=1
+HOST=${HUBOPS_LAB_HOSTS%% *}
+LAB=$TOP/tests/lab/lab
+GATE=/run/hubops-lab-gate
+OPERATOR=hubops-operator
+OUTSIDER=hubops-outsider
+
+passed=0
+
+fail() {
+        echo "FAIL [$TEST_NAME]: $*" >&2
+        if [ -d "$HUBOPS_LAB_DIR/logs" ]; then
+                echo "--- lab logs ---" >&2
+                tail -n 20 "$HUBOPS_LAB_DIR"/logs/*.log >&2 || true
+        fi
+        exit 1
+}
+ok() { passed=$((passed + 1)); echo "ok $passed - $*"; }
+
+lab() { "$LAB" "$@"; }
+cleanups=()
+# Run CMD (a string) at exit, before the lab goes down.
+at_exit() { cleanups+=("$1"); }
+lab_up() {
+        lab down >/dev/null 2>&1 || true
+        trap on_exit EXIT
+        # A lab that will not start is a failure here, never a skip.
+        lab up || fail "the lab did not come up"
+}
+on_exit() {
+        local rc=$? c
+        for c in "${cleanups[@]}"; do eval "$c" || true; done
+        lab down >/dev/null 2>&1 || true
+        [ $rc -ne 0 ] || echo "# $TEST_NAME: $passed passed, 0 failed"
+        return $rc
+}
+
+as_user() { local user=$1; shift; lab as "$user" "$HOST" "$@"; }
+as_operator() { as_user "$OPERATOR" "$@"; }
+as_outsider() { as_user "$OUTSIDER" "$@"; }
+bus_address() { echo "unix:path=$HUBOPS_LAB_DIR/hosts/${1:-$HOST}/bus.sock"; }
+helper_busctl() { busctl --address="$(bus_address)" "$@"; }
+
+audit_log() { echo "$HUBOPS_LAB_DIR/hosts/${1:-$HOST}/audit.jsonl"; }
+# Audit records matching a jq filter, one compact JSON object per line.
+audit_select() { [ -f "$(audit_log)" ] || return 0; jq -c "select($1)" "$(audit_log)"; }
+audit_count() { audit_select "$1" | wc -l; }
+last_job_id() { cat "$HUBOPS_LAB_DIR/hosts/$HOST/state/last-job-id" 2>/dev/null || echo 0; }
+
+# run_capture CMD...: sets $out, $err and $rc without tripping set -e.
+run_capture() {
+        local o e
+        o=$(mktemp); e=$(mktemp)
+        set +e
+        "$@" >"$o" 2>"$e"
+        rc=$?
+        set -e
+        out=$(cat "$o"); err=$(cat "$e")
+        rm -f "$o" "$e"
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
+assert_contains() { case $1 in *"$2"*) ;; *) fail "$3: '$2' not in: $1" ;; esac; }
+assert_not_contains() { case $1 in *"$2"*) fail "$3: '$2' unexpectedly in: $1" ;; *) ;; esac; }
+
+# Poll with a deadline; never a bare sleep standing in for synchronisation.
+wait_until() {
+        local seconds=$1 what=$2; shift 2
+        local deadline=$((SECONDS + seconds))
+        until "$@" >/dev/null 2>&1; do
+                [ $SECONDS -lt "$deadline" ] || fail "timed out after ${seconds}s waiting for $what"
+                sleep 0.05
+        done
+}

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# An operator runs hooks through hubopsd and gets their results; an outsider
+# and unknown hooks are refused with named errors; each request leaves
+# exactly one audit record with the right fields.
+. "$(dirname "$0")/lib.sh"
+lab_up
+operator_uid=$(id -u "$OPERATOR")
+
+# --- the operator runs a hook and gets its result ---
+run_capture as_operator hubopsctl hooks run whoami
+assert_eq "$rc" 0 "operator's hook run exit code"
+assert_contains "$out" "done: success, exited with status 0" "result line"
+assert_contains "$out" "user=nobody" "hook runs as its configured User="
+assert_contains "$out" "CapEff:	0000000000000000" "hook has no effective capabilities"
+assert_contains "$out" "CapBnd:	0000000000000000" "hook's bounding set is empty"
+assert_contains "$out" "NoNewPrivs:	1" "hook runs with no_new_privs"
+ok "operator runs hook whoami: as nobody, no capabilities, no_new_privs"
+
+assert_eq "$(audit_count '.event=="request" and .details.hook=="whoami"')" 1 "request records for whoami"
+rec=$(audit_select '.event=="request" and .details.hook=="whoami"')
+assert_eq "$(jq -r .verdict <<<"$rec")" yes "verdict"
+assert_eq "$(jq -r .result <<<"$rec")" started "result"
+assert_eq "$(jq -r .operation <<<"$rec")" hook.run "operation"
+assert_eq "$(jq -r .action <<<"$rec")" org.hubops.hook.run "polkit action"
+assert_eq "$(jq -r .caller.uid <<<"$rec")" "$operator_uid" "caller uid"
+assert_eq "$(jq -r '.caller.pid > 1' <<<"$rec")" true "caller pid"
+assert_contains "$(jq -r .caller.bus_name <<<"$rec")" ":1." "caller bus name"
+assert_eq "$(jq -r .host <<<"$rec")" "$HOST" "host"
+assert_contains "$(jq -r .job <<<"$rec")" "/org/hubops/Helper1/job/" "job path"
+assert_eq "$(jq -r '.id | test("^[0-9a-f]{32}$")' <<<"$rec")" true "record id"
+assert_eq "$(jq -r '.time | test("Z$")' <<<"$rec")" true "UTC timestamp"
+assert_eq "$(jq -r 'has("duration_usec")' <<<"$rec")" true "duration"
+done_rec=$(audit_select '.event=="job-finished" and .details.hook=="whoami"')
+assert_eq "$(jq -r .result <<<"$done_rec")" success "job completion is audited"
+ok "one request record and one completion record, with the right fields"
+
+# --- JSON output: only JSON on stdout ---
+run_capture as_operator hubopsctl --json hooks run whoami
+assert_eq "$rc" 0 "json run exit code"
+assert_eq "$(jq -r .state <<<"$out")" done "json state"
+assert_eq "$(jq -r .exit_status <<<"$out")" 0 "json exit status"
+assert_contains "$(jq -r .output_tail <<<"$out")" "user=nobody" "json output tail"
+assert_eq "$(wc -l <<<"$out")" 1 "one JSON object"
+ok "--json prints one JSON object with the job's outcome"
+
+# --- failures are reported with systemd's result ---
+run_capture as_operator hubopsctl hooks run fail
+assert_eq "$rc" 1 "failed hook exit code"
+assert_contains "$out" "failed: exit-code, exited with status 3" "failure line"
+assert_contains "$out" "failing on purpose" "failure output tail"
+ok "a failing hook reports exit-code and status 3, exit code 1"
+
+run_capture as_operator hubopsctl --json hooks run too-slow
+assert_eq "$rc" 1 "timed-out hook exit code"
+assert_eq "$(jq -r .result <<<"$out")" timeout "TimeoutSec= enforced by systemd"
+ok "a hook over its TimeoutSec= ends with result timeout"
+
+# --- cancel ---
+run_capture as_operator hubopsctl --json hooks run slow --no-wait
+assert_eq "$rc" 0 "no-wait exit code"
+job=$(jq -r .job <<<"$out"); id=${job##*/}
+run_capture as_operator hubopsctl job cancel "$id"
+assert_eq "$rc" 0 "cancel exit code ($err)"
+run_capture as_operator hubopsctl --json job wait "$id"
+assert_eq "$rc" 1 "waiting on a canceled job exits 1"
+assert_eq "$(jq -r .state <<<"$out")" canceled "canceled state"
+run_capture as_operator hubopsctl job cancel "$id"
+assert_eq "$rc" 1 "canceling a finished job fails"
+assert_contains "$err" "already canceled" "NotRunning message"
+assert_eq "$(audit_count '.operation=="job.cancel" and .result=="done"')" 1 "cancel audited once"
+ok "cancel stops the job's unit; the job ends canceled; a second cancel is NotRunning"
+
+# --- the outsider is refused, nothing runs ---
+before=$(last_job_id)
+run_capture as_outsider hubopsctl --json hooks run whoami
+assert_eq "$rc" 3 "outsider exit code"
+assert_eq "$(jq -r .error.name <<<"$out")" org.freedesktop.DBus.Error.AccessDenied "outsider error"
+assert_contains "$(jq -r .error.message <<<"$out")" "org.hubops.hook.run" "message names the action"
+assert_eq "$(last_job_id)" "$before" "no job was created for the outsider"
+denied=$(audit_select ".caller.uid==$(id -u "$OUTSIDER")")
+assert_eq "$(wc -l <<<"$denied")" 1 "one record for the outsider"
+assert_eq "$(jq -r .verdict <<<"$denied")" no "outsider verdict"
+assert_eq "$(jq -r .result <<<"$denied")" denied "outsider result"
+ok "the outsider gets AccessDenied (exit 3), no job, one audit record"
+
+# --- a challenge is InteractiveAuthorizationRequired ---
+run_capture as_operator hubopsctl --json hooks run needs-auth
+assert_eq "$rc" 3 "challenge exit code"
+assert_eq "$(jq -r .error.name <<<"$out")" org.freedesktop.DBus.Error.InteractiveAuthorizationRequired "challenge error"
+assert_eq "$(audit_count '.details.hook=="needs-auth" and .verdict=="challenge"')" 1 "challenge audited"
+ok "polkit's challenge maps to InteractiveAuthorizationRequired (exit 3)"
+
+# --- unknown and invalid hooks ---
+run_capture as_operator hubopsctl --json hooks run no-such-hook
+assert_eq "$rc" 6 "unknown hook exit code"
+assert_eq "$(jq -r .error.name <<<"$out")" org.hubops.Helper1.Error.NotConfigured "unknown hook error"
+assert_eq "$(audit_count '.details.hook=="no-such-hook" and .result=="rejected"')" 1 "unknown hook audited once"
+ok "an unknown hook is NotConfigured (exit 6) and audited"
+
+run_capture as_operator busctl --address="$(bus_address)" call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Hooks Run s "../../bin/sh"
+[ "$rc" -ne 0 ] || fail "an invalid hook name was accepted"
+assert_contains "$err" "Invalid hook name" "InvalidArgs message"
+assert_eq "$(audit_count '.details.hook=="(invalid)"')" 1 "invalid name audited without echoing it"
+ok "an invalid hook name is InvalidArgs and audited without echoing it"
+
+# --- root bypasses polkit, and is audited ---
+run_capture env DBUS_SYSTEM_BUS_ADDRESS="$(bus_address)" "$HUBOPS_LAB_DIR/bin/hubopsctl" hooks run noop
+assert_eq "$rc" 0 "root runs a hook"
+assert_eq "$(audit_count '.caller.uid==0 and .verdict=="root"')" 1 "root call audited with verdict root"
+ok "root is not asked about by polkit, and is audited all the same"

@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# While a caller's polkit check is pending, the helper keeps serving others;
+# a caller that disconnects before the verdict gets nothing run.
+. "$(dirname "$0")/lib.sh"
+lab_up
+rm -f "$GATE/started" "$GATE/release"
+at_exit 'touch "$GATE/release"'
+before=$(last_job_id)
+
+# The lab's polkit rules hold the check for hook "polkit-gated" at the gate.
+# "$LAB" directly, not a shell function: it execs, so $! is the caller itself.
+"$LAB" as "$OPERATOR" "$HOST" busctl --address="$(bus_address)" --timeout=30 call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Hooks Run s polkit-gated >/dev/null 2>&1 &
+caller=$!
+wait_until 10 "the polkit check to reach the gate" test -e "$GATE/started"
+
+# Others are served meanwhile: a read and a root (polkit-free) privileged call.
+run_capture helper_busctl get-property org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager Hostname
+assert_eq "$out" "s \"$HOST\"" "property read while a check is pending"
+run_capture env DBUS_SYSTEM_BUS_ADDRESS="$(bus_address)" "$HUBOPS_LAB_DIR/bin/hubopsctl" hooks run noop
+assert_eq "$rc" 0 "root's hook run while a check is pending"
+ok "the event loop serves other callers while a polkit check is pending"
+
+# The caller goes away; once the bus has noticed, polkit is allowed to answer.
+kill -KILL "$caller"
+wait "$caller" 2>/dev/null || true
+caller_gone() { ! helper_busctl list --no-legend | awk '{print $2}' | grep -qx "$caller"; }
+wait_until 10 "the bus to drop the caller" caller_gone
+abandoned_recorded() { [ "$(audit_count '.details.hook=="polkit-gated"')" -ge 1 ]; }
+wait_until 10 "the helper to record the abandoned request" abandoned_recorded
+touch "$GATE/release"
+
+rec=$(audit_select '.details.hook=="polkit-gated"')
+assert_eq "$(wc -l <<<"$rec")" 1 "one record for the abandoned request"
+assert_eq "$(jq -r .verdict <<<"$rec")" caller-gone "verdict"
+assert_eq "$(jq -r .result <<<"$rec")" denied "result"
+# The root call above took one job id; the abandoned request must take none.
+assert_eq "$(last_job_id)" "$((before + 1))" "no job for the abandoned request"
+assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="polkit-gated"')" 0 "nothing ran"
+ok "a caller that disconnects while its check is pending gets nothing run (verdict caller-gone)"
+
+# After the gate opens, polkit's late answer must not run anything either.
+run_capture as_operator hubopsctl hooks run noop
+assert_eq "$rc" 0 "the helper still works afterwards"
+assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="polkit-gated"')" 0 "still nothing ran"
+ok "polkit's late answer for the gone caller is ignored"

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <systemd/sd-bus.h>
+
+#include "authz.h"
+#include "macro.h"
+
+/* sd-bus only creates messages on a bus that has been started. Half of a
+ * socketpair is enough: the messages are built and sealed locally, never
+ * sent, exactly as sd-bus hands a parsed reply to a callback. */
+typedef struct Fixture {
+        sd_bus *bus;
+        int peer;
+        sd_bus_message *call;
+        uint64_t cookie;
+} Fixture;
+
+static int bus_setup(void **state) {
+        Fixture *f = calloc(1, sizeof(Fixture));
+        int fds[2];
+
+        if (!f || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+                return -1;
+        f->peer = fds[1];
+        if (sd_bus_new(&f->bus) < 0 || sd_bus_set_fd(f->bus, fds[0], fds[0]) < 0 ||
+            sd_bus_set_anonymous(f->bus, 1) < 0 || sd_bus_start(f->bus) < 0)
+                return -1;
+        if (sd_bus_message_new_method_call(f->bus, &f->call, "org.freedesktop.PolicyKit1",
+                                           "/org/freedesktop/PolicyKit1/Authority",
+                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization") < 0 ||
+            sd_bus_message_seal(f->call, 1, 0) < 0)
+                return -1;
+        f->cookie = 1;
+        *state = f;
+        return 0;
+}
+
+static int bus_teardown(void **state) {
+        Fixture *f = *state;
+
+        sd_bus_message_unref(f->call);
+        sd_bus_flush_close_unref(f->bus);
+        close(f->peer);
+        free(f);
+        return 0;
+}
+
+static sd_bus_message *seal(Fixture *f, sd_bus_message *m) {
+        assert_int_equal(sd_bus_message_seal(m, ++f->cookie, 0), 0);
+        assert_true(sd_bus_message_rewind(m, 1) >= 0);
+        return m;
+}
+
+/* A CheckAuthorization return: (bba{ss}). */
+static sd_bus_message *polkit_result(Fixture *f, int authorized, int challenge) {
+        sd_bus_message *m = NULL;
+
+        assert_int_equal(sd_bus_message_new_method_return(f->call, &m), 0);
+        assert_true(sd_bus_message_append(m, "(bba{ss})", authorized, challenge, 1,
+                                          "polkit.retains_authorization_after_challenge", "1") >= 0);
+        return seal(f, m);
+}
+
+static sd_bus_message *polkit_error(Fixture *f, const char *name, const char *message) {
+        sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(name, message);
+        sd_bus_message *m = NULL;
+
+        assert_int_equal(sd_bus_message_new_method_error(f->call, &m, &e), 0);
+        return seal(f, m);
+}
+
+static void test_authz_decodes_polkit_result(void **state) {
+        static const struct {
+                int authorized, challenge;
+                AuthzVerdict verdict;
+                const char *reason;
+        } cases[] = {
+                { 1, 0, AUTHZ_YES, "authorized by polkit" },
+                { 1, 1, AUTHZ_YES, "authorized by polkit" },
+                { 0, 1, AUTHZ_CHALLENGE, "interactive authentication" },
+                { 0, 0, AUTHZ_NO, "denied" },
+        };
+        Fixture *f = *state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                sd_bus_message *m = polkit_result(f, cases[i].authorized, cases[i].challenge);
+                const char *reason = NULL;
+
+                assert_int_equal(authz_verdict_from_reply(m, &reason), cases[i].verdict);
+                assert_non_null(reason);
+                assert_non_null(strstr(reason, cases[i].reason));
+                sd_bus_message_unref(m);
+        }
+}
+
+static void test_authz_no_reply_is_error(_unused_ void **state) {
+        const char *reason = NULL;
+
+        assert_int_equal(authz_verdict_from_reply(NULL, &reason), AUTHZ_ERROR);
+        assert_string_equal(reason, "no reply from polkit");
+}
+
+static void test_authz_error_replies_are_errors(void **state) {
+        static const struct {
+                const char *name, *message, *reason;
+        } cases[] = {
+                { "org.freedesktop.DBus.Error.ServiceUnknown", "The name is not activatable", "not running" },
+                { "org.freedesktop.DBus.Error.NameHasNoOwner", "no owner", "not running" },
+                { "org.freedesktop.DBus.Error.NoReply", "timeout", "did not answer in time" },
+                { "org.freedesktop.PolicyKit1.Error.Failed", "Action org.x is not registered",
+                  "Action org.x is not registered" },
+                { "org.freedesktop.PolicyKit1.Error.Failed", NULL, "polkit returned an error" },
+                { "org.freedesktop.DBus.Error.AccessDenied", "go away", "go away" },
+        };
+        Fixture *f = *state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                sd_bus_message *m = polkit_error(f, cases[i].name, cases[i].message);
+                const char *reason = NULL;
+
+                assert_int_equal(authz_verdict_from_reply(m, &reason), AUTHZ_ERROR);
+                if (!reason || !strstr(reason, cases[i].reason))
+                        fail_msg("%s: expected reason \"%s\", got \"%s\"", cases[i].name, cases[i].reason,
+                                 reason ? reason : "(null)");
+                sd_bus_message_unref(m);
+        }
+}
+
+static void test_authz_malformed_replies_are_errors(void **state) {
+        Fixture *f = *state;
+
+        for (unsigned i = 0; i < 6; i++) {
+                sd_bus_message *m = NULL;
+                const char *reason = NULL;
+                int r;
+
+                assert_int_equal(sd_bus_message_new_method_return(f->call, &m), 0);
+                switch (i) {
+                case 0:
+                        r = sd_bus_message_append(m, "s", "yes");
+                        break;
+                case 1:
+                        r = sd_bus_message_append(m, "(bb)", 1, 0);
+                        break;
+                case 2:
+                        r = 0; /* empty body */
+                        break;
+                case 3:
+                        r = sd_bus_message_append(m, "bba{ss}", 1, 0, 0); /* not in a struct */
+                        break;
+                case 4:
+                        r = sd_bus_message_append(m, "(bba{sv})", 1, 0, 1, "k", "s", "v");
+                        break;
+                default:
+                        r = sd_bus_message_append(m, "(bbas)", 1, 0, 1, "x");
+                        break;
+                }
+                assert_true(r >= 0);
+                seal(f, m);
+                if (authz_verdict_from_reply(m, &reason) != AUTHZ_ERROR)
+                        fail_msg("malformed reply %u was not an error", i);
+                assert_non_null(reason);
+                assert_non_null(strstr(reason, "malformed"));
+                sd_bus_message_unref(m);
+        }
+}
+
+static void test_authz_verdict_strings_and_allows(_unused_ void **state) {
+        static const struct {
+                AuthzVerdict verdict;
+                const char *name;
+                bool allows;
+        } cases[] = {
+                { AUTHZ_YES, "yes", true },
+                { AUTHZ_ROOT, "root", true },
+                { AUTHZ_NO, "no", false },
+                { AUTHZ_CHALLENGE, "challenge", false },
+                { AUTHZ_ERROR, "error", false },
+                { AUTHZ_CALLER_GONE, "caller-gone", false },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_string_equal(authz_verdict_to_string(cases[i].verdict), cases[i].name);
+                assert_int_equal(authz_verdict_allows(cases[i].verdict), cases[i].allows);
+        }
+        assert_string_equal(authz_verdict_to_string((AuthzVerdict) 42), "error");
+        assert_string_equal(authz_verdict_to_string((AuthzVerdict) -1), "error");
+        assert_false(authz_verdict_allows((AuthzVerdict) 42));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_authz_decodes_polkit_result, bus_setup, bus_teardown),
+                cmocka_unit_test(test_authz_no_reply_is_error),
+                cmocka_unit_test_setup_teardown(test_authz_error_replies_are_errors, bus_setup, bus_teardown),
+                cmocka_unit_test_setup_teardown(test_authz_malformed_replies_are_errors, bus_setup, bus_teardown),
+                cmocka_unit_test(test_authz_verdict_strings_and_allows),
+        };
+
+        return cmocka_run_group_tests_name("authz", tests, NULL, NULL);
+}

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "macro.h"
+#include "procfs.h"
+
+static const char proc_stat[] =
+        "cpu  10132153 290696 3084719 46828483 16683 0 25195 0 175628 0\n"
+        "cpu0 1393280 32966 572056 13343292 6130 0 17875 0 23933 0\n"
+        "cpu1 1335940 35086 586245 13370498 4010 0 3612 0 31263 0\n"
+        "intr 1462898 0 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 0\n"
+        "ctxt 115315\n"
+        "btime 1262\n"
+        "processes 86031\n"
+        "procs_running 1\n"
+        "procs_blocked 0\n";
+
+static const char proc_meminfo[] =
+        "MemTotal:       16318616 kB\n"
+        "MemFree:         1220580 kB\n"
+        "MemAvailable:    8974304 kB\n"
+        "Buffers:          611312 kB\n";
+
+/* A heap copy with no NUL after it, so an over-read shows up in valgrind/ASan. */
+static char *exact_copy(const char *s, size_t len) {
+        char *b = malloc(len ? len : 1);
+
+        assert_non_null(b);
+        memcpy(b, s, len);
+        return b;
+}
+
+static int parse_stat(const char *s, size_t len, CpuTimes *ret) {
+        char *b = exact_copy(s, len);
+        int r = procfs_parse_stat_cpu(b, len, ret);
+
+        free(b);
+        return r;
+}
+
+static void assert_close(double a, double b) {
+        if (a - b > 1e-9 || b - a > 1e-9)
+                fail_msg("%.9f != %.9f", a, b);
+}
+
+static void test_procfs_stat_sums_aggregate_line(_unused_ void **state) {
+        CpuTimes t = { 0 };
+
+        assert_int_equal(parse_stat(proc_stat, strlen(proc_stat), &t), 0);
+        /* user..steal (8 fields); guest is already part of user. */
+        assert_int_equal(t.total, 10132153ULL + 290696 + 3084719 + 46828483 + 16683 + 0 + 25195 + 0);
+        assert_int_equal(t.total, 60377929);
+        assert_int_equal(t.idle, 46828483ULL + 16683);
+}
+
+static void test_procfs_stat_table(_unused_ void **state) {
+        static const struct {
+                const char *text;
+                int error;
+                uint64_t total, idle;
+        } cases[] = {
+                { "cpu  1 2 3 4\n", 0, 10, 4 },                       /* old kernels: 4 fields */
+                { "cpu 1 2 3 4 5", 0, 15, 9 },                        /* single space, no newline */
+                { "cpu  1 1 1 1 1 1 1 1 100 100\n", 0, 8, 2 },        /* guest excluded */
+                { "cpu  1 1 1 1 1 1 1 1 1 1 999\n", 0, 8, 2 },        /* extra fields ignored */
+                { "intr 5\ncpu0 9 9 9 9\ncpu  1 2 3 4\n", 0, 10, 4 }, /* aggregate need not be first */
+                { "cpu  1 2 3\n", -EBADMSG, 0, 0 },
+                { "cpu0 1 2 3 4\ncpu1 1 2 3 4\n", -EBADMSG, 0, 0 },
+                { "", -EBADMSG, 0, 0 },
+                { "garbage\n", -EBADMSG, 0, 0 },
+                { "cpu  1 2 x 4\n", -EBADMSG, 0, 0 },
+                { "cpu  1 2 3 4x\n", -EBADMSG, 0, 0 },
+                { "cpu  -1 2 3 4\n", -EBADMSG, 0, 0 },
+                { "cpu  a b c d\n", -EBADMSG, 0, 0 },
+                { " cpu  1 2 3 4\n", -EBADMSG, 0, 0 },
+                { "cpu  99999999999999999999 1 2 3\n", -EBADMSG, 0, 0 },   /* a field overflows */
+                { "cpu  18446744073709551000 1000 0 0\n", -ERANGE, 0, 0 }, /* the sum overflows */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                CpuTimes t = { 4711, 4711 };
+                int r = parse_stat(cases[i].text, strlen(cases[i].text), &t);
+
+                if (r != cases[i].error)
+                        fail_msg("\"%s\": expected %d, got %d", cases[i].text, cases[i].error, r);
+                if (r == 0) {
+                        assert_int_equal(t.total, cases[i].total);
+                        assert_int_equal(t.idle, cases[i].idle);
+                } else
+                        assert_int_equal(t.total, 4711); /* untouched on failure */
+        }
+}
+
+static void test_procfs_stat_respects_length(_unused_ void **state) {
+        static const char text[] = "cpu  1 2 3 4 5 6 7 8\ncpu0 1 2 3 4\n";
+        CpuTimes t;
+
+        /* Cut after "cpu  1 2 3": only three fields are in the buffer. */
+        assert_int_equal(parse_stat(text, strlen("cpu  1 2 3"), &t), -EBADMSG);
+        /* Cut after "cpu  1 2 3 4": four fields. */
+        assert_int_equal(parse_stat(text, strlen("cpu  1 2 3 4"), &t), 0);
+        assert_int_equal(t.total, 10);
+        assert_int_equal(t.idle, 4);
+        /* Cut inside a number: "cpu  1 2 3 4 5 6 7 8" -> "... 7 " drops the 8. */
+        assert_int_equal(parse_stat(text, strlen("cpu  1 2 3 4 5 6 7 "), &t), 0);
+        assert_int_equal(t.total, 28);
+        assert_int_equal(parse_stat(text, 0, &t), -EBADMSG);
+}
+
+static void test_cpu_idle_fraction_table(_unused_ void **state) {
+        static const struct {
+                CpuTimes before, after;
+                int error;
+                double fraction;
+        } cases[] = {
+                { { 100, 50 }, { 200, 100 }, 0, 0.5 },
+                { { 100, 50 }, { 200, 150 }, 0, 1.0 },
+                { { 100, 50 }, { 200, 50 }, 0, 0.0 },
+                { { 0, 0 }, { 400, 100 }, 0, 0.25 },
+                { { 100, 50 }, { 110, 80 }, 0, 1.0 }, /* idle grew more than total: clamped */
+                { { 100, 50 }, { 100, 50 }, -EAGAIN, 0 },
+                { { 200, 50 }, { 100, 50 }, -ERANGE, 0 },
+                { { 100, 60 }, { 200, 50 }, -ERANGE, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                double f = -1;
+                int r = cpu_idle_fraction(&cases[i].before, &cases[i].after, &f);
+
+                if (r != cases[i].error)
+                        fail_msg("case %zu: expected %d, got %d", i, cases[i].error, r);
+                if (r == 0)
+                        assert_close(f, cases[i].fraction);
+                else
+                        assert_close(f, -1);
+        }
+}
+
+static void test_procfs_loadavg_table(_unused_ void **state) {
+        static const struct {
+                const char *text;
+                int error;
+                double v[3];
+        } cases[] = {
+                { "0.52 0.58 0.59 1/467 12345\n", 0, { 0.52, 0.58, 0.59 } },
+                { "12.00 3.50 0.00 2/100 1\n", 0, { 12.0, 3.5, 0.0 } },
+                { "1 2 3", 0, { 1.0, 2.0, 3.0 } },
+                { "0.1234567 0.5 0.5\n", 0, { 0.123456, 0.5, 0.5 } }, /* six decimals kept */
+                { "", -EBADMSG, { 0 } },
+                { "0.52 0.58\n", -EBADMSG, { 0 } },
+                { "0.52,0.58,0.59\n", -EBADMSG, { 0 } },
+                { "abc def ghi\n", -EBADMSG, { 0 } },
+                { "-1.0 0.5 0.5\n", -EBADMSG, { 0 } },
+                { "0.5x 0.5 0.5\n", -EBADMSG, { 0 } },
+                { "1.2.3 0.5 0.5\n", -EBADMSG, { 0 } },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t len = strlen(cases[i].text);
+                char *b = exact_copy(cases[i].text, len);
+                double v[3] = { -1, -1, -1 };
+                int r = procfs_parse_loadavg(b, len, v);
+
+                free(b);
+                if (r != cases[i].error)
+                        fail_msg("\"%s\": expected %d, got %d", cases[i].text, cases[i].error, r);
+                for (unsigned k = 0; k < 3; k++)
+                        assert_close(v[k], r == 0 ? cases[i].v[k] : -1);
+        }
+}
+
+static void test_procfs_loadavg_respects_length(_unused_ void **state) {
+        static const char text[] = "0.52 0.58 0.59 1/467 12345\n";
+        char big[300];
+        double v[3];
+
+        assert_int_equal(procfs_parse_loadavg(text, strlen("0.52 0.58 0.5"), v), 0);
+        assert_close(v[2], 0.5);
+        assert_int_equal(procfs_parse_loadavg(text, strlen("0.52 0.58 "), v), -EBADMSG);
+
+        memset(big, ' ', sizeof(big));
+        memcpy(big, text, strlen(text));
+        assert_int_equal(procfs_parse_loadavg(big, 255, v), 0);
+        assert_int_equal(procfs_parse_loadavg(big, 256, v), -EBADMSG);
+}
+
+static void test_procfs_meminfo_available_table(_unused_ void **state) {
+        static const struct {
+                const char *text;
+                int error;
+                uint64_t bytes;
+        } cases[] = {
+                { proc_meminfo, 0, 8974304ULL * 1024 },
+                { "MemAvailable: 0 kB", 0, 0 },
+                { "MemAvailable: 18014398509481983 kB\n", 0, 18014398509481983ULL * 1024 },
+                { "MemAvailable: 18014398509481984 kB\n", -EBADMSG, 0 }, /* 2^54 KiB overflows */
+                { "MemTotal: 100 kB\nMemFree: 50 kB\n", -EBADMSG, 0 },
+                { "MemAvailable: 123 MB\n", -EBADMSG, 0 },
+                { "MemAvailable: 123\n", -EBADMSG, 0 },
+                { "MemAvailable: abc kB\n", -EBADMSG, 0 },
+                { "MemAvailable: 123 kB extra\n", -EBADMSG, 0 },
+                { "XMemAvailable: 123 kB\n", -EBADMSG, 0 },
+                { "", -EBADMSG, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t len = strlen(cases[i].text);
+                char *b = exact_copy(cases[i].text, len);
+                uint64_t bytes = 4711;
+                int r = procfs_parse_meminfo_available(b, len, &bytes);
+
+                free(b);
+                if (r != cases[i].error)
+                        fail_msg("\"%s\": expected %d, got %d", cases[i].text, cases[i].error, r);
+                assert_int_equal(bytes, r == 0 ? cases[i].bytes : 4711);
+        }
+}
+
+static void test_procfs_meminfo_respects_length(_unused_ void **state) {
+        uint64_t bytes;
+        const char *line = strstr(proc_meminfo, "MemAvailable:");
+        size_t upto = (size_t) (line - proc_meminfo);
+
+        /* The buffer ends before the MemAvailable: line. */
+        assert_int_equal(procfs_parse_meminfo_available(proc_meminfo, upto, &bytes), -EBADMSG);
+        /* The buffer ends after "MemAvailable:    8974304", before the unit. */
+        assert_int_equal(procfs_parse_meminfo_available(proc_meminfo, upto + strlen("MemAvailable:    8974304"),
+                                                        &bytes),
+                         -EBADMSG);
+}
+
+static void test_procfs_read_file_truncates_and_terminates(_unused_ void **state) {
+        char path[] = "/tmp/hubops-test-procfs.XXXXXX", buf[8];
+        int fd = mkstemp(path);
+        size_t len = 0;
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "0123456789", 10), 10);
+        close(fd);
+
+        memset(buf, 'x', sizeof(buf));
+        assert_int_equal(procfs_read_file(path, buf, sizeof(buf), &len), 0);
+        assert_int_equal(len, 7);
+        assert_string_equal(buf, "0123456");
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(procfs_read_file(path, buf, sizeof(buf), &len), -ENOENT);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_procfs_stat_sums_aggregate_line),
+                cmocka_unit_test(test_procfs_stat_table),
+                cmocka_unit_test(test_procfs_stat_respects_length),
+                cmocka_unit_test(test_cpu_idle_fraction_table),
+                cmocka_unit_test(test_procfs_loadavg_table),
+                cmocka_unit_test(test_procfs_loadavg_respects_length),
+                cmocka_unit_test(test_procfs_meminfo_available_table),
+                cmocka_unit_test(test_procfs_meminfo_respects_length),
+                cmocka_unit_test(test_procfs_read_file_truncates_and_terminates),
+        };
+
+        return cmocka_run_group_tests_name("procfs", tests, NULL, NULL);
+}
