@@ -23,6 +23,7 @@
 #define HOOKS_MAX 256
 #define ROLES_MAX 16
 #define TIMEOUT_MAX_USEC (7ULL * 86400ULL * USEC_PER_SEC)
+#define CAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 
 typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK } SectionKind;
 
@@ -118,6 +119,11 @@ static char *reader(char *str, int num, void *stream) {
                         return parser_error(p, "indented lines (continuations) are not supported"), NULL;
                 return str;
         }
+        if (s[0] == '#' || s[0] == ';')
+                return str;
+        /* inih would silently cut "Key=a ; b" to "a": refuse instead. */
+        if (strstr(s, " ;") || strstr(s, "\t;"))
+                return parser_error(p, "inline comments (\" ;\") are not supported"), NULL;
         if (s[0] != '[')
                 return str;
 
@@ -232,8 +238,10 @@ static int parse_capabilities(Parser *p, HookConfig *h, const char *value) {
         for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
                 cap_value_t cap;
 
-                /* cap_from_name() also accepts numbers; we want names only. */
-                if (strncmp(w, "CAP_", 4) != 0 || cap_from_name(w, &cap) < 0 || cap < 0 || cap > 63)
+                /* cap_from_name() accepts numbers, and ignores what follows a
+                 * name ("CAP_KILL,CAP_X" is CAP_KILL): we want exact names only. */
+                if (strncmp(w, "CAP_", 4) != 0 || w[4 + strspn(w + 4, CAP_NAME_CHARS)] != '\0' ||
+                    cap_from_name(w, &cap) < 0 || cap < 0 || cap > 63)
                         return parser_error(p, "unknown capability \"%s\"", w);
                 mask |= 1ULL << cap;
         }
@@ -268,7 +276,7 @@ static int parse_hook_key(Parser *p, const char *key, const char *value) {
         if (strcmp(key, "TimeoutSec") == 0) {
                 uint64_t t;
 
-                if (timespan_parse(value, &t) < 0 || t == 0 || t > TIMEOUT_MAX_USEC)
+                if (timespan_parse(value, &t) < 0 || t < USEC_PER_MSEC || t > TIMEOUT_MAX_USEC)
                         return parser_error(p, "invalid TimeoutSec= \"%s\" (a span from 1ms to 7d)", value);
                 h->timeout_usec = t;
                 return 1;
@@ -285,17 +293,12 @@ static int handler(void *user, const char *section, const char *key, const char 
         (void) section; /* tracked by reader(), which also sees empty sections */
         if (p->error)
                 return 0;
+        if (p->section == SECTION_NONE)
+                return parser_error(p, "%s= outside of any section", key);
         if (key_seen_before(p, key))
                 return parser_error(p, "duplicate key %s=", key);
 
-        switch (p->section) {
-        case SECTION_HELPER:
-                return parse_helper_key(p, key, value);
-        case SECTION_HOOK:
-                return parse_hook_key(p, key, value);
-        default:
-                return parser_error(p, "%s= outside of any section", key);
-        }
+        return p->section == SECTION_HELPER ? parse_helper_key(p, key, value) : parse_hook_key(p, key, value);
 }
 
 static int set_default(char **field, const char *value) {

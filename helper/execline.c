@@ -17,8 +17,10 @@ static int next_word(const char **p, char **ret, const char **ret_reason) {
         char quote = 0;
         const char *s = *p;
 
-        if (!w)
+        if (!w) {
+                *ret_reason = "out of memory";
                 return -ENOMEM;
+        }
 
         for (; *s; s++) {
                 if (quote) {
@@ -64,8 +66,10 @@ int execline_parse(const char *s, unsigned max_words, char ***ret_argv, const ch
         }
 
         argv = calloc(max_words + 1, sizeof(char *));
-        if (!argv)
+        if (!argv) {
+                *ret_reason = "out of memory";
                 return -ENOMEM;
+        }
 
         for (const char *p = s;;) {
                 int r;

@@ -68,9 +68,9 @@ static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata) {
 
         (void) usec;
         (void) reply(l);
-        /* Take the source back from the loop and drop it; its destroy callback frees l. */
+        /* Un-floating drops the loop's reference, the last one: the source
+         * goes once dispatch returns, and its destroy callback frees l. */
         (void) sd_event_source_set_floating(s, 0);
-        sd_event_source_unref(s);
         return 0;
 }
 

@@ -159,6 +159,8 @@ int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len) {
 
         if (fd < 0)
                 return -errno;
+        if (max == 0)
+                return -EINVAL;
         while (len < max - 1) {
                 ssize_t n = read(fd, buf + len, max - 1 - len);
                 if (n < 0) {

@@ -50,7 +50,7 @@ static int bus_teardown(void **state) {
         Fixture *f = *state;
 
         sd_bus_message_unref(f->call);
-        sd_bus_flush_close_unref(f->bus);
+        sd_bus_close_unref(f->bus); /* no flush: nobody will ever answer the handshake */
         close(f->peer);
         free(f);
         return 0;

@@ -117,6 +117,23 @@ static void test_procfs_stat_respects_length(_unused_ void **state) {
         assert_int_equal(parse_stat(text, 0, &t), -EBADMSG);
 }
 
+/* The aggregate line is copied into a 512-byte buffer: 511 bytes fit, 512 do not. */
+static void test_procfs_stat_line_length_bound(_unused_ void **state) {
+        char text[600];
+        CpuTimes t;
+
+        for (size_t l = 505; l <= 520; l++) {
+                memset(text, ' ', l);
+                memcpy(text, "cpu  1 2 3 4 5 6 7 8 9 10", strlen("cpu  1 2 3 4 5 6 7 8 9 10"));
+                text[l] = '\n';
+                if (l <= 511) {
+                        assert_int_equal(parse_stat(text, l + 1, &t), 0);
+                        assert_int_equal(t.total, 36);
+                } else
+                        assert_int_equal(parse_stat(text, l + 1, &t), -EBADMSG);
+        }
+}
+
 static void test_cpu_idle_fraction_table(_unused_ void **state) {
         static const struct {
                 CpuTimes before, after;
@@ -261,6 +278,7 @@ int main(void) {
                 cmocka_unit_test(test_procfs_stat_sums_aggregate_line),
                 cmocka_unit_test(test_procfs_stat_table),
                 cmocka_unit_test(test_procfs_stat_respects_length),
+                cmocka_unit_test(test_procfs_stat_line_length_bound),
                 cmocka_unit_test(test_cpu_idle_fraction_table),
                 cmocka_unit_test(test_procfs_loadavg_table),
                 cmocka_unit_test(test_procfs_loadavg_respects_length),

@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Install every Debian package hubops needs to build, test and run its lab.
+# Used by tests/run, tests/lab/demo and .ci/run; safe to run again.
+set -euo pipefail
+
+packages=(
+        # build
+        gcc meson ninja-build pkg-config
+        libsystemd-dev libcap-dev libinih-dev libjson-c-dev libcmocka-dev
+        # install locations only (pkg-config variables): dbus-1.pc, polkit-gobject-1.pc
+        libdbus-1-dev libpolkit-gobject-1-dev
+        # the lab's real parts
+        systemd dbus-daemon polkitd util-linux passwd
+        # the tests' tools
+        jq
+)
+
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

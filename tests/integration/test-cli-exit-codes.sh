@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hubopsctl's documented exit codes, as a table: who runs it, the arguments,
+# the exit status, and text that stdout or stderr must contain.
+. "$(dirname "$0")/lib.sh"
+lab_up
+
+# user | exit | expected text | arguments (split on spaces)
+while IFS='|' read -r who want text args; do
+        [ -n "$who" ] && [ "${who#\#}" = "$who" ] || continue
+        user=$OPERATOR; [ "$who" = outsider ] && user=$OUTSIDER
+        # shellcheck disable=SC2086 # the table's arguments are meant to split
+        run_capture as_user "$user" hubopsctl $args
+        assert_eq "$rc" "$want" "hubopsctl $args (as $who; stdout: $out; stderr: $err)"
+        assert_contains "$out$err" "$text" "hubopsctl $args (as $who)"
+        ok "hubopsctl $args (as $who) -> $want"
+done <<'TABLE'
+operator|0|Exit status:|--help
+operator|0|hubopsctl 0.1.0|--version
+operator|0|Host:     hub1|status
+operator|0|noop|hooks list
+operator|0|done: success|hooks run noop
+operator|0|ID  OPERATION|jobs
+operator|1|failed: exit-code, exited with status 3|hooks run fail
+operator|2|No command given|
+operator|2|Unknown command "frobnicate"|frobnicate
+operator|2|Unknown command "hooks frob"|hooks frob
+operator|2|Unknown option --bogus|--bogus status
+operator|2|Option --address needs a value|status --address
+operator|2|--no-wait and --timeout apply to hooks run and job wait only|status --no-wait
+operator|2|Usage: hubopsctl hooks run NAME|hooks run
+operator|2|Invalid hook name "../x"|hooks run ../x
+operator|2|Invalid job id "abc"|job cancel abc
+operator|2|Invalid job id "0"|job show 0
+operator|2|Invalid --timeout "soon"|hooks run noop --timeout soon
+operator|2|-H and --address exclude each other|-H example --address unix:path=/x status
+operator|2|"exit_code":2|--json frobnicate
+operator|3|Authentication is required for hook.run hook=needs-auth|hooks run needs-auth --no-ask-password
+outsider|3|polkit action org.hubops.hook.run denied|hooks run noop
+outsider|3|"exit_code":3|--json hooks run noop
+operator|4|Cannot connect to unix:path=/nonexistent/bus|--address unix:path=/nonexistent/bus status
+operator|5|Timed out waiting for the job; it goes on|hooks run slow --timeout 300ms
+operator|6|No hook "nope" is configured on hub1|hooks run nope
+operator|6|Unknown object|job show 999999
+TABLE
+
+# An outsider's "no" is audited, a usage error never reaches the helper.
+assert_eq "$(audit_count '.details.hook=="../x"')" 0 "usage errors stay local"
+
+# Exit 4 for a helper that is gone from a bus that is there.
+kill "$(cat "$HUBOPS_LAB_DIR/pids/$HOST-hubopsd.pid")"
+gone() { ! busctl --address="$(bus_address)" status org.hubops.Helper1 >/dev/null 2>&1; }
+wait_until 10 "hubopsd to leave the bus" gone
+run_capture as_operator hubopsctl --json status
+assert_eq "$rc" 4 "status with no helper on the bus"
+assert_eq "$(jq -r .error.exit_code <<<"$out")" 4 "JSON error's exit_code"
+ok "hubopsctl status with no helper on the bus -> 4"

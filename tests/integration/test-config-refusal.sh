@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hubopsd refuses a configuration it cannot trust or does not understand,
+# saying why (file and line), with exit status 3; a good one passes.
+. "$(dirname "$0")/lib.sh"
+hubopsd=$HUBOPS_BUILD_DIR/helper/hubopsd
+dir=$(mktemp -d /tmp/hubops-config.XXXXXX)
+chmod 0755 "$dir"
+trap 'rm -rf "$dir"' EXIT
+
+good() {
+        cat <<'EOC'
+[Helper]
+Hostname=testhost
+AuditLog=/tmp/audit.jsonl
+
+[Hook noop]
+ExecStart=/bin/true
+User=nobody
+EOC
+}
+
+check() { # NAME MODE OWNER EXPECTED_RC EXPECTED_TEXT [CONTENT...]
+        local name=$1 mode=$2 owner=$3 want_rc=$4 want_text=$5
+        shift 5
+        local f=$dir/$name.conf
+        if [ $# -gt 0 ]; then printf '%s\n' "$@" >"$f"; else good >"$f"; fi
+        chown "$owner" "$f"
+        chmod "$mode" "$f"
+        run_capture "$hubopsd" --check-config --config "$f"
+        assert_eq "$rc" "$want_rc" "$name: exit status (stdout: $out, stderr: $err)"
+        assert_contains "$out$err" "$want_text" "$name: message"
+        ok "$name: exit $want_rc, says \"$want_text\""
+}
+
+check good-config 0644 root 0 "OK (1 hooks)"
+check world-writable 0666 root 3 "group- or world-writable (mode 0666); refusing"
+check group-writable 0664 root 3 "group- or world-writable (mode 0664); refusing"
+check not-root-owned 0644 "$(id -u nobody)" 3 "not owned by root"
+check unknown-key 0644 root 3 "unknown-key.conf:2: unknown key Colour= in [Helper]" "[Helper]" "Colour=blue"
+check unknown-section 0644 root 3 "unknown-section.conf:1: unknown section [Sudo]" "[Sudo]" "x=y"
+check duplicate-hook 0644 root 3 "duplicate-hook.conf:4: duplicate hook \"a\"" \
+        "[Hook a]" "ExecStart=/bin/true" "User=nobody" "[Hook a]" "ExecStart=/bin/true" "User=nobody"
+check relative-exec 0644 root 3 "relative-exec.conf:2: invalid ExecStart=" "[Hook a]" "ExecStart=true" "User=nobody"
+check no-user 0644 root 3 "no-user.conf:1: [Hook a] has no User=" "[Hook a]" "ExecStart=/bin/true"
+check unknown-user 0644 root 3 "User=no-such-user-xyz does not exist" "[Hook a]" "ExecStart=/bin/true" \
+        "User=no-such-user-xyz"
+check syntax 0644 root 3 "syntax.conf:2: syntax error" "[Helper]" "no equals sign here"
+
+# A symlink is not followed (O_NOFOLLOW): the target may be writable by anyone.
+good >"$dir/target.conf"; chmod 0644 "$dir/target.conf"
+ln -s "$dir/target.conf" "$dir/link.conf"
+run_capture "$hubopsd" --check-config --config "$dir/link.conf"
+assert_eq "$rc" 3 "symlinked config refused"
+ok "a symlinked config is refused"
+
+# Not only --check-config: the daemon itself refuses to start, before touching the bus.
+good >"$dir/ww.conf"; chmod 0666 "$dir/ww.conf"
+run_capture env DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent "$hubopsd" --config "$dir/ww.conf"
+assert_eq "$rc" 3 "hubopsd with a world-writable config"
+assert_contains "$err" "world-writable" "hubopsd says why"
+ok "hubopsd refuses to start with a world-writable config (exit 3)"
+echo "# $TEST_NAME: $passed passed, 0 failed"

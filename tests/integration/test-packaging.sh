@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# What `meson install` ships is accepted by the real consumers: polkitd knows
+# every action, systemd-analyze accepts the unit, dbus-daemon accepts the
+# policy; files land where pkg-config and the meson options say.
+. "$(dirname "$0")/lib.sh"
+lab_up
+work=$(mktemp -d /tmp/hubops-packaging.XXXXXX)
+at_exit "rm -rf '$work'"
+
+# --- polkit: every action in the .policy file is known to polkitd ---
+actions=$(grep -o 'action id="[^"]*"' "$TOP/polkit/org.hubops.policy" | cut -d'"' -f2)
+[ -n "$actions" ] || fail "no actions found in polkit/org.hubops.policy"
+for a in $actions; do
+        run_capture env DBUS_SYSTEM_BUS_ADDRESS="$(bus_address)" pkaction --action-id "$a" --verbose
+        assert_eq "$rc" 0 "pkaction --action-id $a ($err)"
+        assert_contains "$out" "implicit any:      auth_admin" "$a defaults"
+done
+ok "pkaction finds every action: $(echo $actions)"
+
+# Every action the code asks for is declared in the policy.
+for a in $(grep -ho '"org\.hubops\.[a-z]*\.[a-z]*"' "$TOP"/common/*.h | tr -d '"' | sort -u); do
+        grep -q "action id=\"$a\"" "$TOP/polkit/org.hubops.policy" || fail "$a is used but not declared"
+done
+ok "every polkit action the code uses is declared in the .policy file"
+
+# --- systemd: the unit verifies cleanly (pointed at the built binary) ---
+mkdir -p "$work/unit"
+sed "s|^ExecStart=.*|ExecStart=$HUBOPS_BUILD_DIR/helper/hubopsd|" "$HUBOPS_BUILD_DIR/systemd/hubopsd.service" \
+        >"$work/unit/hubopsd.service"
+run_capture systemd-analyze verify --man=no "$work/unit/hubopsd.service"
+assert_eq "$rc" 0 "systemd-analyze verify exit status ($err)"
+assert_eq "$err$out" "" "systemd-analyze verify says nothing"
+echo "Bogus=yes" >>"$work/unit/hubopsd.service"
+run_capture systemd-analyze verify --man=no "$work/unit/hubopsd.service"
+assert_contains "$err" "Unknown key" "the verify check can fail"
+ok "systemd-analyze verify accepts systemd/hubopsd.service (and notices a bad key)"
+
+# --- dbus-daemon: accepts the policy, and would reject a broken one ---
+bus_with_policy() { # POLICY_FILE: start a bus including it; succeed if it comes up
+        sed -e "s|@SOCKET@|$work/bus.sock|" -e "s|@POLICY@|$1|" "$TOP/tests/lab/bus.conf.in" >"$work/bus.conf"
+        timeout 10 dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile --print-address=1 \
+                >"$work/addr" 2>"$work/bus.err" &
+        local pid=$!
+        local deadline=$((SECONDS + 10))
+        while [ ! -s "$work/addr" ] && kill -0 $pid 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+        local up=1; [ -s "$work/addr" ] || up=0
+        kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+        rm -f "$work/addr" "$work/bus.sock"
+        [ $up = 1 ]
+}
+bus_with_policy "$TOP/dbus/org.hubops.Helper1.conf" || fail "dbus-daemon rejects the policy: $(cat "$work/bus.err")"
+sed 's|</busconfig>|<policy|' "$TOP/dbus/org.hubops.Helper1.conf" >"$work/broken.conf"
+! bus_with_policy "$work/broken.conf" || fail "dbus-daemon accepted a broken policy: this check proves nothing"
+ok "dbus-daemon accepts dbus/org.hubops.Helper1.conf (and refuses a broken copy)"
+
+# The installed policy lets the operator call the helper but not own its name.
+run_capture as_operator busctl --address="$(bus_address)" call org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus RequestName su org.hubops.Helper1 0
+assert_contains "$err" "Access denied" "an ordinary user cannot own org.hubops.Helper1"
+ok "the bus policy keeps org.hubops.Helper1 for root"
+
+# --- install locations: defaults from pkg-config, each option wired up ---
+installed() { meson introspect "$1" --installed | jq -r 'to_entries[] | "\(.key | split("/") | last) \(.value)"'; }
+run_capture installed "$HUBOPS_BUILD_DIR"
+assert_contains "$out" "org.hubops.policy $(pkg-config --variable=actiondir polkit-gobject-1)/org.hubops.policy" "actiondir"
+assert_contains "$out" "org.hubops.Helper1.service.in $(pkg-config --variable=system_bus_services_dir dbus-1)/org.hubops.Helper1.service" "activation file"
+assert_contains "$out" "hubopsd.service $(pkg-config --variable=systemdsystemunitdir systemd)/hubopsd.service" "unit dir"
+assert_contains "$out" "/share/dbus-1/system.d/org.hubops.Helper1.conf" "bus policy in datadir/dbus-1/system.d"
+assert_contains "$out" "/sbin/hubopsd" "hubopsd in sbindir"
+assert_contains "$out" "/bin/hubopsctl" "hubopsctl in bindir"
+ok "default install locations come from pkg-config (polkit actiondir, dbus services, systemd units)"
+
+meson setup "$work/opts" "$TOP" -Dtests=false -Ddbus_system_policy_dir=/opt/t/policy \
+        -Ddbus_system_services_dir=/opt/t/services -Dpolkit_action_dir=/opt/t/actions \
+        -Dsystemd_system_unit_dir=/opt/t/units >/dev/null || fail "meson setup with directory options"
+run_capture installed "$work/opts"
+for want in "org.hubops.Helper1.conf /opt/t/policy/" "org.hubops.Helper1.service.in /opt/t/services/" \
+        "org.hubops.policy /opt/t/actions/" "hubopsd.service /opt/t/units/"; do
+        assert_contains "$out" "$want" "option-directed install path"
+done
+ok "each directory option moves its files"
+grep -q 'SystemdService=hubopsd.service' "$TOP/dbus/org.hubops.Helper1.service.in" || fail "activation file"
+grep -q '^Exec=/bin/false' "$TOP/dbus/org.hubops.Helper1.service.in" || fail "activation Exec="
+ok "the activation file hands activation to systemd (Exec=/bin/false, SystemdService=hubopsd.service)"
