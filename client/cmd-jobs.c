@@ -10,31 +10,21 @@
 #include "macro.h"
 #include "output.h"
 
-int cmd_jobs(sd_bus *bus, const Invocation *inv) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+int jobs_fetch(sd_bus *bus, sd_bus_error *error, json_object **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *op, *subject, *state, *path;
-        json_object *a = NULL;
+        json_object *a;
         uint64_t id;
         int r;
 
-        (void) inv;
-        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListJobs", &error,
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListJobs", error,
                                &reply, NULL);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(tssso)");
         if (r < 0)
-                return output_bus_error(&error, r, "Cannot list jobs");
-
-        if (output.json)
-                a = json_object_new_array();
-        else
-                printf("%6s  %-10s %-24s %-9s %s\n", "ID", "OPERATION", "SUBJECT", "STATE", "PATH");
+                return r;
+        a = json_object_new_array();
         while ((r = sd_bus_message_read(reply, "(tssso)", &id, &op, &subject, &state, &path)) > 0) {
-                if (!output.json) {
-                        printf("%6" PRIu64 "  %-10s %-24s %-9s %s\n", id, op, subject, state, path);
-                        continue;
-                }
                 json_object *j = json_object_new_object();
                 json_object_object_add(j, "id", json_object_new_int64((int64_t) id));
                 json_object_object_add(j, "operation", json_object_new_string(op));
@@ -45,12 +35,45 @@ int cmd_jobs(sd_bus *bus, const Invocation *inv) {
         }
         if (r < 0) {
                 json_object_put(a);
-                return output_bus_error(NULL, r, "Malformed job list");
+                return r;
         }
+        *ret = a;
+        return 0;
+}
+
+static const char *field(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+void jobs_print_table(json_object *jobs) {
+        size_t n = json_object_array_length(jobs);
+
+        printf("%6s  %-10s %-24s %-9s %s\n", "ID", "OPERATION", "SUBJECT", "STATE", "PATH");
+        for (size_t i = 0; i < n; i++) {
+                json_object *j = json_object_array_get_idx(jobs, i);
+                printf("%6s  %-10s %-24s %-9s %s\n", field(j, "id"), field(j, "operation"), field(j, "subject"),
+                       field(j, "state"), field(j, "path"));
+        }
+}
+
+int cmd_jobs(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        json_object *jobs;
+        int r;
+
+        (void) inv;
+        r = jobs_fetch(bus, &error, &jobs);
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot list jobs");
         if (output.json) {
                 json_object *o = json_object_new_object();
-                json_object_object_add(o, "jobs", a);
+                json_object_object_add(o, "jobs", jobs);
                 output_json(o);
+        } else {
+                jobs_print_table(jobs);
+                json_object_put(jobs);
         }
         return EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -23,3 +24,7 @@ int cmd_jobs(sd_bus *bus, const Invocation *inv);
 int cmd_job_cancel(sd_bus *bus, const Invocation *inv);
 int cmd_job_wait(sd_bus *bus, const Invocation *inv);
 int cmd_job_show(sd_bus *bus, const Invocation *inv);
+
+/* Manager.ListJobs as a JSON array of {id, operation, subject, state, path}. */
+int jobs_fetch(sd_bus *bus, sd_bus_error *error, json_object **ret);
+void jobs_print_table(json_object *jobs);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "bus-open.h"
 #include "macro.h"
 
 const char *target_describe(const Target *t) {
@@ -17,27 +18,6 @@ const char *target_describe(const Target *t) {
         return buf;
 }
 
-static int open_address(const char *address, sd_bus **ret) {
-        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(bus, address);
-        if (r < 0)
-                return r;
-        /* A bus daemon, not a peer: we need Hello() and a unique name for signals. */
-        r = sd_bus_set_bus_client(bus, 1);
-        if (r < 0)
-                return r;
-        r = sd_bus_start(bus);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(bus);
-        return 0;
-}
-
 int transport_open(const Target *t, bool interactive, sd_bus **ret) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
@@ -45,7 +25,7 @@ int transport_open(const Target *t, bool interactive, sd_bus **ret) {
         if (t->host)
                 r = sd_bus_open_system_remote(&bus, t->host);
         else if (t->address)
-                r = open_address(t->address, &bus);
+                r = bus_open_address(t->address, true, &bus);
         else
                 r = sd_bus_open_system(&bus);
         if (r < 0)

@@ -7,3 +7,6 @@ static inline void strv_freep(char ***l) {
         strv_free(*l);
 }
 unsigned strv_length(char *const *l);
+
+/* A deep copy; NULL when out of memory. A NULL list copies to an empty one. */
+char **strv_copy(const char *const *l);

@@ -16,6 +16,7 @@
 #include "format.h"
 #include "hubops-bus.h"
 #include "macro.h"
+#include "strv.h"
 #include "request.h"
 #include "systemd-client.h"
 
@@ -85,29 +86,13 @@ static void job_free(Job *j) {
                 return;
         free(j->path);
         free(j->operation);
-        for (char **d = j->details; d && *d; d++)
-                free(*d);
-        free(j->details);
+        strv_free(j->details);
         free(j->unit);
         free(j->cancel_action);
         free(j->log_file);
         free(j->result);
         free(j->message);
         free(j);
-}
-
-static int copy_details(Job *j, const char *const *details) {
-        size_t n = 0;
-
-        while (details && details[n])
-                n++;
-        j->details = calloc(n + 1, sizeof(char *));
-        if (!j->details)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (!(j->details[i] = strdup(details[i])))
-                        return -ENOMEM;
-        return 0;
 }
 
 int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
@@ -136,7 +121,7 @@ int job_new(Context *c, const char *operation, const char *const *details, const
         if (c->config->job_log_directory)
                 j->log_file = strdup_printf("%s/%s.log", c->config->job_log_directory, j->unit);
         if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message ||
-            (c->config->job_log_directory && !j->log_file) || copy_details(j, details) < 0) {
+            (c->config->job_log_directory && !j->log_file) || !(j->details = strv_copy(details))) {
                 job_free(j);
                 return -ENOMEM;
         }

@@ -10,31 +10,13 @@
 #include "format.h"
 #include "hubops-bus.h"
 #include "macro.h"
+#include "strv.h"
 
 static uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
 
         (void) clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static char **details_copy(const char *const *details) {
-        size_t n = 0;
-        char **copy;
-
-        while (details && details[n])
-                n++;
-        copy = calloc(n + 1, sizeof(char *));
-        if (!copy)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                if (!(copy[i] = strdup(details[i]))) {
-                        for (size_t j = 0; j < i; j++)
-                                free(copy[j]);
-                        free(copy);
-                        return NULL;
-                }
-        return copy;
 }
 
 static void caller_from_creds(Caller *c, sd_bus_message *call) {
@@ -63,7 +45,7 @@ int request_new(Context *c, sd_bus_message *call, const char *operation, const c
         req->start_monotonic_usec = now_usec(CLOCK_MONOTONIC);
         req->operation = strdup(operation);
         req->action = action ? strdup(action) : NULL;
-        req->details = details_copy(details);
+        req->details = strv_copy(details);
         if (!req->operation || (action && !req->action) || !req->details) {
                 request_free(req);
                 return -ENOMEM;
@@ -80,9 +62,7 @@ void request_free(Request *req) {
         sd_bus_message_unref(req->call);
         free(req->operation);
         free(req->action);
-        for (char **d = req->details; d && *d; d++)
-                free(*d);
-        free(req->details);
+        strv_free(req->details);
         free(req);
 }
 

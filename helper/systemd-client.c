@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "bus-open.h"
 #include "job.h"
 #include "macro.h"
 
@@ -31,26 +32,6 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
-static int open_bus(Context *c, sd_bus **ret) {
-        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        if (!c->config->systemd_address)
-                return sd_bus_open_system(ret);
-
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(bus, c->config->systemd_address);
-        if (r < 0)
-                return r;
-        r = sd_bus_start(bus);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(bus);
-        return 0;
-}
-
 int systemd_ensure_connected(Context *c) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
@@ -59,7 +40,8 @@ int systemd_ensure_connected(Context *c) {
                 return 0;
         systemd_disconnect(c);
 
-        r = open_bus(c, &bus);
+        r = c->config->systemd_address ? bus_open_address(c->config->systemd_address, false, &bus)
+                                       : sd_bus_open_system(&bus);
         if (r < 0)
                 return r;
         r = sd_bus_attach_event(bus, c->event, SD_EVENT_PRIORITY_NORMAL);
