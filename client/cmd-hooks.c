@@ -51,23 +51,11 @@ int cmd_hooks_list(sd_bus *bus, const Invocation *inv) {
         return EXIT_OK;
 }
 
-static int print_started(const char *path) {
-        if (output.json) {
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "job", json_object_new_string(path));
-                json_object_object_add(o, "state", json_object_new_string(HUBOPS_JOB_RUNNING));
-                output_json(o);
-        } else
-                printf("Started job %s\n", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
-        return EXIT_OK;
-}
-
 int cmd_hooks_run(sd_bus *bus, const Invocation *inv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path, *name;
-        JobInfo j;
-        int r, code;
+        const char *name;
+        int r;
 
         if (inv->n_args != 1)
                 return output_error(EXIT_USAGE, "Usage: hubopsctl hooks run NAME [--no-wait] [--timeout SPAN]");
@@ -77,17 +65,7 @@ int cmd_hooks_run(sd_bus *bus, const Invocation *inv) {
 
         r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS, "Run", &error, &reply,
                                "s", name);
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return output_bus_error(&error, r, "Cannot run hook");
-        if (inv->no_wait)
-                return print_started(path);
-
-        code = job_wait(bus, path, inv->timeout_usec, &j);
-        if (code != EXIT_OK)
-                return code;
-        code = job_report(&j);
-        job_info_done(&j);
-        return code;
+        return job_follow(bus, inv, reply);
 }

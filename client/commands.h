@@ -11,7 +11,10 @@
 typedef struct Invocation {
         Target target;
         bool no_wait;
-        uint64_t timeout_usec; /* for waiting on jobs; 0 = forever */
+        uint64_t timeout_usec; /* for waiting on jobs and gates; 0 = forever */
+        double wait_idle;      /* load --wait-idle PERCENT, as a fraction; < 0: not given */
+        uint64_t hold_usec;    /* load --for SPAN */
+        const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */
         int n_args;
 } Invocation;
@@ -24,6 +27,11 @@ int cmd_jobs(sd_bus *bus, const Invocation *inv);
 int cmd_job_cancel(sd_bus *bus, const Invocation *inv);
 int cmd_job_wait(sd_bus *bus, const Invocation *inv);
 int cmd_job_show(sd_bus *bus, const Invocation *inv);
+int cmd_directory_status(sd_bus *bus, const Invocation *inv);
+int cmd_directory_verb(sd_bus *bus, const Invocation *inv);
+int cmd_service_status(sd_bus *bus, const Invocation *inv);
+int cmd_service_verb(sd_bus *bus, const Invocation *inv);
+int cmd_load(sd_bus *bus, const Invocation *inv);
 
 /* Manager.ListJobs as a JSON array of {id, operation, subject, state, path}. */
 int jobs_fetch(sd_bus *bus, sd_bus_error *error, json_object **ret);

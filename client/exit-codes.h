@@ -10,5 +10,6 @@ enum {
         EXIT_NOT_AUTHORIZED = 3, /* polkit said no, or would need authentication we cannot ask for */
         EXIT_UNREACHABLE = 4,    /* no helper at that address / host, or it went away */
         EXIT_TIMEOUT = 5,        /* --timeout passed before the job ended */
-        EXIT_NOT_CONFIGURED = 6, /* the helper has no such hook / job */
+        EXIT_NOT_CONFIGURED = 6, /* the helper has no such hook, service, directory or job */
+        EXIT_BUSY = 7,           /* another operation of that kind is running (its job is named) */
 };

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "job-wait.h"
 
+#include "commands.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -58,7 +60,7 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
         } strings[] = {
                 { "Operation", j->operation, sizeof(j->operation) }, { "State", j->state, sizeof(j->state) },
                 { "Result", j->result, sizeof(j->result) },          { "Message", j->message, sizeof(j->message) },
-                { "Unit", j->unit, sizeof(j->unit) },
+                { "Unit", j->unit, sizeof(j->unit) },        { "Phase", j->phase, sizeof(j->phase) },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 if (strcmp(name, strings[i].name) == 0) {
@@ -105,8 +107,14 @@ int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *erro
 
 typedef struct WaitState {
         bool completed;
+        bool changed;
         bool helper_gone;
 } WaitState;
+
+static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        ((WaitState *) userdata)->changed = true;
+        return 0;
+}
 
 static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         ((WaitState *) userdata)->completed = true;
@@ -129,7 +137,7 @@ static uint64_t now_monotonic(void) {
 }
 
 int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret) {
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL, *changed = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t deadline = timeout_usec ? now_monotonic() + timeout_usec : UINT64_MAX;
         WaitState w = { 0 };
@@ -138,6 +146,9 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
         /* Subscribe before looking, so a job ending in between is not missed. */
         r = sd_bus_match_signal(bus, &completed, HUBOPS_BUS_NAME, path, HUBOPS_IFACE_JOB, "Completed", on_completed,
                                 &w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, &changed, HUBOPS_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                        "PropertiesChanged", on_changed, &w);
         if (r >= 0)
                 r = sd_bus_add_match(bus, &owner,
                                      "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
@@ -152,12 +163,12 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
                         return output_bus_error(&error, r, "Cannot read the job");
                 if (strcmp(ret->state, HUBOPS_JOB_RUNNING) != 0)
                         return EXIT_OK;
+                output_status("Job %s: %s %s, %s%s%s", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"), ret->operation,
+                              ret->subject, ret->phase, ret->message[0] ? ": " : "", ret->message);
                 job_info_done(ret);
-                output_status("Job %s: %s %s is running (unit %s)", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"),
-                              ret->operation, ret->subject, ret->unit);
 
-                w.completed = false;
-                while (!w.completed) {
+                w.completed = w.changed = false;
+                while (!w.completed && !w.changed) {
                         uint64_t now = now_monotonic();
                         if (w.helper_gone)
                                 return output_error(EXIT_UNREACHABLE,
@@ -214,6 +225,32 @@ int job_report(const JobInfo *j) {
                 }
         }
         return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+int job_follow(sd_bus *bus, const Invocation *inv, sd_bus_message *reply) {
+        const char *path;
+        JobInfo j;
+        int r;
+
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return output_bus_error(NULL, r, "Malformed reply");
+        if (inv->no_wait) {
+                if (output.json) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "job", json_object_new_string(path));
+                        json_object_object_add(o, "state", json_object_new_string(HUBOPS_JOB_RUNNING));
+                        output_json(o);
+                } else
+                        printf("Started job %s\n", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
+                return EXIT_OK;
+        }
+        r = job_wait(bus, path, inv->timeout_usec, &j);
+        if (r != EXIT_OK)
+                return r;
+        r = job_report(&j);
+        job_info_done(&j);
+        return r;
 }
 
 int job_path_from_id(const char *id, char *buf, size_t size) {

@@ -14,6 +14,7 @@ typedef struct JobInfo {
         char result[32];
         char message[256];
         char unit[256];
+        char phase[32];
         int exit_status;
         uint64_t started_at, finished_at;
         char *output_tail; /* owned */
@@ -30,6 +31,11 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
 
 /* Print the outcome (text or JSON) and return EXIT_OK or EXIT_FAILED. */
 int job_report(const JobInfo *j);
+
+/* After a method that returns a job: print it and return (--no-wait), or
+ * wait for it and report its outcome. Returns an exit code. */
+typedef struct Invocation Invocation;
+int job_follow(sd_bus *bus, const Invocation *inv, sd_bus_message *reply);
 
 /* "/org/hubops/Helper1/job/ID" from a decimal id; -EINVAL if not a positive number. */
 int job_path_from_id(const char *id, char *buf, size_t size);

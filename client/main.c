@@ -17,20 +17,36 @@
 #include "timespan.h"
 #include "transport.h"
 
+typedef enum VerbFlags {
+        VERB_PRIVILEGED = 1 << 0, /* may need polkit: start the agent first */
+        VERB_WAITS = 1 << 1,      /* follows a job: --no-wait and --timeout apply */
+        VERB_GATE = 1 << 2,       /* load: --wait-idle, --for and --timeout apply */
+} VerbFlags;
+
 typedef struct Verb {
         const char *word1, *word2; /* "hooks", "run"; word2 NULL for one-word verbs */
-        bool privileged;           /* may need polkit: start the agent first */
+        VerbFlags flags;
         int (*run)(sd_bus *bus, const Invocation *inv);
 } Verb;
 
 static const Verb verbs[] = {
-        { "status", NULL, false, cmd_status },
-        { "hooks", "list", false, cmd_hooks_list },
-        { "hooks", "run", true, cmd_hooks_run },
-        { "jobs", NULL, false, cmd_jobs },
-        { "job", "cancel", true, cmd_job_cancel },
-        { "job", "wait", false, cmd_job_wait },
-        { "job", "show", false, cmd_job_show },
+        { "status", NULL, 0, cmd_status },
+        { "load", NULL, VERB_GATE, cmd_load },
+        { "hooks", "list", 0, cmd_hooks_list },
+        { "hooks", "run", VERB_PRIVILEGED | VERB_WAITS, cmd_hooks_run },
+        { "directory", "status", 0, cmd_directory_status },
+        { "directory", "stop", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
+        { "directory", "kill-root", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
+        { "directory", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
+        { "directory", "restart", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
+        { "service", "status", 0, cmd_service_status },
+        { "service", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
+        { "service", "stop", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
+        { "service", "restart", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
+        { "jobs", NULL, 0, cmd_jobs },
+        { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
+        { "job", "wait", VERB_WAITS, cmd_job_wait },
+        { "job", "show", 0, cmd_job_show },
 };
 
 static void help(void) {
@@ -38,8 +54,16 @@ static void help(void) {
                "Run privileged mail-system operations through hubopsd, as an ordinary user.\n\n"
                "Commands:\n"
                "  status                    helper version, roles, CPU load, memory and jobs\n"
+               "  load                      CPU idle, load averages, available memory\n"
+               "  load --wait-idle PCT [--for SPAN] [--timeout SPAN]\n"
+               "                            wait until CPU idle stays >= PCT%% for SPAN\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
+               "  directory status          the directory server's state, PIDs and memory\n"
+               "  directory stop|kill-root|start|restart\n"
+               "                            run that directory procedure and wait for it\n"
+               "  service status NAME       a configured service's state\n"
+               "  service start|stop|restart NAME\n"
                "  jobs                      recent and running jobs\n"
                "  job show ID               one job's state and result\n"
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
@@ -51,11 +75,14 @@ static void help(void) {
                "      --no-ask-password     never start a polkit agent\n"
                "      --no-wait             return once the job has started\n"
                "      --timeout SPAN        stop waiting after SPAN (e.g. 90s, 5min); the job goes on\n"
+               "      --wait-idle PERCENT   (load) the idle threshold of the gate\n"
+               "      --for SPAN            (load) how long idle must hold (default: one sample)\n"
                "  -h, --help                show this help\n"
                "      --version             show the version\n\n"
                "Exit status:\n"
                "  0 success, 1 the operation failed or was canceled, 2 usage error,\n"
-               "  3 not authorized, 4 helper unreachable, 5 timed out, 6 no such hook or job.\n");
+               "  3 not authorized, 4 helper unreachable, 5 timed out (job wait or load gate),\n"
+               "  6 no such hook, service, directory or job, 7 busy (another operation runs).\n");
 }
 
 typedef struct Options {
@@ -66,7 +93,8 @@ typedef struct Options {
 } Options;
 
 static int parse_argv(int argc, char *argv[], Options *o) {
-        enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION };
+        enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
+               ARG_FOR };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -74,6 +102,8 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "no-ask-password", no_argument, NULL, ARG_NO_ASK },
                 { "no-wait", no_argument, NULL, ARG_NO_WAIT },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "wait-idle", required_argument, NULL, ARG_WAIT_IDLE },
+                { "for", required_argument, NULL, ARG_FOR },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -109,6 +139,21 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                                                     optarg),
                                        -EINVAL;
                         break;
+                case ARG_WAIT_IDLE: {
+                        char *end;
+                        double v = strtod(optarg, &end);
+                        if (end == optarg || *end != '\0' || !(v >= 0.0 && v <= 100.0))
+                                return output_error(EXIT_USAGE, "Invalid --wait-idle \"%s\" (a percentage, 0-100)",
+                                                    optarg),
+                                       -EINVAL;
+                        o->inv.wait_idle = v / 100.0;
+                        break;
+                }
+                case ARG_FOR:
+                        if (timespan_parse(optarg, &o->inv.hold_usec) < 0)
+                                return output_error(EXIT_USAGE, "Invalid --for \"%s\" (e.g. 30s, 2min)", optarg),
+                                       -EINVAL;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -137,6 +182,7 @@ static const Verb *find_verb(Options *o) {
                 if (o->n_words < used || strcmp(o->words[0], v->word1) != 0 ||
                     (v->word2 && strcmp(o->words[1], v->word2) != 0))
                         continue;
+                o->inv.verb = v->word2 ? v->word2 : v->word1;
                 o->inv.args = o->words + used;
                 o->inv.n_args = o->n_words - used;
                 return v;
@@ -146,7 +192,7 @@ static const Verb *find_verb(Options *o) {
 
 static int run(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Options o = { .ask_password = true };
+        Options o = { .ask_password = true, .inv.wait_idle = -1 };
         const Verb *verb;
         bool interactive = false;
         int r;
@@ -162,11 +208,17 @@ static int run(int argc, char *argv[]) {
         if (!verb)
                 return output_error(EXIT_USAGE, "Unknown command \"%s%s%s\" (see --help)", o.words[0],
                                     o.n_words > 1 ? " " : "", o.n_words > 1 ? o.words[1] : "");
-        if (verb->run != cmd_hooks_run && verb->run != cmd_job_wait && (o.inv.no_wait || o.inv.timeout_usec))
-                return output_error(EXIT_USAGE, "--no-wait and --timeout apply to hooks run and job wait only");
+        if (!(verb->flags & VERB_WAITS) && o.inv.no_wait)
+                return output_error(EXIT_USAGE, "--no-wait applies only to commands that start a job");
+        if (!(verb->flags & (VERB_WAITS | VERB_GATE)) && o.inv.timeout_usec)
+                return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
+        if (!(verb->flags & VERB_GATE) && (o.inv.wait_idle >= 0 || o.inv.hold_usec))
+                return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
+        if (o.inv.hold_usec && o.inv.wait_idle < 0)
+                return output_error(EXIT_USAGE, "--for needs --wait-idle");
 
         /* As systemctl: an agent only for a local, non-root user on a terminal who may be asked. */
-        if (verb->privileged && o.ask_password && !output.json && target_is_local(&o.inv.target))
+        if ((verb->flags & VERB_PRIVILEGED) && o.ask_password && !output.json && target_is_local(&o.inv.target))
                 interactive = agent_open();
 
         r = transport_open(&o.inv.target, interactive, &bus);

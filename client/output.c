@@ -18,12 +18,15 @@ static int exit_code_for(const sd_bus_error *e, int r) {
                                            SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
                         return EXIT_NOT_AUTHORIZED;
                 if (sd_bus_error_has_names(e, HUBOPS_ERROR_NOT_CONFIGURED, HUBOPS_ERROR_NO_SUCH_JOB,
-                                           SD_BUS_ERROR_UNKNOWN_OBJECT))
+                                           SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_INTERFACE,
+                                           SD_BUS_ERROR_UNKNOWN_PROPERTY))
                         return EXIT_NOT_CONFIGURED;
                 if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
                                            SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED,
                                            SD_BUS_ERROR_NO_SERVER))
                         return EXIT_UNREACHABLE;
+                if (sd_bus_error_has_name(e, HUBOPS_ERROR_BUSY))
+                        return EXIT_BUSY;
                 if (sd_bus_error_has_names(e, HUBOPS_ERROR_TIMEOUT, SD_BUS_ERROR_TIMEOUT))
                         return EXIT_TIMEOUT;
                 if (sd_bus_error_has_name(e, SD_BUS_ERROR_INVALID_ARGS))
@@ -88,19 +91,24 @@ void output_json(json_object *o) {
 }
 
 void output_status(const char *fmt, ...) {
+        static char last[512];
+        char line[512];
         va_list ap;
 
         if (output.json)
                 return;
-        if (output.tty)
-                fputs("\r\033[K", stdout);
         va_start(ap, fmt);
-        (void) vprintf(fmt, ap);
+        (void) vsnprintf(line, sizeof(line), fmt, ap);
         va_end(ap);
+        /* A log (not a terminal) gets a line only when something changed. */
+        if (!output.tty && strcmp(line, last) == 0)
+                return;
+        memcpy(last, line, sizeof(last));
         if (output.tty)
-                status_line_open = true;
+                printf("\r\033[K%s", line);
         else
-                putchar('\n');
+                printf("%s\n", line);
+        status_line_open = output.tty;
         (void) fflush(stdout);
 }
 

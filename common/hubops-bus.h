@@ -10,6 +10,8 @@
 #define HUBOPS_IFACE_MANAGER "org.hubops.Helper1.Manager"
 #define HUBOPS_IFACE_HOOKS "org.hubops.Helper1.Hooks"
 #define HUBOPS_IFACE_JOB "org.hubops.Helper1.Job"
+#define HUBOPS_IFACE_SERVICE "org.hubops.Helper1.Service"
+#define HUBOPS_IFACE_DIRECTORY "org.hubops.Helper1.Directory"
 
 #define HUBOPS_ERROR_BUSY "org.hubops.Helper1.Error.Busy"
 #define HUBOPS_ERROR_NOT_CONFIGURED "org.hubops.Helper1.Error.NotConfigured"
@@ -22,6 +24,8 @@
 
 #define HUBOPS_ACTION_HOOK_RUN "org.hubops.hook.run"
 #define HUBOPS_ACTION_JOB_CANCEL "org.hubops.job.cancel"
+#define HUBOPS_ACTION_SERVICE_MANAGE "org.hubops.service.manage"
+#define HUBOPS_ACTION_DIRECTORY_MANAGE "org.hubops.directory.manage"
 
 /* Job states, as the State property spells them. */
 #define HUBOPS_JOB_RUNNING "running"

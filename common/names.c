@@ -49,3 +49,19 @@ bool path_is_safe_absolute(const char *s) {
         }
         return true;
 }
+
+bool unit_name_is_valid(const char *s) {
+        static const char *const suffixes[] = { ".service", ".target", ".socket", ".timer", ".mount", ".path" };
+        size_t l;
+
+        if (!s || (l = strlen(s)) == 0 || l > 255 || s[0] == '.' || s[0] == '-')
+                return false;
+        if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_.@-") != l)
+                return false;
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+                size_t sl = strlen(suffixes[i]);
+                if (l > sl && strcmp(s + l - sl, suffixes[i]) == 0)
+                        return true;
+        }
+        return false;
+}

@@ -13,3 +13,7 @@ bool path_is_safe_absolute(const char *s);
 
 /* Printable UTF-8-agnostic text without control characters, at most max bytes. */
 bool text_is_printable(const char *s, unsigned max);
+
+/* A systemd unit name we are willing to pass on: [A-Za-z0-9:_.@-], a known
+ * suffix (.service, .target, .socket, .timer, .mount, .path), at most 255 bytes. */
+bool unit_name_is_valid(const char *s);

@@ -14,46 +14,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-parser.h"
 #include "execline.h"
 #include "format.h"
 #include "macro.h"
 #include "names.h"
 #include "timespan.h"
 
-#define HOOKS_MAX 256
-#define ROLES_MAX 16
-#define TIMEOUT_MAX_USEC (7ULL * 86400ULL * USEC_PER_SEC)
-#define CAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+static int begin_service(Parser *p, const char *name) {
+        ServiceConfig *sv;
 
-typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK } SectionKind;
-
-typedef struct Parser {
-        FILE *f;
-        const char *path;
-        unsigned line;
-        HelperConfig *config;
-        SectionKind section;
-        HookConfig *hook;    /* current [Hook NAME], when section == SECTION_HOOK */
-        char *keys_seen;     /* "\nKey\nKey\n" of the current section, for duplicates */
-        bool helper_seen;
-        char *error;
-        unsigned error_line;
-} Parser;
-
-_printf_(2, 3) static int parser_error(Parser *p, const char *fmt, ...) {
-        va_list ap;
-        char *msg = NULL;
-
-        if (p->error)
-                return 0;
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        p->error = strdup_printf("%s:%u: %s", p->path, p->line, msg ? msg : "out of memory");
-        p->error_line = p->line;
-        free(msg);
-        return 0; /* inih: handler failed */
+        if (!name_is_valid(name))
+                return parser_error(p, "invalid service name \"%s\"", name), -EINVAL;
+        if (config_find_service(p->config, name))
+                return parser_error(p, "duplicate service \"%s\"", name), -EINVAL;
+        if (p->config->n_services >= SERVICES_MAX)
+                return parser_error(p, "too many services (at most %d)", SERVICES_MAX), -E2BIG;
+        sv = &p->config->services[p->config->n_services];
+        *sv = (ServiceConfig) { .line = p->line };
+        sv->name = strdup(name);
+        if (!sv->name)
+                return -ENOMEM;
+        p->config->n_services++;
+        p->service = sv;
+        p->section = SECTION_SERVICE;
+        return 0;
 }
 
 static int begin_section(Parser *p, const char *name) {
@@ -91,6 +76,23 @@ static int begin_section(Parser *p, const char *name) {
                 p->section = SECTION_HOOK;
                 return 0;
         }
+
+        if (strcmp(name, "Directory") == 0) {
+                if (p->config->directory.present)
+                        return parser_error(p, "duplicate section [Directory]"), -EINVAL;
+                p->config->directory = (DirectoryConfig) {
+                        .present = true,
+                        .line = p->line,
+                        .stop_timeout_usec = DIRECTORY_STOP_TIMEOUT_DEFAULT_USEC,
+                        .kill_timeout_usec = DIRECTORY_KILL_TIMEOUT_DEFAULT_USEC,
+                        .start_timeout_usec = DIRECTORY_START_TIMEOUT_DEFAULT_USEC,
+                };
+                p->section = SECTION_DIRECTORY;
+                return 0;
+        }
+
+        if (strncmp(name, "Service ", 8) == 0)
+                return begin_service(p, name + 8);
 
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
@@ -156,137 +158,6 @@ static bool key_seen_before(Parser *p, const char *key) {
         return false;
 }
 
-static int set_string(Parser *p, char **field, const char *value) {
-        char *v = strdup(value);
-
-        if (!v)
-                return parser_error(p, "out of memory");
-        free(*field);
-        *field = v;
-        return 1;
-}
-
-static int set_path(Parser *p, const char *key, char **field, const char *value) {
-        if (!path_is_safe_absolute(value))
-                return parser_error(p, "%s= must be an absolute, normalized path", key);
-        return set_string(p, field, value);
-}
-
-static int parse_roles(Parser *p, const char *value) {
-        _cleanup_free_ char *copy = strdup(value);
-        char **roles, *save = NULL;
-        unsigned n = 0;
-
-        if (!copy)
-                return parser_error(p, "out of memory");
-        roles = calloc(ROLES_MAX + 1, sizeof(char *));
-        if (!roles)
-                return parser_error(p, "out of memory");
-        strv_free(p->config->roles);
-        p->config->roles = roles;
-        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-                if (!name_is_valid(w))
-                        return parser_error(p, "invalid role \"%s\"", w);
-                if (n >= ROLES_MAX)
-                        return parser_error(p, "too many roles (at most %d)", ROLES_MAX);
-                roles[n] = strdup(w);
-                if (!roles[n++])
-                        return parser_error(p, "out of memory");
-        }
-        return 1;
-}
-
-static int parse_helper_key(Parser *p, const char *key, const char *value) {
-        HelperConfig *c = p->config;
-
-        if (strcmp(key, "Hostname") == 0) {
-                if (!name_is_valid(value))
-                        return parser_error(p, "invalid Hostname= \"%s\"", value);
-                return set_string(p, &c->hostname, value);
-        }
-        if (strcmp(key, "Roles") == 0)
-                return parse_roles(p, value);
-        if (strcmp(key, "SystemdAddress") == 0) {
-                if (!text_is_printable(value, 1024) || value[0] == '\0')
-                        return parser_error(p, "invalid SystemdAddress=");
-                return set_string(p, &c->systemd_address, value);
-        }
-        if (strcmp(key, "UnitPrefix") == 0) {
-                if (!name_is_valid(value) || strlen(value) > 32)
-                        return parser_error(p, "invalid UnitPrefix= \"%s\"", value);
-                return set_string(p, &c->unit_prefix, value);
-        }
-        if (strcmp(key, "AuditLog") == 0)
-                return set_path(p, key, &c->audit_log, value);
-        if (strcmp(key, "StateDirectory") == 0)
-                return set_path(p, key, &c->state_directory, value);
-        if (strcmp(key, "CPUStatSource") == 0)
-                return set_path(p, key, &c->cpu_stat_source, value);
-        if (strcmp(key, "JobLogDirectory") == 0)
-                return set_path(p, key, &c->job_log_directory, value);
-
-        return parser_error(p, "unknown key %s= in [Helper]", key);
-}
-
-static int parse_capabilities(Parser *p, HookConfig *h, const char *value) {
-        _cleanup_free_ char *copy = strdup(value);
-        char *save = NULL;
-        uint64_t mask = 0;
-
-        if (!copy)
-                return parser_error(p, "out of memory");
-        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-                cap_value_t cap;
-
-                /* cap_from_name() accepts numbers, and ignores what follows a
-                 * name ("CAP_KILL,CAP_X" is CAP_KILL): we want exact names only. */
-                if (strncmp(w, "CAP_", 4) != 0 || w[4 + strspn(w + 4, CAP_NAME_CHARS)] != '\0' ||
-                    cap_from_name(w, &cap) < 0 || cap < 0 || cap > 63)
-                        return parser_error(p, "unknown capability \"%s\"", w);
-                mask |= 1ULL << cap;
-        }
-        h->capability_mask = mask;
-        return 1;
-}
-
-static int parse_hook_key(Parser *p, const char *key, const char *value) {
-        HookConfig *h = p->hook;
-
-        if (strcmp(key, "ExecStart") == 0) {
-                const char *reason = "invalid";
-                char **argv = NULL;
-
-                if (execline_parse(value, HOOK_ARGV_MAX, &argv, &reason) < 0)
-                        return parser_error(p, "invalid ExecStart=: %s", reason);
-                h->argv = argv;
-                return 1;
-        }
-        if (strcmp(key, "User") == 0 || strcmp(key, "Group") == 0) {
-                /* Same rule as systemd's valid_user_group_name() in strict mode. */
-                if (!name_is_valid(value) || strlen(value) > 31 || value[0] == '.' ||
-                    (value[0] >= '0' && value[0] <= '9'))
-                        return parser_error(p, "invalid %s= \"%s\"", key, value);
-                return set_string(p, key[0] == 'U' ? &h->user : &h->group, value);
-        }
-        if (strcmp(key, "Description") == 0) {
-                if (!text_is_printable(value, 200))
-                        return parser_error(p, "invalid Description= (control characters or over 200 bytes)");
-                return set_string(p, &h->description, value);
-        }
-        if (strcmp(key, "TimeoutSec") == 0) {
-                uint64_t t;
-
-                if (timespan_parse(value, &t) < 0 || t < USEC_PER_MSEC || t > TIMEOUT_MAX_USEC)
-                        return parser_error(p, "invalid TimeoutSec= \"%s\" (a span from 1ms to 7d)", value);
-                h->timeout_usec = t;
-                return 1;
-        }
-        if (strcmp(key, "CapabilityBoundingSet") == 0)
-                return parse_capabilities(p, h, value);
-
-        return parser_error(p, "unknown key %s= in [Hook %s]", key, h->name);
-}
-
 static int handler(void *user, const char *section, const char *key, const char *value) {
         Parser *p = user;
 
@@ -298,7 +169,16 @@ static int handler(void *user, const char *section, const char *key, const char 
         if (key_seen_before(p, key))
                 return parser_error(p, "duplicate key %s=", key);
 
-        return p->section == SECTION_HELPER ? parse_helper_key(p, key, value) : parse_hook_key(p, key, value);
+        switch (p->section) {
+        case SECTION_HELPER:
+                return parse_helper_key(p, key, value);
+        case SECTION_HOOK:
+                return parse_hook_key(p, key, value);
+        case SECTION_DIRECTORY:
+                return parse_directory_key(p, key, value);
+        default:
+                return parse_service_key(p, key, value);
+        }
 }
 
 static int set_default(char **field, const char *value) {
@@ -306,6 +186,19 @@ static int set_default(char **field, const char *value) {
                 return 0;
         *field = strdup(value);
         return *field ? 0 : -ENOMEM;
+}
+
+static int finish_directory(Parser *p, const DirectoryConfig *d) {
+        p->line = d->line;
+        if (!d->unit == !(d->stop_command || d->start_command))
+                return parser_error(p, "[Directory] needs either Unit= or StopCommand= and StartCommand="),
+                       -EINVAL;
+        if (!d->unit && (!d->stop_command || !d->start_command || !d->user))
+                return parser_error(p, "[Directory] with commands needs StopCommand=, StartCommand= and User="),
+                       -EINVAL;
+        if (!d->root_process || !d->main_process)
+                return parser_error(p, "[Directory] needs RootProcess= and MainProcess="), -EINVAL;
+        return 0;
 }
 
 static int finish(Parser *p) {
@@ -320,6 +213,14 @@ static int finish(Parser *p) {
                 if (!c->hooks[i].user)
                         return parser_error(p, "[Hook %s] has no User=", c->hooks[i].name), -EINVAL;
         }
+
+        for (size_t i = 0; i < c->n_services; i++) {
+                p->line = c->services[i].line;
+                if (!c->services[i].unit)
+                        return parser_error(p, "[Service %s] has no Unit=", c->services[i].name), -EINVAL;
+        }
+        if (c->directory.present && finish_directory(p, &c->directory) < 0)
+                return -EINVAL;
 
         if (!c->hostname) {
                 if (gethostname(host, sizeof(host) - 1) < 0 || !name_is_valid(host))
@@ -345,7 +246,8 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
         if (!c)
                 return -ENOMEM;
         c->hooks = calloc(HOOKS_MAX, sizeof(HookConfig));
-        if (!c->hooks)
+        c->services = calloc(SERVICES_MAX, sizeof(ServiceConfig));
+        if (!c->hooks || !c->services)
                 return -ENOMEM;
         p.config = c;
 
@@ -411,6 +313,15 @@ static int verify_accounts(const HelperConfig *c, const char *path, char **ret_e
         return 0;
 }
 
+static int verify_directory_user(const HelperConfig *c, const char *path, char **ret_error) {
+        if (c->directory.user && !getpwnam(c->directory.user)) {
+                *ret_error = strdup_printf("%s:%u: [Directory] User=%s does not exist", path, c->directory.line,
+                                           c->directory.user);
+                return -ENOENT;
+        }
+        return 0;
+}
+
 int config_load(const char *path, HelperConfig **ret, char **ret_error) {
         _cleanup_(config_freep) HelperConfig *c = NULL;
         _cleanup_fclose_ FILE *f = NULL;
@@ -437,11 +348,20 @@ int config_load(const char *path, HelperConfig **ret, char **ret_error) {
         if (r < 0)
                 return r;
         r = verify_accounts(c, path, ret_error);
+        if (r >= 0)
+                r = verify_directory_user(c, path, ret_error);
         if (r < 0)
                 return r;
 
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+const ServiceConfig *config_find_service(const HelperConfig *c, const char *name) {
+        for (size_t i = 0; c && i < c->n_services; i++)
+                if (strcmp(c->services[i].name, name) == 0)
+                        return &c->services[i];
+        return NULL;
 }
 
 const HookConfig *config_find_hook(const HelperConfig *c, const char *name) {
@@ -462,6 +382,18 @@ void config_free(HelperConfig *c) {
                 free(c->hooks[i].group);
         }
         free(c->hooks);
+        for (size_t i = 0; i < c->n_services; i++) {
+                free(c->services[i].name);
+                free(c->services[i].unit);
+        }
+        free(c->services);
+        free(c->directory.unit);
+        strv_free(c->directory.stop_command);
+        strv_free(c->directory.start_command);
+        free(c->directory.user);
+        strv_free(c->directory.root_process);
+        strv_free(c->directory.main_process);
+        free(c->directory.ready_socket);
         free(c->hostname);
         strv_free(c->roles);
         free(c->systemd_address);

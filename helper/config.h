@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #define HELPER_UNIT_PREFIX_DEFAULT "hubops"
 #define HOOK_TIMEOUT_DEFAULT_USEC (300ULL * 1000000ULL)
 #define HOOK_ARGV_MAX 64
+#define DIRECTORY_STOP_TIMEOUT_DEFAULT_USEC (90ULL * 1000000ULL)
+#define DIRECTORY_KILL_TIMEOUT_DEFAULT_USEC (10ULL * 1000000ULL)
+#define DIRECTORY_START_TIMEOUT_DEFAULT_USEC (90ULL * 1000000ULL)
 
 typedef struct HookConfig {
         char *name;
@@ -27,6 +31,25 @@ typedef struct HookConfig {
         unsigned line;            /* where the section starts, for messages */
 } HookConfig;
 
+typedef struct DirectoryConfig {
+        bool present;
+        char *unit;               /* the directory's unit (e.g. eddy.service), or NULL ... */
+        char **stop_command;      /* ... and the init script's commands, run as transient units */
+        char **start_command;
+        char *user;               /* who runs Stop/StartCommand= */
+        char **root_process;      /* exact argv of the root process the stop leaves behind */
+        char **main_process;      /* exact argv of the main directory process */
+        char *ready_socket;       /* AF_UNIX socket that accepts once the directory is ready */
+        uint64_t stop_timeout_usec, kill_timeout_usec, start_timeout_usec;
+        unsigned line;
+} DirectoryConfig;
+
+typedef struct ServiceConfig {
+        char *name;
+        char *unit;
+        unsigned line;
+} ServiceConfig;
+
 typedef struct HelperConfig {
         char *hostname;
         char **roles; /* NULL-terminated */
@@ -38,6 +61,9 @@ typedef struct HelperConfig {
         char *job_log_directory; /* NULL: job output goes to the journal */
         HookConfig *hooks;
         size_t n_hooks;
+        ServiceConfig *services;
+        size_t n_services;
+        DirectoryConfig directory;
 } HelperConfig;
 
 /* Open, check ownership and mode, parse, and verify accounts exist. On error
@@ -52,6 +78,7 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
 int config_check_file_safe(int fd, const char *path, char **ret_error);
 
 const HookConfig *config_find_hook(const HelperConfig *c, const char *name);
+const ServiceConfig *config_find_service(const HelperConfig *c, const char *name);
 
 void config_free(HelperConfig *c);
 static inline void config_freep(HelperConfig **c) {

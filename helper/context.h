@@ -8,6 +8,14 @@
 
 typedef struct Audit Audit;
 typedef struct Job Job;
+typedef struct SystemdWatch SystemdWatch;
+
+/* systemd jobs removed lately, for a watch registered after the fact. */
+#define SYSTEMD_RECENT_MAX 32
+typedef struct SystemdRemoved {
+        char job[96];
+        char result[16];
+} SystemdRemoved;
 
 /* All of hubopsd's state, owned by run() in main.c. */
 typedef struct Context {
@@ -15,10 +23,16 @@ typedef struct Context {
         sd_bus *bus;            /* the system bus, where org.hubops.Helper1 lives */
         sd_bus *systemd;        /* connection to the systemd manager; NULL until needed */
         sd_bus_slot *job_removed_slot;
+        SystemdWatch *watches;  /* systemd jobs someone waits for */
+        SystemdRemoved recent[SYSTEMD_RECENT_MAX];
+        unsigned recent_next;
         HelperConfig *config;
         Audit *audit;
         Job *jobs;              /* newest first */
         unsigned n_jobs;
         uint64_t last_job_id;   /* persisted in StateDirectory, so paths are never reused */
         uint64_t authz_serial;  /* for polkit cancellation ids */
+        uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
+        sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
+        char directory_seen[64];          /* "state main root" last signalled */
 } Context;

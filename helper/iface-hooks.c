@@ -2,6 +2,8 @@
 #include "iface-hooks.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hubops-bus.h"
@@ -10,26 +12,38 @@
 #include "names.h"
 #include "request.h"
 #include "systemd-client.h"
+#include "unit-run.h"
 
-typedef struct HookStart {
+/* One run of a hook: the request until the unit is accepted, then the job's
+ * id (not a pointer) until the unit ends. */
+typedef struct HookRun {
         Request *request;
-        Job *job;
-} HookStart;
+        uint64_t job_id;
+} HookRun;
 
-static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        HookStart *s = userdata;
-        Request *req = s->request;
-        Job *job = s->job;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
+static void on_hook_started(Context *c, int error, const char *message, void *userdata) {
+        HookRun *run = userdata;
+        Job *j = job_find(c, run->job_id);
+        Request *req = TAKE_PTR(run->request);
 
-        (void) ret_error;
-        free(s);
-        if (e) {
-                job_discard(job);
-                return request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused to start the hook: %s",
-                                           e->message ? e->message : e->name);
+        if (error < 0) {
+                free(run);
+                job_discard(j);
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused to start the hook: %s",
+                                           message);
+                return;
         }
-        return request_reply_job(req, job->path, job->unit);
+        job_set_phase(j, "running", NULL);
+        (void) request_reply_job(req, j->path, j->unit);
+}
+
+static void on_hook_done(Context *c, const UnitOutcome *o, void *userdata) {
+        HookRun *run = userdata;
+        Job *j = job_find(c, run->job_id);
+
+        free(run);
+        if (j)
+                job_finish_from_outcome(j, o);
 }
 
 static void act_run(Request *req, void *userdata) {
@@ -37,7 +51,7 @@ static void act_run(Request *req, void *userdata) {
         Context *c = req->context;
         const char *details[] = { "hook", h->name, NULL };
         char stem[HUBOPS_NAME_MAX + 8];
-        HookStart *s;
+        HookRun *run;
         Job *job;
         int r;
 
@@ -47,6 +61,7 @@ static void act_run(Request *req, void *userdata) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
                 return;
         }
+        job->cancel = job_cancel_by_stopping_unit;
 
         TransientUnit u = {
                 .name = job->unit,
@@ -58,16 +73,16 @@ static void act_run(Request *req, void *userdata) {
                 .capability_mask = h->capability_mask,
                 .output_file = job->log_file,
         };
-        s = calloc(1, sizeof(HookStart));
-        if (!s) {
+        run = calloc(1, sizeof(HookRun));
+        if (!run) {
                 job_discard(job);
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
-        *s = (HookStart) { .request = req, .job = job };
-        r = systemd_start_transient(c, &u, on_unit_started, s);
+        *run = (HookRun) { .request = req, .job_id = job->id };
+        r = unit_run_transient(c, &u, on_hook_started, on_hook_done, run);
         if (r < 0) {
-                free(s);
+                free(run);
                 job_discard(job);
                 (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
                                            "Cannot reach the systemd manager to run hook %s: %s", h->name,
@@ -100,7 +115,7 @@ static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (!h)
                 return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No hook \"%s\" is configured on %s",
                                            name, c->config->hostname);
-        return request_authorize(req, act_run, (void *) h);
+        return request_authorize(req, act_run, (void *) h, NULL);
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -44,10 +44,15 @@ static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        for (size_t i = 0; r >= 0 && i < c->config->n_hooks; i++) {
-                const HookConfig *h = &c->config->hooks[i];
-                r = sd_bus_message_append(reply, "(sss)", "hook.run", h->name, HUBOPS_ACTION_HOOK_RUN);
-        }
+        for (size_t i = 0; r >= 0 && i < c->config->n_hooks; i++)
+                r = sd_bus_message_append(reply, "(sss)", "hook.run", c->config->hooks[i].name,
+                                          HUBOPS_ACTION_HOOK_RUN);
+        for (size_t i = 0; r >= 0 && i < c->config->n_services; i++)
+                r = sd_bus_message_append(reply, "(sss)", "service.manage", c->config->services[i].name,
+                                          HUBOPS_ACTION_SERVICE_MANAGE);
+        if (r >= 0 && c->config->directory.present)
+                r = sd_bus_message_append(reply, "(sss)", "directory.manage", "stop kill-root start restart",
+                                          HUBOPS_ACTION_DIRECTORY_MANAGE);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

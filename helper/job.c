@@ -19,6 +19,7 @@
 #include "strv.h"
 #include "request.h"
 #include "systemd-client.h"
+#include "unit-run.h"
 
 #define JOBS_FINISHED_KEPT 64
 #define OUTPUT_TAIL_MAX 4096
@@ -92,6 +93,7 @@ static void job_free(Job *j) {
         free(j->log_file);
         free(j->result);
         free(j->message);
+        free(j->phase);
         free(j);
 }
 
@@ -118,9 +120,10 @@ int job_new(Context *c, const char *operation, const char *const *details, const
         j->cancel_action = strdup(cancel_action);
         j->result = strdup("");
         j->message = strdup("");
+        j->phase = strdup("starting");
         if (c->config->job_log_directory)
                 j->log_file = strdup_printf("%s/%s.log", c->config->job_log_directory, j->unit);
-        if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message ||
+        if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message || !j->phase ||
             (c->config->job_log_directory && !j->log_file) || !(j->details = strv_copy(details))) {
                 job_free(j);
                 return -ENOMEM;
@@ -140,6 +143,20 @@ static void unlink_job(Context *c, Job *j) {
                         c->n_jobs--;
                         return;
                 }
+}
+
+static int replace_string(char **field, const char *value) {
+        char *v = strdup(value ? value : "");
+
+        if (!v)
+                return -ENOMEM;
+        free(*field);
+        *field = v;
+        return 0;
+}
+
+int job_set_unit(Job *j, const char *unit) {
+        return replace_string(&j->unit, unit);
 }
 
 void job_discard(Job *j) {
@@ -185,15 +202,6 @@ static void audit_finished(Job *j) {
                 fprintf(stderr, "Failed to write audit record for the end of %s: %s\n", j->path, strerror(-r));
 }
 
-static int replace_string(char **field, const char *value) {
-        char *v = strdup(value ? value : "");
-
-        if (!v)
-                return -ENOMEM;
-        free(*field);
-        *field = v;
-        return 0;
-}
 
 void job_finish(Job *j, JobState state, const char *result, int exit_status, const char *message) {
         Context *c = j->context;
@@ -205,78 +213,34 @@ void job_finish(Job *j, JobState state, const char *result, int exit_status, con
         j->finished_at = now_realtime();
         (void) replace_string(&j->result, result);
         (void) replace_string(&j->message, message);
-        j->outcome_pending = false;
+        (void) replace_string(&j->phase, job_state_to_string(state));
 
         audit_finished(j);
-        (void) sd_bus_emit_properties_changed(c->bus, j->path, HUBOPS_IFACE_JOB, "State", "Result", "Message",
-                                              "ExitStatus", "FinishedAt", NULL);
+        (void) sd_bus_emit_properties_changed(c->bus, j->path, HUBOPS_IFACE_JOB, "State", "Phase", "Result",
+                                              "Message", "ExitStatus", "FinishedAt", NULL);
         (void) sd_bus_emit_signal(c->bus, j->path, HUBOPS_IFACE_JOB, "Completed", "s", j->result);
         prune_finished(c);
 }
 
-Job *job_find_by_unit(Context *c, const char *unit) {
-        for (Job *j = c->jobs; j; j = j->next)
-                if (strcmp(j->unit, unit) == 0)
-                        return j;
-        return NULL;
-}
-
-static Job *job_find_by_id(Context *c, uint64_t id) {
+Job *job_find(Context *c, uint64_t id) {
         for (Job *j = c->jobs; j; j = j->next)
                 if (j->id == id)
                         return j;
         return NULL;
 }
 
-static void describe_outcome(const ServiceOutcome *o, char *buf, size_t size) {
-        if (strcmp(o->result, "timeout") == 0)
-                (void) snprintf(buf, size, "timed out and was stopped");
-        else if (o->exit_code == CLD_EXITED)
-                (void) snprintf(buf, size, "exited with status %d", o->exit_status);
-        else if (o->exit_code == CLD_KILLED || o->exit_code == CLD_DUMPED) {
-                const char *sig = sigabbrev_np(o->exit_status);
-                (void) snprintf(buf, size, "killed by signal %s%s", sig ? sig : "?",
-                                o->exit_code == CLD_DUMPED ? " (core dumped)" : "");
-        }
-        else
-                (void) snprintf(buf, size, "ended with result %s", o->result);
+void job_set_phase(Job *j, const char *phase, const char *message) {
+        if (j->state != JOB_RUNNING)
+                return;
+        (void) replace_string(&j->phase, phase);
+        if (message)
+                (void) replace_string(&j->message, message);
+        (void) sd_bus_emit_properties_changed(j->context->bus, j->path, HUBOPS_IFACE_JOB, "Phase", "Message", NULL);
 }
 
-static int on_outcome(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        Job *j = userdata;
-        ServiceOutcome o;
-        char message[128];
-        int r;
-
-        (void) ret_error;
-        r = systemd_decode_outcome(reply, &o);
-        if (r < 0) {
-                /* The unit is gone before we could read it; JobRemoved's word is all we have. */
-                bool ok = strcmp(j->result, "done") == 0;
-                job_finish(j, ok ? JOB_DONE : JOB_FAILED, ok ? "success" : j->result, ok ? 0 : -1,
-                           "finished, but its exit status could not be read");
-                return 0;
-        }
-        describe_outcome(&o, message, sizeof(message));
-        systemd_collect_unit(j->context, j->unit, strcmp(o.result, "success") != 0);
-        job_finish(j, strcmp(o.result, "success") == 0 ? JOB_DONE : JOB_FAILED, o.result,
-                   o.exit_code == CLD_EXITED ? o.exit_status : 128 + o.exit_status, message);
-        return 0;
-}
-
-void jobs_on_unit_job_removed(Context *c, const char *unit, const char *result) {
-        Job *j = job_find_by_unit(c, unit);
-
-        if (!j || j->state != JOB_RUNNING || j->outcome_pending)
-                return;
-        if (strcmp(result, "canceled") == 0) {
-                job_finish(j, JOB_CANCELED, "canceled", -1, "canceled before it finished");
-                return;
-        }
-        j->outcome_pending = true;
-        (void) replace_string(&j->result, result);
-        if (systemd_get_outcome(c, unit, on_outcome, j) < 0)
-                job_finish(j, JOB_FAILED, result, -1, "finished, but the systemd manager could not be asked how");
+void job_finish_from_outcome(Job *j, const UnitOutcome *o) {
+        job_finish(j, o->canceled ? JOB_CANCELED : o->ok ? JOB_DONE : JOB_FAILED, o->result, o->exit_status,
+                   o->message);
 }
 
 /* ---- the org.hubops.Helper1.Job interface ---- */
@@ -292,9 +256,15 @@ static int on_stop_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         return request_reply_empty(req, NULL);
 }
 
+/* Work that runs in one transient unit is canceled by stopping that unit;
+ * its start job then ends "canceled" and the job with it. */
+int job_cancel_by_stopping_unit(Job *j, Request *req) {
+        return systemd_stop_unit(j->context, j->unit, on_stop_reply, req);
+}
+
 static void act_cancel(Request *req, void *userdata) {
         uint64_t id = (uint64_t) (uintptr_t) userdata;
-        Job *j = job_find_by_id(req->context, id);
+        Job *j = job_find(req->context, id);
         int r;
 
         /* Re-check: the job may have ended while polkit was deciding. */
@@ -302,7 +272,7 @@ static void act_cancel(Request *req, void *userdata) {
                 (void) request_reply_error(req, HUBOPS_ERROR_NOT_RUNNING, "Job %" PRIu64 " is not running", id);
                 return;
         }
-        r = systemd_stop_unit(req->context, j->unit, on_stop_reply, req);
+        r = j->cancel(j, req);
         if (r < 0)
                 (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
                                            "Cannot reach the systemd manager to cancel job %" PRIu64 ": %s", id,
@@ -321,7 +291,12 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (j->state != JOB_RUNNING)
                 return request_reply_error(req, HUBOPS_ERROR_NOT_RUNNING, "Job %" PRIu64 " already %s", j->id,
                                            job_state_to_string(j->state));
-        return request_authorize(req, act_cancel, (void *) (uintptr_t) j->id);
+        if (!j->cancel)
+                return request_reply_error(req, HUBOPS_ERROR_FAILED,
+                                           "Job %" PRIu64 " (%s) cannot be canceled: stopping it halfway would "
+                                           "leave things worse; it ends by its own timeouts",
+                                           j->id, j->operation);
+        return request_authorize(req, act_cancel, (void *) (uintptr_t) j->id, NULL);
 }
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -380,6 +355,7 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Job, started_at), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StartedByUID", "u", NULL, offsetof(Job, started_by_uid), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Phase", "s", NULL, offsetof(Job, phase), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Result", "s", NULL, offsetof(Job, result), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Message", "s", NULL, offsetof(Job, message), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitStatus", "i", NULL, offsetof(Job, exit_status), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -407,7 +383,7 @@ static int job_object_find(sd_bus *bus, const char *path, const char *interface,
         id = strtoull(suffix, &end, 10);
         if (errno || *end)
                 return 0;
-        Job *j = job_find_by_id(c, id);
+        Job *j = job_find(c, id);
         if (!j)
                 return 0;
         *ret_found = j;

@@ -12,6 +12,9 @@
  * handle on work that may take hours. Jobs live at /org/hubops/Helper1/job/N;
  * N is never reused (the last one is kept in the state directory). */
 
+typedef struct Request Request;
+typedef struct UnitOutcome UnitOutcome;
+
 typedef enum JobState { JOB_RUNNING, JOB_DONE, JOB_FAILED, JOB_CANCELED } JobState;
 
 struct Job {
@@ -31,7 +34,9 @@ struct Job {
         uint64_t started_at;  /* CLOCK_REALTIME, usec */
         uint64_t finished_at;
         uid_t started_by_uid;
-        bool outcome_pending; /* JobRemoved seen, outcome being fetched */
+        char *phase;          /* what it is doing now, e.g. "stopping", "killing-root" */
+        /* How to cancel it; NULL: it cannot be canceled. Replies to req. */
+        int (*cancel)(Job *j, Request *req);
 };
 
 const char *job_state_to_string(JobState s);
@@ -39,16 +44,22 @@ const char *job_state_to_string(JobState s);
 /* Allocates the next id and the unit name "<UnitPrefix>-<stem>-<id>.service". */
 int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
             const char *cancel_action, uid_t started_by, Job **ret);
+/* For jobs on an existing unit (services, the directory) rather than a transient one. */
+int job_set_unit(Job *j, const char *unit);
+
 /* Forget a job that never started (its unit could not be created). */
 void job_discard(Job *j);
 
 /* Record the end: properties, Completed signal, audit record. */
 void job_finish(Job *j, JobState state, const char *result, int exit_status, const char *message);
 
-Job *job_find_by_unit(Context *c, const char *unit);
+Job *job_find(Context *c, uint64_t id);
 
-/* systemd told us a unit's job is gone: fetch the outcome and finish the Job. */
-void jobs_on_unit_job_removed(Context *c, const char *unit, const char *result);
+/* Progress within a running job: Phase (and Message, unless NULL), signalled. */
+void job_set_phase(Job *j, const char *phase, const char *message);
+
+void job_finish_from_outcome(Job *j, const UnitOutcome *o);
+int job_cancel_by_stopping_unit(Job *j, Request *req);
 
 int jobs_load_last_id(Context *c);
 int jobs_register(Context *c);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -19,8 +20,10 @@
 #include "config.h"
 #include "context.h"
 #include "hubops-bus.h"
+#include "iface-directory.h"
 #include "iface-hooks.h"
 #include "iface-manager.h"
+#include "iface-service.h"
 #include "job.h"
 #include "macro.h"
 #include "systemd-client.h"
@@ -39,8 +42,10 @@ typedef struct Options {
 } Options;
 
 static void context_done(Context *c) {
+        directory_unregister(c);
         jobs_free_all(c);
         systemd_disconnect(c);
+        systemd_watches_free(c);
         if (c->bus)
                 c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
@@ -126,6 +131,10 @@ static int setup_bus(Context *c) {
         if (r >= 0)
                 r = hooks_register(c);
         if (r >= 0)
+                r = service_register(c);
+        if (r >= 0)
+                r = directory_register(c);
+        if (r >= 0)
                 r = jobs_register(c);
         if (r >= 0)
                 r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
@@ -135,9 +144,12 @@ static int setup_bus(Context *c) {
 }
 
 /* Everything that runs goes through systemd, so the helper itself needs no
- * capability for hooks; later operations add theirs here. */
+ * capability for hooks or services. Only the directory's leftover root
+ * process is signalled by the helper: CAP_KILL to signal it, CAP_SYS_PTRACE
+ * to read /proc/PID/exe of a process with more capabilities than ours. */
 static uint64_t capabilities_needed(const HelperConfig *config) {
-        (void) config;
+        if (config->directory.present)
+                return (1ULL << CAP_KILL) | (1ULL << CAP_SYS_PTRACE);
         return 0;
 }
 

@@ -153,6 +153,46 @@ int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret) {
         return 0;
 }
 
+bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv) {
+        size_t pos = 0;
+
+        if (len > 0 && buf[len - 1] == '\0')
+                len--; /* the kernel terminates the last word too */
+        for (size_t i = 0; argv[i]; i++) {
+                size_t l = strlen(argv[i]);
+
+                if (i > 0) {
+                        if (pos >= len || buf[pos] != '\0')
+                                return false;
+                        pos++;
+                }
+                if (l > len - pos || memcmp(buf + pos, argv[i], l) != 0)
+                        return false;
+                pos += l;
+        }
+        return pos == len;
+}
+
+int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret) {
+        char line[128];
+        const char *p;
+        uint64_t kib;
+
+        if (!find_line(buf, len, "VmRSS:", line, sizeof(line)))
+                return -ENODATA; /* kernel threads and zombies have none */
+        p = line + strlen("VmRSS:");
+        while (*p == '\t')
+                p++;
+        if (parse_u64(&p, &kib) < 0)
+                return -EBADMSG;
+        while (*p == ' ')
+                p++;
+        if (strcmp(p, "kB") != 0 || kib > UINT64_MAX / 1024)
+                return -EBADMSG;
+        *ret = kib * 1024;
+        return 0;
+}
+
 int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         size_t len = 0;

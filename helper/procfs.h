@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,13 @@ int procfs_parse_loadavg(const char *buf, size_t len, double ret[3]);
 
 /* MemAvailable from /proc/meminfo, in bytes. */
 int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret);
+
+/* Does /proc/PID/cmdline's content (NUL-separated, maybe NUL-terminated)
+ * equal argv exactly, word for word? */
+bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv);
+
+/* VmRSS from /proc/PID/status, in bytes. */
+int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret);
 
 /* Read a small file whole (at most max bytes) into buf, NUL-terminated. */
 int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len);

@@ -59,6 +59,8 @@ void request_free(Request *req) {
         if (!req)
                 return;
         authz_check_free(req->check);
+        if (req->act_userdata_free)
+                req->act_userdata_free(req->act_userdata);
         sd_bus_message_unref(req->call);
         free(req->operation);
         free(req->action);
@@ -149,6 +151,7 @@ static void on_verdict(AuthzVerdict verdict, const char *reason, void *userdata)
                                                    "Refusing %s: the audit log cannot be written", what);
                         return;
                 }
+                req->act_userdata_free = NULL; /* act() owns it now */
                 req->act(req, req->act_userdata);
                 return;
         case AUTHZ_CHALLENGE:
@@ -171,11 +174,12 @@ static void on_verdict(AuthzVerdict verdict, const char *reason, void *userdata)
         }
 }
 
-int request_authorize(Request *req, request_act_t act, void *userdata) {
+int request_authorize(Request *req, request_act_t act, void *userdata, void (*userdata_free)(void *)) {
         int r;
 
         req->act = act;
         req->act_userdata = userdata;
+        req->act_userdata_free = userdata_free;
 
         if (!req->caller.have_uid) {
                 req->verdict = AUTHZ_CALLER_GONE;

@@ -30,7 +30,8 @@ struct Request {
         bool verdict_known;
         AuthzCheck *check;
         request_act_t act;
-        void *act_userdata;
+        void *act_userdata;              /* handed to act(); freed with the request if act() never runs */
+        void (*act_userdata_free)(void *);
 };
 
 /* Reads the caller's credentials from the bus. details: key, value, ..., NULL. */
@@ -38,8 +39,10 @@ int request_new(Context *c, sd_bus_message *call, const char *operation, const c
                 const char *const *details, Request **ret);
 
 /* Ask polkit; on "yes" (or root) call act(), otherwise reply with the
- * matching error. Returns 1 (the method is handled; the reply comes later). */
-int request_authorize(Request *req, request_act_t act, void *userdata);
+ * matching error. Returns 1 (the method is handled; the reply comes later).
+ * userdata_free (may be NULL) frees userdata if act() is never called;
+ * once called, act() owns it. */
+int request_authorize(Request *req, request_act_t act, void *userdata, void (*userdata_free)(void *));
 
 /* Audit, reply with a D-Bus error, free the request. Returns 1. */
 _printf_(3, 4) int request_reply_error(Request *req, const char *error_name, const char *fmt, ...);

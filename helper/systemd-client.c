@@ -2,13 +2,13 @@
 #include "systemd-client.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "bus-open.h"
-#include "job.h"
 #include "macro.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -20,6 +20,34 @@ static const char *destination(const Context *c) {
         return c->config->systemd_address ? NULL : SYSTEMD_NAME;
 }
 
+struct SystemdWatch {
+        SystemdWatch *next;
+        char *job;
+        systemd_job_done_t callback;
+        void *userdata;
+};
+
+static void remember_removed(Context *c, const char *job, const char *result) {
+        SystemdRemoved *r = &c->recent[c->recent_next++ % SYSTEMD_RECENT_MAX];
+
+        (void) snprintf(r->job, sizeof(r->job), "%s", job);
+        (void) snprintf(r->result, sizeof(r->result), "%s", result);
+}
+
+static const char *recently_removed(const Context *c, const char *job) {
+        for (unsigned i = 0; i < SYSTEMD_RECENT_MAX; i++)
+                if (strcmp(c->recent[i].job, job) == 0)
+                        return c->recent[i].result;
+        return NULL;
+}
+
+static void watch_free(SystemdWatch *w) {
+        if (!w)
+                return;
+        free(w->job);
+        free(w);
+}
+
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Context *c = userdata;
         const char *job, *unit, *result;
@@ -28,8 +56,45 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         (void) ret_error;
         if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0)
                 return 0;
-        jobs_on_unit_job_removed(c, unit, result);
+        remember_removed(c, job, result);
+        for (SystemdWatch **p = &c->watches; *p; p = &(*p)->next) {
+                SystemdWatch *w = *p;
+                if (strcmp(w->job, job) != 0)
+                        continue;
+                *p = w->next;
+                w->callback(c, result, w->userdata);
+                watch_free(w);
+                break;
+        }
         return 0;
+}
+
+int systemd_watch_job(Context *c, const char *job_path, systemd_job_done_t callback, void *userdata) {
+        const char *done = recently_removed(c, job_path);
+        SystemdWatch *w;
+
+        if (done) {
+                callback(c, done, userdata);
+                return 0;
+        }
+        w = calloc(1, sizeof(SystemdWatch));
+        if (!w || !(w->job = strdup(job_path))) {
+                free(w);
+                return -ENOMEM;
+        }
+        w->callback = callback;
+        w->userdata = userdata;
+        w->next = c->watches;
+        c->watches = w;
+        return 0;
+}
+
+void systemd_watches_free(Context *c) {
+        while (c->watches) {
+                SystemdWatch *w = c->watches;
+                c->watches = w->next;
+                watch_free(w);
+        }
 }
 
 int systemd_ensure_connected(Context *c) {
@@ -133,6 +198,8 @@ static int append_unit_properties(sd_bus_message *m, const TransientUnit *u) {
                 return r;
         if (u->group && (r = append_property(m, "Group", "s", u->group)) < 0)
                 return r;
+        if (u->keep_processes && (r = append_property(m, "KillMode", "s", "process")) < 0)
+                return r;
         if (u->output_file && ((r = append_property(m, "StandardOutputFileToAppend", "s", u->output_file)) < 0 ||
                                (r = append_property(m, "StandardErrorFileToAppend", "s", u->output_file)) < 0))
                 return r;
@@ -163,16 +230,24 @@ int systemd_start_transient(Context *c, const TransientUnit *u, sd_bus_message_h
         return sd_bus_call_async(c->systemd, NULL, m, callback, userdata, 0);
 }
 
-int systemd_stop_unit(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+int systemd_unit_verb(Context *c, const char *verb, const char *unit, sd_bus_message_handler_t callback,
+                      void *userdata) {
+        char member[32];
         int r = systemd_ensure_connected(c);
 
         if (r < 0)
                 return r;
-        return sd_bus_call_method_async(c->systemd, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, "StopUnit",
+        (void) snprintf(member, sizeof(member), "%sUnit", verb);
+        return sd_bus_call_method_async(c->systemd, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, member,
                                         callback, userdata, "ss", unit, "replace");
 }
 
-int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+int systemd_stop_unit(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        return systemd_unit_verb(c, "Stop", unit, callback, userdata);
+}
+
+static int get_all(Context *c, const char *unit, const char *interface, sd_bus_message_handler_t callback,
+                   void *userdata) {
         _cleanup_free_ char *path = NULL;
         int r = systemd_ensure_connected(c);
 
@@ -182,13 +257,23 @@ int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t c
         if (r < 0)
                 return r;
         return sd_bus_call_method_async(c->systemd, NULL, destination(c), path, "org.freedesktop.DBus.Properties",
-                                        "GetAll", callback, userdata, "s", "org.freedesktop.systemd1.Service");
+                                        "GetAll", callback, userdata, "s", interface);
+}
+
+int systemd_get_unit_state(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        return get_all(c, unit, "org.freedesktop.systemd1.Unit", callback, userdata);
+}
+
+int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        return get_all(c, unit, "org.freedesktop.systemd1.Service", callback, userdata);
 }
 
 int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
         ServiceOutcome o = { .result = "" };
         int r;
 
+        if (!reply)
+                return -EINVAL;
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 r = sd_bus_message_get_errno(reply);
                 return r > 0 ? -r : -EIO;

@@ -20,6 +20,7 @@ typedef struct TransientUnit {
         uint64_t timeout_usec;
         uint64_t capability_mask;
         const char *output_file;    /* NULL: the journal */
+        bool keep_processes;        /* KillMode=process: what the command starts outlives the unit */
 } TransientUnit;
 
 /* What a finished service unit reports. */
@@ -28,6 +29,15 @@ typedef struct ServiceOutcome {
         int exit_code;     /* CLD_EXITED, CLD_KILLED, CLD_DUMPED, or 0 */
         int exit_status;   /* exit status, or signal number */
 } ServiceOutcome;
+
+/* Called once when the systemd job at job_path is removed, with systemd's
+ * result word: done, canceled, timeout, failed, dependency, skipped. */
+typedef void (*systemd_job_done_t)(Context *c, const char *result, void *userdata);
+
+/* Watch a systemd job (a path returned by StartUnit & co.). A job that ended
+ * before the watch was set is still reported, from a short history. */
+int systemd_watch_job(Context *c, const char *job_path, systemd_job_done_t callback, void *userdata);
+void systemd_watches_free(Context *c);
 
 /* Connect (once, lazily) and subscribe to JobRemoved. -ENOTCONN etc. when unreachable. */
 int systemd_ensure_connected(Context *c);
@@ -39,7 +49,13 @@ void systemd_disconnect(Context *c);
  * systemd_collect_unit(), even if hubopsd restarts meanwhile. */
 int systemd_start_transient(Context *c, const TransientUnit *u, sd_bus_message_handler_t callback, void *userdata);
 
+/* StartUnit/StopUnit/RestartUnit (verb "Start", "Stop", "Restart") with mode "replace". */
+int systemd_unit_verb(Context *c, const char *verb, const char *unit, sd_bus_message_handler_t callback,
+                      void *userdata);
 int systemd_stop_unit(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
+
+/* GetAll(org.freedesktop.systemd1.Unit): ActiveState and SubState. */
+int systemd_get_unit_state(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
 
 /* GetAll(org.freedesktop.systemd1.Service) on the unit; decode with systemd_decode_outcome(). */
 int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);

@@ -11,7 +11,7 @@ packages=(
         # install locations only (pkg-config variables): dbus-1.pc, polkit-gobject-1.pc
         libdbus-1-dev libpolkit-gobject-1-dev
         # the lab's real parts
-        systemd dbus-daemon polkitd util-linux passwd
+        systemd dbus-daemon polkitd util-linux passwd procps
         # the tests' tools
         jq
 )

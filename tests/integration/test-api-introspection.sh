@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `busctl introspect` shows the whole API, exactly as dbus/org.hubops.Helper1.xml
 # documents it; busctl alone can do what hubopsctl does.
+export HUBOPS_LAB_HOSTS=dirhost
 . "$(dirname "$0")/lib.sh"
 lab_up
 xml=$TOP/dbus/org.hubops.Helper1.xml
@@ -18,17 +19,19 @@ ok "busctl call Hooks.Run works for the operator and returns $job"
 
 root_xml=$(helper_busctl --xml-interface introspect org.hubops.Helper1 /org/hubops/Helper1)
 job_xml=$(helper_busctl --xml-interface introspect org.hubops.Helper1 "$job")
-for iface in org.hubops.Helper1.Manager org.hubops.Helper1.Hooks; do
+for iface in org.hubops.Helper1.Manager org.hubops.Helper1.Hooks org.hubops.Helper1.Service \
+        org.hubops.Helper1.Directory; do
         live=$(interface_block "$iface" <<<"$root_xml")
         [ -n "$live" ] || fail "the helper does not introspect $iface"
         diff -u <(interface_block "$iface" <"$xml") <(echo "$live") || fail "$iface differs from $xml"
 done
 live=$(interface_block org.hubops.Helper1.Job <<<"$job_xml")
 diff -u <(interface_block org.hubops.Helper1.Job <"$xml") <(echo "$live") || fail "Job differs from $xml"
-ok "the live Manager, Hooks and Job interfaces match dbus/org.hubops.Helper1.xml"
+ok "the live Manager, Hooks, Service, Directory and Job interfaces match dbus/org.hubops.Helper1.xml"
 
 text=$(helper_busctl introspect org.hubops.Helper1 /org/hubops/Helper1)
-for member in .GetLoad .ListJobs .ListOperations .Hostname .Roles .Version .List .Run; do
+for member in .GetLoad .ListJobs .ListOperations .Hostname .Roles .Version .List .Run .GetState .KillRoot \
+        .Restart .MemoryBytes .RootPID .MainPID .State; do
         assert_contains "$text" "$member" "busctl introspect shows $member"
 done
 ok "busctl introspect lists every Manager and Hooks member"

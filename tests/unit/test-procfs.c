@@ -273,8 +273,38 @@ static void test_procfs_read_file_truncates_and_terminates(_unused_ void **state
         assert_int_equal(procfs_read_file(path, buf, sizeof(buf), &len), -ENOENT);
 }
 
+static void test_procfs_cmdline_equals_exact_words_only(void **state) {
+        static const char cmd[] = "/opt/isode/sbin/isode.eddy\0-D\0/dirtables/root\0";
+        char *argv[] = { "/opt/isode/sbin/isode.eddy", "-D", "/dirtables/root", NULL };
+        char *shorter[] = { "/opt/isode/sbin/isode.eddy", "-D", NULL };
+        char *joined[] = { "/opt/isode/sbin/isode.eddy", "-D /dirtables/root", NULL };
+        char *other[] = { "/opt/isode/sbin/isode.eddy", "-D", "/dirtables/rootx", NULL };
+
+        (void) state;
+        assert_true(procfs_cmdline_equals(cmd, sizeof(cmd) - 1, argv));
+        assert_true(procfs_cmdline_equals(cmd, sizeof(cmd) - 2, argv)); /* no trailing NUL */
+        assert_false(procfs_cmdline_equals(cmd, sizeof(cmd) - 1, shorter));
+        assert_false(procfs_cmdline_equals(cmd, sizeof(cmd) - 1, joined));
+        assert_false(procfs_cmdline_equals(cmd, sizeof(cmd) - 1, other));
+        assert_false(procfs_cmdline_equals(cmd, 10, argv)); /* truncated */
+        assert_false(procfs_cmdline_equals("", 0, argv));
+}
+
+static void test_procfs_status_rss(void **state) {
+        static const char status[] = "Name:\teddy\nVmPeak:\t  9000 kB\nVmRSS:\t    5120 kB\nThreads:\t1\n";
+        uint64_t rss = 0;
+
+        (void) state;
+        assert_int_equal(procfs_parse_status_rss(status, sizeof(status) - 1, &rss), 0);
+        assert_int_equal(rss, 5120 * 1024);
+        assert_int_equal(procfs_parse_status_rss("Name:\tkthreadd\n", 15, &rss), -ENODATA);
+        assert_int_equal(procfs_parse_status_rss("VmRSS:\t12 MB\n", 13, &rss), -EBADMSG);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_procfs_cmdline_equals_exact_words_only),
+                cmocka_unit_test(test_procfs_status_rss),
                 cmocka_unit_test(test_procfs_stat_sums_aggregate_line),
                 cmocka_unit_test(test_procfs_stat_table),
                 cmocka_unit_test(test_procfs_stat_respects_length),

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Internal to config.c and config-keys.c: the parser's state and the
+ * per-section key parsers. Every key parser returns 1 (inih: fine) or the
+ * result of parser_error() (0: inih records the line). */
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "macro.h"
+
+#define HOOKS_MAX 256
+#define SERVICES_MAX 64
+
+typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE } SectionKind;
+
+typedef struct Parser {
+        FILE *f;
+        const char *path;
+        unsigned line;
+        HelperConfig *config;
+        SectionKind section;
+        HookConfig *hook;       /* the current [Hook NAME] */
+        ServiceConfig *service; /* the current [Service NAME] */
+        char *keys_seen;        /* "\nKey\nKey\n" of the current section, for duplicates */
+        bool helper_seen;
+        char *error;
+        unsigned error_line;
+} Parser;
+
+_printf_(2, 3) int parser_error(Parser *p, const char *fmt, ...);
+
+int parse_helper_key(Parser *p, const char *key, const char *value);
+int parse_hook_key(Parser *p, const char *key, const char *value);
+int parse_directory_key(Parser *p, const char *key, const char *value);
+int parse_service_key(Parser *p, const char *key, const char *value);

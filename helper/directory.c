@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "directory.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "format.h"
+#include "job.h"
+#include "macro.h"
+#include "proc-control.h"
+#include "timespan.h"
+#include "unit-run.h"
+
+#define READY_POLL_USEC (200ULL * USEC_PER_MSEC)
+
+typedef enum Step { STEP_STOP, STEP_WAIT_MAIN, STEP_KILL_ROOT, STEP_START, STEP_WAIT_READY, STEP_END } Step;
+
+static const char *const step_phase[] = {
+        [STEP_STOP] = "stopping",         [STEP_WAIT_MAIN] = "waiting-for-main-exit",
+        [STEP_KILL_ROOT] = "killing-root", [STEP_START] = "starting",
+        [STEP_WAIT_READY] = "waiting-ready",
+};
+
+/* Which steps each verb takes, in order. */
+static const Step plans[][6] = {
+        [DIRECTORY_STOP] = { STEP_STOP, STEP_WAIT_MAIN, STEP_END },
+        [DIRECTORY_KILL_ROOT] = { STEP_KILL_ROOT, STEP_END },
+        [DIRECTORY_START] = { STEP_START, STEP_WAIT_READY, STEP_END },
+        [DIRECTORY_RESTART] = { STEP_STOP, STEP_WAIT_MAIN, STEP_KILL_ROOT, STEP_START, STEP_WAIT_READY, STEP_END },
+};
+
+typedef struct DirOp {
+        Context *context;
+        uint64_t job_id;
+        DirectoryVerb verb;
+        unsigned step;
+        uint64_t memory_before;
+        uint64_t deadline;           /* CLOCK_MONOTONIC, for polling steps */
+        sd_event_source *poll_timer;
+        char notes[512];             /* what happened, for the final message */
+} DirOp;
+
+const char *directory_verb_to_string(DirectoryVerb v) {
+        static const char *const names[] = { "stop", "kill-root", "start", "restart" };
+        return (unsigned) v < ELEMENTSOF(names) ? names[v] : "?";
+}
+
+void directory_observe(const DirectoryConfig *d, DirectorySnapshot *ret) {
+        pid_t pids[PROC_FIND_MAX];
+        unsigned n = 0;
+        DirectorySnapshot s = { 0 };
+
+        if (proc_find(d->main_process, pids, &n) >= 0 && n > 0)
+                s.main_pid = pids[0];
+        if (proc_find(d->root_process, pids, &n) >= 0 && n > 0)
+                s.root_pid = pids[0];
+        s.memory_bytes = (s.main_pid ? proc_rss_bytes(s.main_pid) : 0) + (s.root_pid ? proc_rss_bytes(s.root_pid) : 0);
+        s.state = s.main_pid && s.root_pid ? "running"
+                  : s.root_pid             ? "root-only"
+                  : s.main_pid             ? "degraded"
+                                           : "stopped";
+        *ret = s;
+}
+
+_printf_(2, 3) static void note(DirOp *op, const char *fmt, ...) {
+        size_t l = strlen(op->notes);
+        va_list ap;
+
+        if (l > 0 && l < sizeof(op->notes) - 2) {
+                memcpy(op->notes + l, "; ", 3);
+                l += 2;
+        }
+        va_start(ap, fmt);
+        (void) vsnprintf(op->notes + l, sizeof(op->notes) - l, fmt, ap);
+        va_end(ap);
+}
+
+static uint64_t now_monotonic(sd_event *e) {
+        uint64_t t = 0;
+        (void) sd_event_now(e, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+static void op_free(DirOp *op) {
+        if (!op)
+                return;
+        sd_event_source_disable_unref(op->poll_timer);
+        if (op->context->directory_job_id == op->job_id)
+                op->context->directory_job_id = 0;
+        free(op);
+}
+
+static void memory_text(uint64_t bytes, char *buf, size_t size) {
+        (void) snprintf(buf, size, "%.1f MiB", (double) bytes / (1024.0 * 1024.0));
+}
+
+static void op_end(DirOp *op, bool ok, const char *result, const char *why) {
+        Job *j = job_find(op->context, op->job_id);
+        DirectorySnapshot now;
+        char before[32], after[32], message[1024];
+
+        directory_observe(&op->context->config->directory, &now);
+        memory_text(op->memory_before, before, sizeof(before));
+        memory_text(now.memory_bytes, after, sizeof(after));
+        (void) snprintf(message, sizeof(message), "%s%s%s; directory %s, memory %s -> %s", why ? why : "",
+                        why && op->notes[0] ? "; " : "", op->notes, now.state, before, after);
+        if (j)
+                job_finish(j, ok ? JOB_DONE : JOB_FAILED, result, ok ? 0 : -1, message);
+        directory_properties_changed(op->context);
+        op_free(op);
+}
+
+static void next_step(DirOp *op);
+
+static Step current(const DirOp *op) {
+        return plans[op->verb][op->step];
+}
+
+static void advance(DirOp *op) {
+        op->step++;
+        directory_properties_changed(op->context);
+        next_step(op);
+}
+
+/* ---- stop and start: a unit verb, or the init script as a transient unit ---- */
+
+static void on_unit_started(Context *c, int error, const char *message, void *userdata) {
+        DirOp *op = userdata;
+        char why[320];
+
+        (void) c;
+        if (error < 0) {
+                (void) snprintf(why, sizeof(why), "%s refused by systemd: %s", step_phase[current(op)], message);
+                op_end(op, false, current(op) == STEP_STOP ? "stop-failed" : "start-failed", why);
+        }
+}
+
+static void on_unit_done(Context *c, const UnitOutcome *o, void *userdata) {
+        DirOp *op = userdata;
+        bool stopping = current(op) == STEP_STOP;
+        char why[320];
+
+        (void) c;
+        if (!o->ok) {
+                (void) snprintf(why, sizeof(why), "%s failed: %s", stopping ? "stop" : "start", o->message);
+                op_end(op, false, stopping ? "stop-failed" : "start-failed", why);
+                return;
+        }
+        note(op, stopping ? "stopped" : "started");
+        advance(op);
+}
+
+static int run_command(DirOp *op, char **argv, const char *what, uint64_t timeout, bool keep_processes) {
+        const DirectoryConfig *d = &op->context->config->directory;
+        _cleanup_free_ char *name = strdup_printf("%s-directory-%s-%" PRIu64 ".service",
+                                                  op->context->config->unit_prefix, what, op->job_id);
+        TransientUnit u = {
+                .name = name,
+                .description = what,
+                .argv = argv,
+                .user = d->user,
+                .timeout_usec = timeout,
+                /* The daemon the init script starts must outlive this unit. */
+                .keep_processes = keep_processes,
+        };
+
+        if (!name)
+                return -ENOMEM;
+        return unit_run_transient(op->context, &u, on_unit_started, on_unit_done, op);
+}
+
+static int step_stop_or_start(DirOp *op, bool stop) {
+        const DirectoryConfig *d = &op->context->config->directory;
+
+        if (d->unit)
+                return unit_run_verb(op->context, stop ? "Stop" : "Start", d->unit, on_unit_started, on_unit_done, op);
+        return stop ? run_command(op, d->stop_command, "stop", d->stop_timeout_usec, false)
+                    : run_command(op, d->start_command, "start", d->start_timeout_usec, true);
+}
+
+/* ---- the main process must be gone before the root process is killed ---- */
+
+static void on_main_exit(Context *c, ProcEnd how, void *userdata) {
+        DirOp *op = userdata;
+        char span[32], why[128];
+
+        (void) c;
+        if (how != PROC_EXITED) {
+                (void) timespan_format(span, sizeof(span), c->config->directory.stop_timeout_usec);
+                (void) snprintf(why, sizeof(why), "the main directory process did not exit within %s of the stop",
+                                span);
+                op_end(op, false, "timeout", why);
+                return;
+        }
+        advance(op);
+}
+
+static int step_wait_main(DirOp *op) {
+        const DirectoryConfig *d = &op->context->config->directory;
+        pid_t pids[PROC_FIND_MAX];
+        unsigned n = 0;
+        int r, fd;
+
+        r = proc_find(d->main_process, pids, &n);
+        if (r < 0)
+                return r;
+        if (n == 0 || proc_open_verified(pids[0], d->main_process, &fd) < 0) {
+                advance(op);
+                return 0;
+        }
+        return proc_wait_exit(op->context, fd, d->stop_timeout_usec, on_main_exit, op);
+}
+
+/* ---- kill the leftover root process, through a verified pidfd ---- */
+
+static int step_kill_root(DirOp *op);
+
+static void on_root_end(Context *c, ProcEnd how, void *userdata) {
+        DirOp *op = userdata;
+
+        (void) c;
+        if (how == PROC_EXITED)
+                note(op, "root process ended on SIGTERM");
+        else if (how == PROC_KILLED)
+                note(op, "root process ignored SIGTERM, killed with SIGKILL");
+        else {
+                op_end(op, false, "kill-failed", "the root process could not be killed");
+                return;
+        }
+        /* Look again: there may have been more than one. */
+        if (step_kill_root(op) < 0)
+                op_end(op, false, "kill-failed", "cannot look for the root process in /proc");
+}
+
+static int step_kill_root(DirOp *op) {
+        const DirectoryConfig *d = &op->context->config->directory;
+        pid_t pids[PROC_FIND_MAX];
+        unsigned n = 0;
+        int r, fd = -1;
+
+        r = proc_find(d->root_process, pids, &n);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < n && fd < 0; i++)
+                (void) proc_open_verified(pids[i], d->root_process, &fd);
+        if (fd < 0) {
+                /* Nothing (left) to kill: that is success, as the runbook wants. */
+                if (!strstr(op->notes, "root process"))
+                        note(op, "root process already gone");
+                advance(op);
+                return 0;
+        }
+        return proc_terminate(op->context, fd, d->kill_timeout_usec, on_root_end, op);
+}
+
+/* ---- readiness: the socket accepts, or (without one) the main process runs ---- */
+
+static bool ready_now(const DirectoryConfig *d) {
+        DirectorySnapshot s;
+
+        if (d->ready_socket) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+                if (fd < 0 || strlen(d->ready_socket) >= sizeof(sa.sun_path))
+                        return false;
+                memcpy(sa.sun_path, d->ready_socket, strlen(d->ready_socket) + 1);
+                return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        }
+        directory_observe(d, &s);
+        return s.main_pid != 0;
+}
+
+static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        DirOp *op = userdata;
+        char span[32], why[128];
+
+        if (ready_now(&op->context->config->directory)) {
+                note(op, "ready");
+                op->poll_timer = sd_event_source_disable_unref(op->poll_timer);
+                advance(op);
+                return 0;
+        }
+        if (usec >= op->deadline) {
+                (void) timespan_format(span, sizeof(span), op->context->config->directory.start_timeout_usec);
+                (void) snprintf(why, sizeof(why), "the directory was not ready within %s of its start", span);
+                op_end(op, false, "timeout", why);
+                return 0;
+        }
+        (void) sd_event_source_set_time_relative(s, READY_POLL_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int step_wait_ready(DirOp *op) {
+        op->deadline = now_monotonic(op->context->event) + op->context->config->directory.start_timeout_usec;
+        return sd_event_add_time_relative(op->context->event, &op->poll_timer, CLOCK_MONOTONIC, 0, 0, on_ready_poll,
+                                          op);
+}
+
+static void next_step(DirOp *op) {
+        Job *j = job_find(op->context, op->job_id);
+        Step s = current(op);
+        int r;
+
+        if (s == STEP_END) {
+                op_end(op, true, "success", NULL);
+                return;
+        }
+        if (j)
+                job_set_phase(j, step_phase[s], op->notes[0] ? op->notes : NULL);
+        switch (s) {
+        case STEP_STOP:
+        case STEP_START:
+                r = step_stop_or_start(op, s == STEP_STOP);
+                break;
+        case STEP_WAIT_MAIN:
+                r = step_wait_main(op);
+                break;
+        case STEP_KILL_ROOT:
+                r = step_kill_root(op);
+                break;
+        default:
+                r = step_wait_ready(op);
+                break;
+        }
+        if (r < 0) {
+                char why[160];
+                (void) snprintf(why, sizeof(why), "%s: %s", step_phase[s], strerror(-r));
+                op_end(op, false, "failed", why);
+        }
+}
+
+int directory_run(Context *c, Job *j, DirectoryVerb verb) {
+        DirectorySnapshot s;
+        DirOp *op = calloc(1, sizeof(DirOp));
+
+        if (!op)
+                return -ENOMEM;
+        directory_observe(&c->config->directory, &s);
+        *op = (DirOp) { .context = c, .job_id = j->id, .verb = verb, .memory_before = s.memory_bytes };
+        c->directory_job_id = j->id;
+        next_step(op);
+        return 0;
+}

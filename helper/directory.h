@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "context.h"
+
+/* The directory server (runbook steps 1 and 6): observe it, and run its
+ * stop / kill-root / start / restart procedures as jobs, phase by phase. */
+
+typedef struct DirectorySnapshot {
+        pid_t main_pid;        /* 0: not running */
+        pid_t root_pid;        /* 0: not running */
+        uint64_t memory_bytes; /* RSS of both */
+        const char *state;     /* running, stopped, root-only, degraded */
+} DirectorySnapshot;
+
+void directory_observe(const DirectoryConfig *d, DirectorySnapshot *ret);
+
+typedef enum DirectoryVerb {
+        DIRECTORY_STOP,
+        DIRECTORY_KILL_ROOT,
+        DIRECTORY_START,
+        DIRECTORY_RESTART,
+} DirectoryVerb;
+
+const char *directory_verb_to_string(DirectoryVerb v); /* stop, kill-root, start, restart */
+
+/* Run the procedure as job j (already created and replied to); the job
+ * records each phase and ends with what happened. */
+int directory_run(Context *c, Job *j, DirectoryVerb verb);
+
+/* Called after each phase so Directory's properties can be signalled. */
+void directory_properties_changed(Context *c);

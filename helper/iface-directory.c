@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "iface-directory.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "directory.h"
+#include "hubops-bus.h"
+#include "job.h"
+#include "macro.h"
+#include "request.h"
+
+#define DIRECTORY_WATCH_USEC (2ULL * USEC_PER_SEC)
+
+typedef enum SnapshotField { FIELD_STATE, FIELD_MAIN, FIELD_ROOT, FIELD_MEMORY } SnapshotField;
+
+static int property_get(sd_bus_message *reply, Context *c, SnapshotField f) {
+        DirectorySnapshot s;
+
+        directory_observe(&c->config->directory, &s);
+        switch (f) {
+        case FIELD_STATE:
+                return sd_bus_message_append(reply, "s", s.state);
+        case FIELD_MAIN:
+                return sd_bus_message_append(reply, "u", (uint32_t) s.main_pid);
+        case FIELD_ROOT:
+                return sd_bus_message_append(reply, "u", (uint32_t) s.root_pid);
+        default:
+                return sd_bus_message_append(reply, "t", s.memory_bytes);
+        }
+}
+
+#define DEFINE_GETTER(fn, field)                                                                              \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property,           \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {                         \
+                return property_get(reply, userdata, field);                                                  \
+        }
+DEFINE_GETTER(property_get_state, FIELD_STATE)
+DEFINE_GETTER(property_get_main_pid, FIELD_MAIN)
+DEFINE_GETTER(property_get_root_pid, FIELD_ROOT)
+DEFINE_GETTER(property_get_memory, FIELD_MEMORY)
+
+void directory_properties_changed(Context *c) {
+        DirectorySnapshot s;
+        char seen[sizeof(c->directory_seen)];
+
+        directory_observe(&c->config->directory, &s);
+        (void) snprintf(seen, sizeof(seen), "%s %d %d", s.state, (int) s.main_pid, (int) s.root_pid);
+        if (strcmp(seen, c->directory_seen) == 0)
+                return;
+        memcpy(c->directory_seen, seen, sizeof(seen));
+        (void) sd_bus_emit_properties_changed(c->bus, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "State", "MainPID",
+                                              "RootPID", NULL);
+}
+
+/* The directory also changes without us (it crashes, someone runs the init
+ * script by hand): look every few seconds, so PropertiesChanged tells the truth. */
+static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
+        directory_properties_changed(userdata);
+        (void) sd_event_source_set_time_relative(s, DIRECTORY_WATCH_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void act_directory(Request *req, void *userdata) {
+        DirectoryVerb verb = (DirectoryVerb) (uintptr_t) userdata;
+        Context *c = req->context;
+        char stem[32];
+        Job *job;
+        int r;
+
+        /* Checked again: another operator's request may have won meanwhile. */
+        if (c->directory_job_id != 0) {
+                (void) request_reply_error(req, HUBOPS_ERROR_BUSY,
+                                           "The directory is busy with job %" PRIu64 "; wait for it (hubopsctl job "
+                                           "wait %" PRIu64 ")",
+                                           c->directory_job_id, c->directory_job_id);
+                return;
+        }
+        (void) snprintf(stem, sizeof(stem), "directory-%s", directory_verb_to_string(verb));
+        r = job_new(c, "directory.manage", (const char *const *) req->details, stem, HUBOPS_ACTION_DIRECTORY_MANAGE,
+                    req->caller.uid, &job);
+        if (r >= 0 && c->config->directory.unit)
+                r = job_set_unit(job, c->config->directory.unit);
+        if (r < 0) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+                return;
+        }
+        /* Reply first: the procedure may take minutes; the job tells the rest. */
+        (void) request_reply_job(req, job->path, job->unit);
+        r = directory_run(c, job, verb);
+        if (r < 0)
+                job_finish(job, JOB_FAILED, "failed", -1, "could not begin the procedure");
+}
+
+static int method_verb(sd_bus_message *m, Context *c, DirectoryVerb verb) {
+        const char *details[] = { "verb", directory_verb_to_string(verb), NULL };
+        Request *req = NULL;
+        int r;
+
+        r = request_new(c, m, "directory.manage", HUBOPS_ACTION_DIRECTORY_MANAGE, details, &req);
+        if (r < 0)
+                return r;
+        if (c->directory_job_id != 0)
+                return request_reply_error(req, HUBOPS_ERROR_BUSY,
+                                           "The directory is busy with job %" PRIu64 "; wait for it (hubopsctl job "
+                                           "wait %" PRIu64 ")",
+                                           c->directory_job_id, c->directory_job_id);
+        return request_authorize(req, act_directory, (void *) (uintptr_t) verb, NULL);
+}
+
+static int method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, DIRECTORY_STOP);
+}
+static int method_kill_root(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, DIRECTORY_KILL_ROOT);
+}
+static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, DIRECTORY_START);
+}
+static int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, DIRECTORY_RESTART);
+}
+
+static const sd_bus_vtable directory_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MainPID", "u", property_get_main_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RootPID", "u", property_get_root_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* It grows all the time (the leak is why the runbook exists): read it, no signal. */
+        SD_BUS_PROPERTY("MemoryBytes", "t", property_get_memory, 0, 0),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("KillRoot", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_kill_root,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_start,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_restart,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int directory_register(Context *c) {
+        int r;
+
+        if (!c->config->directory.present)
+                return 0;
+        r = sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, directory_vtable, c);
+        if (r < 0)
+                return r;
+        return sd_event_add_time_relative(c->event, &c->directory_watch, CLOCK_MONOTONIC, DIRECTORY_WATCH_USEC, 0,
+                                          on_watch, c);
+}
+
+void directory_unregister(Context *c) {
+        c->directory_watch = sd_event_source_disable_unref(c->directory_watch);
+}

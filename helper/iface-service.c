@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "iface-service.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubops-bus.h"
+#include "job.h"
+#include "macro.h"
+#include "names.h"
+#include "request.h"
+#include "unit-run.h"
+
+/* One service operation: the request until systemd takes the job, then
+ * the hubops job's id until systemd's job is removed. */
+typedef struct ServiceRun {
+        Request *request;
+        uint64_t job_id;
+        const ServiceConfig *service;
+        char verb[8]; /* Start, Stop, Restart */
+} ServiceRun;
+
+static void on_service_started(Context *c, int error, const char *message, void *userdata) {
+        ServiceRun *run = userdata;
+        Job *j = job_find(c, run->job_id);
+        Request *req = TAKE_PTR(run->request);
+
+        if (error < 0) {
+                free(run);
+                job_discard(j);
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused: %s", message);
+                return;
+        }
+        job_set_phase(j, "running", NULL);
+        (void) request_reply_job(req, j->path, j->unit);
+}
+
+static void on_service_done(Context *c, const UnitOutcome *o, void *userdata) {
+        ServiceRun *run = userdata;
+        Job *j = job_find(c, run->job_id);
+
+        free(run);
+        if (j)
+                job_finish_from_outcome(j, o);
+}
+
+static void act_service(Request *req, void *userdata) {
+        ServiceRun *run = userdata;
+        Context *c = req->context;
+        char operation[32], stem[HUBOPS_NAME_MAX + 16];
+        Job *job;
+        int r;
+
+        (void) snprintf(operation, sizeof(operation), "service.%c%s", tolower((unsigned char) run->verb[0]),
+                        run->verb + 1);
+        (void) snprintf(stem, sizeof(stem), "service-%s", run->service->name);
+        r = job_new(c, operation, (const char *const *) req->details, stem, HUBOPS_ACTION_SERVICE_MANAGE,
+                    req->caller.uid, &job);
+        if (r >= 0)
+                r = job_set_unit(job, run->service->unit);
+        if (r < 0) {
+                free(run);
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+                return;
+        }
+        run->request = req;
+        run->job_id = job->id;
+        r = unit_run_verb(c, run->verb, run->service->unit, on_service_started, on_service_done, run);
+        if (r < 0) {
+                free(run);
+                job_discard(job);
+                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
+                                           "Cannot reach the systemd manager: %s", strerror(-r));
+        }
+}
+
+static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
+        const ServiceConfig *sv;
+        const char *name;
+        char lverb[8];
+        Request *req = NULL;
+        ServiceRun *run;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        (void) snprintf(lverb, sizeof(lverb), "%c%s", tolower((unsigned char) verb[0]), verb + 1);
+        const char *details[] = { "service", name_is_valid(name) ? name : "(invalid)", "verb", lverb, NULL };
+        r = request_new(c, m, "service.manage", HUBOPS_ACTION_SERVICE_MANAGE, details, &req);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return request_reply_error(req, SD_BUS_ERROR_INVALID_ARGS, "Invalid service name");
+        sv = config_find_service(c->config, name);
+        if (!sv)
+                return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No service \"%s\" is configured on %s",
+                                           name, c->config->hostname);
+        run = calloc(1, sizeof(ServiceRun));
+        if (!run)
+                return request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
+        run->service = sv;
+        (void) snprintf(run->verb, sizeof(run->verb), "%s", verb);
+        return request_authorize(req, act_service, run, free);
+}
+
+static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, "Start");
+}
+static int method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, "Stop");
+}
+static int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_verb(m, userdata, "Restart");
+}
+
+static int on_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        sd_bus_message *call = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *active = NULL, *sub = NULL;
+        int r;
+
+        if (e)
+                r = sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "systemd: %s",
+                                               e->message ? e->message : e->name);
+        else {
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                        const char *name;
+                        r = sd_bus_message_read(reply, "s", &name);
+                        if (r >= 0 && strcmp(name, "ActiveState") == 0)
+                                r = sd_bus_message_read(reply, "v", "s", &active);
+                        else if (r >= 0 && strcmp(name, "SubState") == 0)
+                                r = sd_bus_message_read(reply, "v", "s", &sub);
+                        else if (r >= 0)
+                                r = sd_bus_message_skip(reply, "v");
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                }
+                r = r < 0 || !active || !sub
+                            ? sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "Malformed unit state from systemd")
+                            : sd_bus_reply_method_return(call, "ss", active, sub);
+        }
+        sd_bus_message_unref(call);
+        return r;
+}
+
+static int method_get_state(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        const ServiceConfig *sv;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (!name_is_valid(name))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid service name");
+        sv = config_find_service(c->config, name);
+        if (!sv)
+                return sd_bus_error_setf(error, HUBOPS_ERROR_NOT_CONFIGURED, "No service \"%s\" is configured on %s",
+                                         name, c->config->hostname);
+        r = systemd_get_unit_state(c, sv->unit, on_unit_state, sd_bus_message_ref(m));
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                return sd_bus_error_setf(error, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
+                                         "Cannot reach the systemd manager: %s", strerror(-r));
+        }
+        return 1;
+}
+
+static const sd_bus_vtable service_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", job), method_start,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", job), method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", job), method_restart,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetState", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("s", active_state, "s", sub_state), method_get_state,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int service_register(Context *c) {
+        return sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_SERVICE, service_vtable, c);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "unit-run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "macro.h"
+
+typedef struct UnitOp {
+        Context *context;
+        char *unit;
+        char verb[16];       /* "" for a transient unit */
+        unit_started_t started;
+        unit_done_t done;
+        void *userdata;
+        char job_result[16]; /* systemd's word for the job */
+} UnitOp;
+
+static void unit_op_free(UnitOp *op) {
+        if (!op)
+                return;
+        free(op->unit);
+        free(op);
+}
+
+static UnitOp *unit_op_new(Context *c, const char *unit, const char *verb, unit_started_t started, unit_done_t done,
+                           void *userdata) {
+        UnitOp *op = calloc(1, sizeof(UnitOp));
+
+        if (!op || !(op->unit = strdup(unit))) {
+                free(op);
+                return NULL;
+        }
+        op->context = c;
+        (void) snprintf(op->verb, sizeof(op->verb), "%s", verb ? verb : "");
+        op->started = started;
+        op->done = done;
+        op->userdata = userdata;
+        return op;
+}
+
+static void finish(UnitOp *op, UnitOutcome *o) {
+        op->done(op->context, o, op->userdata);
+        unit_op_free(op);
+}
+
+static void describe_exit(const ServiceOutcome *s, char *buf, size_t size) {
+        if (strcmp(s->result, "timeout") == 0)
+                (void) snprintf(buf, size, "timed out and was stopped");
+        else if (s->exit_code == CLD_EXITED)
+                (void) snprintf(buf, size, "exited with status %d", s->exit_status);
+        else if (s->exit_code == CLD_KILLED || s->exit_code == CLD_DUMPED) {
+                const char *sig = sigabbrev_np(s->exit_status);
+                (void) snprintf(buf, size, "killed by signal %s%s", sig ? sig : "?",
+                                s->exit_code == CLD_DUMPED ? " (core dumped)" : "");
+        } else
+                (void) snprintf(buf, size, "ended with result %s", s->result);
+}
+
+/* A transient unit's start job is gone: read how its command ended. */
+static int on_transient_outcome(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitOp *op = userdata;
+        UnitOutcome o = { .exit_status = -1 };
+        ServiceOutcome s;
+
+        (void) ret_error;
+        if (systemd_decode_outcome(reply, &s) < 0) {
+                /* The unit went before we could read it; the job's word is all we have. */
+                o.ok = strcmp(op->job_result, "done") == 0;
+                (void) snprintf(o.result, sizeof(o.result), "%s", o.ok ? "success" : op->job_result);
+                (void) snprintf(o.message, sizeof(o.message), "finished, but its exit status could not be read");
+                finish(op, &o);
+                return 0;
+        }
+        o.ok = strcmp(s.result, "success") == 0;
+        (void) snprintf(o.result, sizeof(o.result), "%s", s.result);
+        o.exit_status = s.exit_code == CLD_EXITED ? s.exit_status : 128 + s.exit_status;
+        describe_exit(&s, o.message, sizeof(o.message));
+        systemd_collect_unit(op->context, op->unit, !o.ok);
+        finish(op, &o);
+        return 0;
+}
+
+/* A unit verb's job is gone: on failure, ask the unit why, for the message. */
+static int on_verb_failure_detail(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitOp *op = userdata;
+        UnitOutcome o = { .exit_status = -1 };
+        ServiceOutcome s;
+
+        (void) ret_error;
+        (void) snprintf(o.result, sizeof(o.result), "%s", op->job_result);
+        if (systemd_decode_outcome(reply, &s) >= 0) {
+                o.exit_status = s.exit_code == CLD_EXITED ? s.exit_status : s.exit_code ? 128 + s.exit_status : -1;
+                (void) snprintf(o.message, sizeof(o.message),
+                                "%s of %s %s (unit result: %s); see journalctl -u %s", op->verb, op->unit,
+                                op->job_result, s.result, op->unit);
+        } else
+                (void) snprintf(o.message, sizeof(o.message), "%s of %s %s; see journalctl -u %s", op->verb,
+                                op->unit, op->job_result, op->unit);
+        finish(op, &o);
+        return 0;
+}
+
+static void on_job_removed(Context *c, const char *result, void *userdata) {
+        UnitOp *op = userdata;
+        UnitOutcome o = { .exit_status = -1 };
+
+        (void) snprintf(op->job_result, sizeof(op->job_result), "%s", result);
+        if (strcmp(result, "canceled") == 0) {
+                o.canceled = true;
+                (void) snprintf(o.result, sizeof(o.result), "canceled");
+                (void) snprintf(o.message, sizeof(o.message), "canceled before it finished");
+                finish(op, &o);
+                return;
+        }
+        if (op->verb[0] == '\0') {
+                if (systemd_get_outcome(c, op->unit, on_transient_outcome, op) < 0)
+                        (void) on_transient_outcome(NULL, op, NULL);
+                return;
+        }
+        if (strcmp(result, "done") == 0) {
+                o.ok = true;
+                (void) snprintf(o.result, sizeof(o.result), "done");
+                (void) snprintf(o.message, sizeof(o.message), "%s of %s done", op->verb, op->unit);
+                finish(op, &o);
+                return;
+        }
+        if (systemd_get_outcome(c, op->unit, on_verb_failure_detail, op) < 0)
+                (void) on_verb_failure_detail(NULL, op, NULL);
+}
+
+static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitOp *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *job;
+        int r;
+
+        (void) ret_error;
+        if (e) {
+                op->started(op->context, -EIO, e->message ? e->message : e->name, op->userdata);
+                unit_op_free(op);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "o", &job);
+        if (r >= 0)
+                r = systemd_watch_job(op->context, job, on_job_removed, op);
+        if (r < 0) {
+                op->started(op->context, r, "cannot follow the systemd job", op->userdata);
+                unit_op_free(op);
+                return 0;
+        }
+        op->started(op->context, 0, NULL, op->userdata);
+        return 0;
+}
+
+int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,
+                       void *userdata) {
+        UnitOp *op = unit_op_new(c, u->name, NULL, started, done, userdata);
+        int r;
+
+        if (!op)
+                return -ENOMEM;
+        r = systemd_start_transient(c, u, on_accepted, op);
+        if (r < 0)
+                unit_op_free(op);
+        return r;
+}
+
+int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t started, unit_done_t done,
+                  void *userdata) {
+        UnitOp *op = unit_op_new(c, unit, verb, started, done, userdata);
+        int r;
+
+        if (!op)
+                return -ENOMEM;
+        r = systemd_unit_verb(c, verb, unit, on_accepted, op);
+        if (r < 0)
+                unit_op_free(op);
+        return r;
+}

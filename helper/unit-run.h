@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "context.h"
+#include "systemd-client.h"
+
+/* Operations carried out by systemd, followed to their end: a transient
+ * unit run to completion (hooks, init-script commands, the rebuild), or a
+ * start/stop/restart of an existing unit (services, the directory unit). */
+
+typedef struct UnitOutcome {
+        bool ok;            /* the unit did what was asked */
+        bool canceled;      /* its systemd job was canceled (e.g. Job.Cancel stopped it) */
+        char result[32];    /* transient: the service's Result (success, exit-code, timeout, ...);
+                               verbs: systemd's job result (done, failed, timeout, dependency, ...) */
+        int exit_status;    /* exit status, 128+signal, or -1 when not known */
+        char message[256];  /* one sentence for the operator */
+} UnitOutcome;
+
+/* started: the manager accepted (error == 0) or refused the request; message
+ * says why. done: only after a successful start, once, with the outcome. */
+typedef void (*unit_started_t)(Context *c, int error, const char *message, void *userdata);
+typedef void (*unit_done_t)(Context *c, const UnitOutcome *outcome, void *userdata);
+
+int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,
+                       void *userdata);
+
+/* verb: "Start", "Stop" or "Restart". */
+int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t started, unit_done_t done,
+                  void *userdata);
