@@ -27,7 +27,11 @@ operator|2|Unknown command "frobnicate"|frobnicate
 operator|2|Unknown command "hooks frob"|hooks frob
 operator|2|Unknown option --bogus|--bogus status
 operator|2|Option --address needs a value|status --address
-operator|2|--no-wait and --timeout apply to hooks run and job wait only|status --no-wait
+operator|2|--no-wait applies only to commands that start a job|status --no-wait
+operator|2|--timeout applies only to commands that wait|jobs --timeout 5s
+operator|2|--wait-idle and --for apply only to load|status --wait-idle 90
+operator|2|Usage: hubopsctl directory|directory restart now
+operator|2|Invalid service name "a/b"|service start a/b
 operator|2|Usage: hubopsctl hooks run NAME|hooks run
 operator|2|Invalid hook name "../x"|hooks run ../x
 operator|2|Invalid job id "abc"|job cancel abc
@@ -42,6 +46,8 @@ operator|4|Cannot connect to unix:path=/nonexistent/bus|--address unix:path=/non
 operator|5|Timed out waiting for the job; it goes on|hooks run slow --timeout 300ms
 operator|6|No hook "nope" is configured on hub1|hooks run nope
 operator|6|Unknown object|job show 999999
+operator|6|No service "sshd" is configured on hub1|service start sshd
+operator|6|Unknown interface org.hubops.Helper1.Directory|directory status
 TABLE
 
 # An outsider's "no" is audited, a usage error never reaches the helper.
