@@ -20,11 +20,11 @@ static inline void freep(void *p) {
 
 static inline void fclosep(FILE **f) {
         if (*f)
-                fclose(*f);
+                (void) fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
-static inline void closep(int *fd) {
+static inline void closep(const int *fd) {
         if (*fd >= 0)
                 close(*fd);
 }

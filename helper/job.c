@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +50,20 @@ int jobs_load_last_id(Context *c) {
         _cleanup_free_ char *path = last_id_path(c);
         _cleanup_fclose_ FILE *f = NULL;
         unsigned long long v;
-        char extra;
+        char buf[32], *end;
 
         if (!path)
                 return -ENOMEM;
         f = fopen(path, "re");
         if (!f)
                 return errno == ENOENT ? 0 : -errno;
-        if (fscanf(f, "%llu%c", &v, &extra) < 1)
+        /* Only what save_last_id() writes: %llu would take "-1" (wrapping the
+         * next id to 0, a path no object answers) and saturate on overflow. */
+        if (!fgets(buf, sizeof(buf), f) || buf[0] < '0' || buf[0] > '9')
+                return -EBADMSG;
+        errno = 0;
+        v = strtoull(buf, &end, 10);
+        if (errno != 0 || (*end != '\n' && *end != '\0') || v == ULLONG_MAX)
                 return -EBADMSG;
         c->last_job_id = v;
         return 0;

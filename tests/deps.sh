@@ -14,6 +14,8 @@ packages=(
         systemd dbus-daemon polkitd util-linux passwd procps
         # the tests' tools
         jq
+        # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)
+        clang clang-tidy cppcheck libclang-rt-dev
 )
 
 missing=()

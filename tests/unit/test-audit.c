@@ -202,8 +202,10 @@ static int dir_setup(void **state) {
         if (!d)
                 return -1;
         (void) snprintf(d->path, sizeof(d->path), "/tmp/hubops-test-audit.XXXXXX");
-        if (!mkdtemp(d->path))
+        if (!mkdtemp(d->path)) {
+                free(d);
                 return -1;
+        }
         (void) snprintf(d->log, sizeof(d->log), "%s/audit.jsonl", d->path);
         *state = d;
         return 0;
@@ -266,7 +268,7 @@ static void test_audit_write_appends_one_json_line_per_record(void **state) {
                 json_object_put(o);
         }
         assert_null(fgets(buf, sizeof(buf), f));
-        fclose(f);
+        (void) fclose(f);
 }
 
 static void test_audit_open_refuses_symlink_and_missing_directory(void **state) {
