@@ -109,7 +109,7 @@ int cmd_job_cancel(sd_bus *bus, const Invocation *inv) {
 
 int cmd_job_wait(sd_bus *bus, const Invocation *inv) {
         char path[128];
-        JobInfo j;
+        JobInfo j = { 0 };
         int r;
 
         r = job_path_arg(inv, "hubopsctl job wait ID [--timeout SPAN]", path, sizeof(path));
@@ -126,7 +126,7 @@ int cmd_job_wait(sd_bus *bus, const Invocation *inv) {
 int cmd_job_show(sd_bus *bus, const Invocation *inv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         char path[128];
-        JobInfo j;
+        JobInfo j = { 0 };
         int r;
 
         r = job_path_arg(inv, "hubopsctl job show ID", path, sizeof(path));

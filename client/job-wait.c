@@ -229,7 +229,7 @@ int job_report(const JobInfo *j) {
 
 int job_follow(sd_bus *bus, const Invocation *inv, sd_bus_message *reply) {
         const char *path;
-        JobInfo j;
+        JobInfo j = { 0 };
         int r;
 
         r = sd_bus_message_read(reply, "o", &path);

@@ -44,6 +44,7 @@ typedef struct DirOp {
         uint64_t memory_before;
         uint64_t deadline;           /* CLOCK_MONOTONIC, for polling steps */
         sd_event_source *poll_timer;
+        sd_event_source *next;       /* each step begins from the event loop */
         char notes[512];             /* what happened, for the final message */
 } DirOp;
 
@@ -92,6 +93,7 @@ static void op_free(DirOp *op) {
         if (!op)
                 return;
         sd_event_source_disable_unref(op->poll_timer);
+        sd_event_source_disable_unref(op->next);
         if (op->context->directory_job_id == op->job_id)
                 op->context->directory_job_id = 0;
         free(op);
@@ -117,16 +119,26 @@ static void op_end(DirOp *op, bool ok, const char *result, const char *why) {
         op_free(op);
 }
 
-static void next_step(DirOp *op);
-
 static Step current(const DirOp *op) {
         return plans[op->verb][op->step];
 }
 
+static void next_step(DirOp *op);
+
+static int on_next(sd_event_source *s, void *userdata) {
+        DirOp *op = userdata;
+
+        op->next = sd_event_source_disable_unref(op->next);
+        next_step(op);
+        return 0;
+}
+
+/* The next step starts from the event loop, not from inside this one. */
 static void advance(DirOp *op) {
         op->step++;
         directory_properties_changed(op->context);
-        next_step(op);
+        if (sd_event_add_defer(op->context->event, &op->next, on_next, op) < 0)
+                op_end(op, false, "failed", "out of memory");
 }
 
 /* ---- stop and start: a unit verb, or the init script as a transient unit ---- */

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GROW_BYTES_PER_TICK (512 * 1024)
-#define GROW_MAX_BYTES (48 * 1024 * 1024)
+#define GROW_BYTES_PER_TICK ((size_t) 512 * 1024)
+#define GROW_MAX_BYTES ((size_t) 48 * 1024 * 1024)
 #define TICK_MS 100
 #define READY_DELAY_TICKS 3
 
