@@ -51,7 +51,7 @@ AuthzVerdict authz_verdict_from_reply(sd_bus_message *reply, const char **ret_re
                 else if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY))
                         *ret_reason = "polkit did not answer in time";
                 else
-                        *ret_reason = e->message ? e->message : "polkit returned an error";
+                        *ret_reason = e->message && e->message[0] ? e->message : "polkit returned an error";
                 return AUTHZ_ERROR;
         }
 

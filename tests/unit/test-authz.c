@@ -121,6 +121,8 @@ static void test_authz_error_replies_are_errors(void **state) {
                 { "org.freedesktop.PolicyKit1.Error.Failed", "Action org.x is not registered",
                   "Action org.x is not registered" },
                 { "org.freedesktop.PolicyKit1.Error.Failed", NULL, "polkit returned an error" },
+                /* found by fuzz-bus: an empty message made an empty reason, "...: " in the denial */
+                { "org.freedesktop.PolicyKit1.Error.Failed", "", "polkit returned an error" },
                 { "org.freedesktop.DBus.Error.AccessDenied", "go away", "go away" },
         };
         Fixture *f = *state;

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Messages for fuzz-bus.c, built from the input: method calls for the
+ * helper's vtables, and the replies the helper decodes from polkit and
+ * systemd. Values come either from the input's bytes or from dictionaries
+ * of what means something to the helper (configured hook names, job paths,
+ * property names, the edges of the name and window limits), so the fuzzer
+ * reaches the deep paths quickly and still tries every byte. */
+
+#include <string.h>
+
+#include "fuzz-bus.h"
+#include "hubops-bus.h"
+#include "macro.h"
+
+#define JOB_RUNNING_PATH HUBOPS_JOB_PATH_PREFIX "/1"
+#define JOB_DONE_PATH HUBOPS_JOB_PATH_PREFIX "/2"
+#define IFACE_PROPERTIES "org.freedesktop.DBus.Properties"
+#define RAW_STRING_MAX 96
+#define ARRAY_MAX 4
+#define DEPTH_MAX 4
+
+typedef struct Target {
+        const char *path;      /* NULL: from the input */
+        const char *interface; /* NULL: from the input */
+        const char *member;    /* NULL: from the input */
+        const char *signature; /* what the method takes */
+} Target;
+
+static const Target targets[] = {
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS, "Run", "s" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS, "List", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetLoad", "u" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListJobs", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListOperations", "" },
+        { JOB_RUNNING_PATH, HUBOPS_IFACE_JOB, "Cancel", "" },
+        { JOB_DONE_PATH, HUBOPS_IFACE_JOB, "Cancel", "" },
+        { NULL, HUBOPS_IFACE_JOB, "Cancel", "" },
+        { HUBOPS_OBJECT_PATH, IFACE_PROPERTIES, "Get", "ss" },
+        { NULL, IFACE_PROPERTIES, "GetAll", "s" },
+        { NULL, IFACE_PROPERTIES, "Get", "ss" },
+        { NULL, IFACE_PROPERTIES, "Set", "ssv" },
+        { NULL, "org.freedesktop.DBus.Introspectable", "Introspect", "" },
+        { HUBOPS_OBJECT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "" },
+        { HUBOPS_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", "" },
+        { NULL, NULL, NULL, "" },
+};
+
+/* Wrong shapes: missing, extra and mistyped arguments, and the two reply shapes. */
+static const char *const signatures[] = {
+        "", "s", "u", "t", "i", "b", "d", "y", "o", "g", "as", "ay", "a{ss}", "v", "su", "us", "ss", "sss",
+        "ssv", "(bba{ss})", "(bb)", "bba{ss}", "(bba{sv})", "a{sv}", "a{ss}", "(sv)", "a(sv)",
+};
+
+static const char *const strings[] = {
+        "noop", "slow", "whoami", "nope", "", ".hidden", "-dash", "a b", "../../etc/passwd", "noop\n",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  /* 64: the longest name */
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 65: one too long */
+        HUBOPS_IFACE_MANAGER, HUBOPS_IFACE_HOOKS, HUBOPS_IFACE_JOB, "Version", "Hostname", "Roles", "Id",
+        "Operation", "Details", "Unit", "StartedAt", "StartedByUID", "State", "Result", "Message", "ExitStatus",
+        "FinishedAt", "OutputTail", "ExecMainCode", "ExecMainStatus", "success", "exit-code", "timeout",
+        "polkit.retains_authorization_after_challenge",
+};
+
+static const char *const paths[] = {
+        "/", HUBOPS_OBJECT_PATH, JOB_RUNNING_PATH, JOB_DONE_PATH,
+        HUBOPS_JOB_PATH_PREFIX, HUBOPS_JOB_PATH_PREFIX "/0", HUBOPS_JOB_PATH_PREFIX "/01",
+        HUBOPS_JOB_PATH_PREFIX "/3", HUBOPS_JOB_PATH_PREFIX "/18446744073709551615",
+        HUBOPS_JOB_PATH_PREFIX "/18446744073709551616", HUBOPS_JOB_PATH_PREFIX "/1/x", "/org/hubops",
+};
+
+static const char *const error_names[] = {
+        SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_NO_REPLY,
+        SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_UNKNOWN_OBJECT, "org.freedesktop.PolicyKit1.Error.Failed",
+};
+
+/* What a variant may hold. */
+static const char variant_types[] = { 's', 'u', 'i', 'b', 't', 'o' };
+
+/* GetLoad's window_ms around its limits (10..60000), and exit codes/signals. */
+static const uint32_t numbers[] = { 0, 1, 9, 10, 11, 59999, 60000, 60001, 2, 3, 6, 9, 64, 65, UINT32_MAX };
+
+static int append_type(sd_bus_message *m, FuzzInput *in, const char *sig, unsigned depth);
+
+/* A string from the dictionary (even selector) or raw bytes (odd). */
+static const char *take_string(FuzzInput *in, const char *const *dict, size_t n_dict, char buf[RAW_STRING_MAX + 1]) {
+        uint8_t selector = fuzz_take_u8(in);
+        const uint8_t *raw;
+        size_t len;
+
+        if (selector % 2 == 0)
+                return dict[(selector / 2) % n_dict];
+        len = fuzz_take_bytes(in, RAW_STRING_MAX, &raw);
+        memcpy(buf, raw, len);
+        buf[len] = '\0';
+        return buf;
+}
+
+static uint64_t take_number(FuzzInput *in, unsigned bytes) {
+        uint8_t selector = fuzz_take_u8(in);
+
+        return selector < 128 ? numbers[selector % ELEMENTSOF(numbers)] : fuzz_take_uint(in, bytes);
+}
+
+static int append_basic(sd_bus_message *m, FuzzInput *in, char type) {
+        char buf[RAW_STRING_MAX + 1];
+        union {
+                uint64_t u64;
+                uint32_t u32;
+                int32_t i32;
+                int b;
+                uint8_t u8;
+                double d;
+        } v;
+
+        switch (type) {
+        case 's':
+        case 'g':
+                return sd_bus_message_append_basic(m, type, take_string(in, strings, ELEMENTSOF(strings), buf));
+        case 'o':
+                return sd_bus_message_append_basic(m, type, take_string(in, paths, ELEMENTSOF(paths), buf));
+        case 'u':
+                v.u32 = (uint32_t) take_number(in, 4);
+                break;
+        case 'i':
+                v.i32 = (int32_t) take_number(in, 4);
+                break;
+        case 't':
+                v.u64 = take_number(in, 8);
+                break;
+        case 'b':
+                v.b = fuzz_take_u8(in) & 1;
+                break;
+        case 'y':
+                v.u8 = fuzz_take_u8(in);
+                break;
+        case 'd':
+                v.u64 = fuzz_take_uint(in, 8);
+                break;
+        default:
+                return -EINVAL;
+        }
+        return sd_bus_message_append_basic(m, type, &v);
+}
+
+/* Signatures nest, so the next three recurse; they only ever see this
+ * file's own tables, and append_type() stops at DEPTH_MAX. */
+
+/* Length of the complete type at sig ("a{sv}" in "a{sv}s" is 5). */
+/* NOLINTNEXTLINE(misc-no-recursion): bounded, see above */
+static size_t complete_type_length(const char *sig) {
+        size_t l = 1;
+
+        if (sig[0] == 'a')
+                return 1 + complete_type_length(sig + 1);
+        if (sig[0] != '(' && sig[0] != '{')
+                return 1;
+        while (sig[l] && sig[l] != (sig[0] == '(' ? ')' : '}'))
+                l += complete_type_length(sig + l);
+        return sig[l] ? l + 1 : l;
+}
+
+/* NOLINTNEXTLINE(misc-no-recursion): bounded, see complete_type_length() */
+static int append_container(sd_bus_message *m, FuzzInput *in, char type, const char *contents, unsigned depth) {
+        unsigned n = type == 'a' ? fuzz_take_u8(in) % (ARRAY_MAX + 1) : 1;
+        int r;
+
+        r = sd_bus_message_open_container(m, type, contents);
+        for (unsigned i = 0; r >= 0 && i < n; i++)
+                for (const char *p = contents; r >= 0 && *p; p += complete_type_length(p)) {
+                        char one[32] = "";
+                        (void) snprintf(one, sizeof(one), "%.*s", (int) complete_type_length(p), p);
+                        r = append_type(m, in, one, depth + 1);
+                        if (type == 'a')
+                                break; /* an array's contents is one complete type */
+                }
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+/* One complete type: basic, array, struct, dict entry or variant. */
+/* NOLINTNEXTLINE(misc-no-recursion): bounded by DEPTH_MAX, see complete_type_length() */
+static int append_type(sd_bus_message *m, FuzzInput *in, const char *sig, unsigned depth) {
+        char contents[32];
+        size_t l = complete_type_length(sig);
+
+        if (depth > DEPTH_MAX || l >= sizeof(contents))
+                return -E2BIG;
+        switch (sig[0]) {
+        case 'a':
+                (void) snprintf(contents, sizeof(contents), "%.*s", (int) l - 1, sig + 1);
+                return append_container(m, in, 'a', contents, depth);
+        case '(':
+        case '{':
+                (void) snprintf(contents, sizeof(contents), "%.*s", (int) l - 2, sig + 1);
+                return append_container(m, in, sig[0] == '(' ? 'r' : 'e', contents, depth);
+        case 'v':
+                contents[0] = variant_types[fuzz_take_u8(in) % ELEMENTSOF(variant_types)];
+                contents[1] = '\0';
+                return append_container(m, in, 'v', contents, depth);
+        default:
+                return append_basic(m, in, sig[0]);
+        }
+}
+
+static int append_arguments(sd_bus_message *m, FuzzInput *in, const char *signature) {
+        int r = 0;
+
+        for (const char *p = signature; r >= 0 && *p; p += complete_type_length(p)) {
+                char one[32];
+                (void) snprintf(one, sizeof(one), "%.*s", (int) complete_type_length(p), p);
+                r = append_type(m, in, one, 0);
+        }
+        return r;
+}
+
+int fuzz_bus_build_call(sd_bus *bus, FuzzInput *in, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const Target *t = &targets[fuzz_take_u8(in) % ELEMENTSOF(targets)];
+        char path_buf[RAW_STRING_MAX + 1], iface_buf[RAW_STRING_MAX + 1], member_buf[RAW_STRING_MAX + 1];
+        const char *path = t->path, *interface = t->interface, *member = t->member, *signature = t->signature;
+        uint8_t flags = fuzz_take_u8(in);
+        int r;
+
+        if (!path)
+                path = take_string(in, paths, ELEMENTSOF(paths), path_buf);
+        if (!interface)
+                interface = take_string(in, strings, ELEMENTSOF(strings), iface_buf);
+        if (!member)
+                member = take_string(in, strings, ELEMENTSOF(strings), member_buf);
+        if (flags & 0x80)
+                signature = signatures[fuzz_take_u8(in) % ELEMENTSOF(signatures)];
+
+        /* No destination: a direct connection, as to systemd's private socket. */
+        r = sd_bus_message_new_method_call(bus, &m, NULL, path, interface, member);
+        if (r < 0)
+                return r;
+        (void) sd_bus_message_set_allow_interactive_authorization(m, flags & 1);
+        (void) sd_bus_message_set_expect_reply(m, !(flags & 2));
+        r = append_arguments(m, in, signature);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int fuzz_bus_build_reply(sd_bus *bus, FuzzInput *in, const char *signature, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *m = NULL;
+        uint8_t flags = fuzz_take_u8(in);
+        static uint64_t cookie;
+        int r;
+
+        /* A reply needs a sealed call to answer; sd-bus hands callbacks sealed, rewound replies. */
+        r = sd_bus_message_new_method_call(bus, &call, NULL, "/", "org.example", "Call");
+        if (r >= 0)
+                r = sd_bus_message_seal(call, ++cookie, 0);
+        if (r < 0)
+                return r;
+        if (flags & 1) {
+                char buf[RAW_STRING_MAX + 1];
+                const char *message = flags & 2 ? take_string(in, strings, ELEMENTSOF(strings), buf) : NULL;
+                sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(error_names[(flags >> 2) % ELEMENTSOF(error_names)],
+                                                         message);
+                r = sd_bus_message_new_method_error(call, &m, &e);
+        } else {
+                if (flags & 0x80)
+                        signature = signatures[fuzz_take_u8(in) % ELEMENTSOF(signatures)];
+                r = sd_bus_message_new_method_return(call, &m);
+                if (r >= 0)
+                        r = append_arguments(m, in, signature);
+        }
+        if (r >= 0)
+                r = sd_bus_message_seal(m, ++cookie, 0);
+        if (r >= 0)
+                r = sd_bus_message_rewind(m, true);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
