@@ -32,6 +32,7 @@ int cmd_directory_verb(sd_bus *bus, const Invocation *inv);
 int cmd_service_status(sd_bus *bus, const Invocation *inv);
 int cmd_service_verb(sd_bus *bus, const Invocation *inv);
 int cmd_load(sd_bus *bus, const Invocation *inv);
+int cmd_rebuild(sd_bus *bus, const Invocation *inv);
 
 /* Manager.ListJobs as a JSON array of {id, operation, subject, state, path}. */
 int jobs_fetch(sd_bus *bus, sd_bus_error *error, json_object **ret);

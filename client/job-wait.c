@@ -38,6 +38,16 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
                 return sd_bus_message_read(m, "v", "t", &j->started_at);
         if (strcmp(name, "FinishedAt") == 0)
                 return sd_bus_message_read(m, "v", "t", &j->finished_at);
+        if (strcmp(name, "ExpectedEndAt") == 0)
+                return sd_bus_message_read(m, "v", "t", &j->expected_end_at);
+        if (strcmp(name, "Progress") == 0)
+                return sd_bus_message_read(m, "v", "d", &j->progress);
+        if (strcmp(name, "ProgressValid") == 0) {
+                int b = 0;
+                r = sd_bus_message_read(m, "v", "b", &b);
+                j->progress_valid = b;
+                return r;
+        }
         if (strcmp(name, "Details") == 0) {
                 const char *k, *v;
                 r = sd_bus_message_enter_container(m, 'v', "a{ss}");
@@ -61,6 +71,7 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
                 { "Operation", j->operation, sizeof(j->operation) }, { "State", j->state, sizeof(j->state) },
                 { "Result", j->result, sizeof(j->result) },          { "Message", j->message, sizeof(j->message) },
                 { "Unit", j->unit, sizeof(j->unit) },        { "Phase", j->phase, sizeof(j->phase) },
+                { "EstimateBasis", j->estimate_basis, sizeof(j->estimate_basis) },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 if (strcmp(name, strings[i].name) == 0) {
@@ -105,6 +116,25 @@ int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *erro
         return 0;
 }
 
+static void print_progress(const char *path, const JobInfo *j) {
+        const char *id = path + strlen(HUBOPS_JOB_PATH_PREFIX "/");
+        char elapsed[32] = "", eta[32] = "";
+        uint64_t now = (uint64_t) time(NULL) * USEC_PER_SEC;
+
+        if (!j->progress_valid) {
+                output_status("Job %s: %s%s%s, %s%s%s", id, j->operation, j->subject[0] ? " " : "", j->subject,
+                              j->phase, j->message[0] ? ": " : "", j->message);
+                return;
+        }
+        (void) timespan_format(elapsed, sizeof(elapsed), now > j->started_at ? now - j->started_at : 0);
+        if (j->expected_end_at > now)
+                (void) timespan_format(eta, sizeof(eta), j->expected_end_at - now);
+        else
+                (void) snprintf(eta, sizeof(eta), "any moment (over the estimate)");
+        output_status("Job %s: %s %3.0f%%, elapsed %s, ETA %s (estimate: %s)", id, j->operation,
+                      j->progress * 100.0, elapsed, eta, j->estimate_basis);
+}
+
 typedef struct WaitState {
         bool completed;
         bool changed;
@@ -136,6 +166,43 @@ static uint64_t now_monotonic(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* Until the job completes or changes, or a refresh is due. Returns EXIT_OK
+ * to look again, or an exit code (the error printed). */
+static int wait_for_news(sd_bus *bus, WaitState *w, const char *path, uint64_t deadline) {
+        const char *id = path + strlen(HUBOPS_JOB_PATH_PREFIX "/");
+        int r;
+
+        w->completed = w->changed = false;
+        while (!w->completed && !w->changed) {
+                uint64_t now = now_monotonic();
+                if (w->helper_gone)
+                        return output_error(EXIT_UNREACHABLE,
+                                            "hubopsd went away while waiting; the job goes on. "
+                                            "Re-attach with: hubopsctl job wait %s",
+                                            id);
+                if (now >= deadline)
+                        return output_error(EXIT_TIMEOUT,
+                                            "Timed out waiting for the job; it goes on. "
+                                            "Re-attach with: hubopsctl job wait %s",
+                                            id);
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        return output_bus_error(NULL, r, "Lost the connection to the helper");
+                if (r > 0)
+                        continue;
+                /* Wake up to move the progress line on: every second on a
+                 * terminal, every 30 s in a log. */
+                uint64_t refresh = output.tty ? USEC_PER_SEC : 30 * USEC_PER_SEC;
+                uint64_t left = deadline == UINT64_MAX ? UINT64_MAX : deadline - now;
+                r = sd_bus_wait(bus, left < refresh ? left : refresh);
+                if (r < 0 && r != -EINTR)
+                        return output_bus_error(NULL, r, "Lost the connection to the helper");
+                if (r == 0)
+                        w->changed = true; /* time passed: show it */
+        }
+        return EXIT_OK;
+}
+
 int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL, *changed = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -163,32 +230,12 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
                         return output_bus_error(&error, r, "Cannot read the job");
                 if (strcmp(ret->state, HUBOPS_JOB_RUNNING) != 0)
                         return EXIT_OK;
-                output_status("Job %s: %s %s, %s%s%s", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"), ret->operation,
-                              ret->subject, ret->phase, ret->message[0] ? ": " : "", ret->message);
+                print_progress(path, ret);
                 job_info_done(ret);
 
-                w.completed = w.changed = false;
-                while (!w.completed && !w.changed) {
-                        uint64_t now = now_monotonic();
-                        if (w.helper_gone)
-                                return output_error(EXIT_UNREACHABLE,
-                                                    "hubopsd went away while waiting; the job goes on. "
-                                                    "Re-attach with: hubopsctl job wait %s",
-                                                    path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
-                        if (now >= deadline)
-                                return output_error(EXIT_TIMEOUT,
-                                                    "Timed out waiting for the job; it goes on. "
-                                                    "Re-attach with: hubopsctl job wait %s",
-                                                    path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
-                        r = sd_bus_process(bus, NULL);
-                        if (r < 0)
-                                return output_bus_error(NULL, r, "Lost the connection to the helper");
-                        if (r > 0)
-                                continue;
-                        r = sd_bus_wait(bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
-                        if (r < 0 && r != -EINTR)
-                                return output_bus_error(NULL, r, "Lost the connection to the helper");
-                }
+                r = wait_for_news(bus, &w, path, deadline);
+                if (r != EXIT_OK)
+                        return r;
         }
 }
 
@@ -209,6 +256,8 @@ int job_report(const JobInfo *j) {
                 json_object_object_add(o, "unit", json_object_new_string(j->unit));
                 json_object_object_add(o, "started_at", json_object_new_int64((int64_t) j->started_at));
                 json_object_object_add(o, "finished_at", json_object_new_int64((int64_t) j->finished_at));
+                if (j->progress_valid)
+                        json_object_object_add(o, "progress", json_object_new_double(j->progress));
                 json_object_object_add(o, "output_tail",
                                        json_object_new_string(j->output_tail ? j->output_tail : ""));
                 output_json(o);
@@ -216,8 +265,8 @@ int job_report(const JobInfo *j) {
                 char took[32] = "-";
                 if (j->finished_at > j->started_at)
                         (void) timespan_format(took, sizeof(took), j->finished_at - j->started_at);
-                printf("Job %" PRIu64 " (%s %s) %s: %s%s%s, after %s\n", j->id, j->operation, j->subject, j->state,
-                       j->result, j->message[0] ? ", " : "", j->message, took);
+                printf("Job %" PRIu64 " (%s%s%s) %s: %s%s%s, after %s\n", j->id, j->operation, j->subject[0] ? " " : "",
+                       j->subject, j->state, j->result, j->message[0] ? ", " : "", j->message, took);
                 if (j->output_tail && j->output_tail[0]) {
                         printf("Output (tail):\n%s", j->output_tail);
                         if (j->output_tail[strlen(j->output_tail) - 1] != '\n')

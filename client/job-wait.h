@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
@@ -15,6 +16,10 @@ typedef struct JobInfo {
         char message[256];
         char unit[256];
         char phase[32];
+        double progress;
+        bool progress_valid;
+        uint64_t expected_end_at;
+        char estimate_basis[64];
         int exit_status;
         uint64_t started_at, finished_at;
         char *output_tail; /* owned */

@@ -43,6 +43,10 @@ static const Verb verbs[] = {
         { "service", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
         { "service", "stop", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
         { "service", "restart", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
+        { "rebuild", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_rebuild },
+        { "rebuild", "status", 0, cmd_rebuild },
+        { "rebuild", "wait", VERB_WAITS, cmd_rebuild },
+        { "rebuild", "cancel", VERB_PRIVILEGED, cmd_rebuild },
         { "jobs", NULL, 0, cmd_jobs },
         { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
         { "job", "wait", VERB_WAITS, cmd_job_wait },
@@ -64,6 +68,10 @@ static void help(void) {
                "                            run that directory procedure and wait for it\n"
                "  service status NAME       a configured service's state\n"
                "  service start|stop|restart NAME\n"
+               "  rebuild start             start the table rebuild and follow its progress\n"
+               "  rebuild status            running or idle; the last run's result and duration\n"
+               "  rebuild wait              re-attach to the running rebuild (Ctrl-C leaves it running)\n"
+               "  rebuild cancel            stop the running rebuild\n"
                "  jobs                      recent and running jobs\n"
                "  job show ID               one job's state and result\n"
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
@@ -82,7 +90,7 @@ static void help(void) {
                "Exit status:\n"
                "  0 success, 1 the operation failed or was canceled, 2 usage error,\n"
                "  3 not authorized, 4 helper unreachable, 5 timed out (job wait or load gate),\n"
-               "  6 no such hook, service, directory or job, 7 busy (another operation runs).\n");
+               "  6 no such hook, service, directory, rebuild or job, 7 busy (another operation runs).\n");
 }
 
 typedef struct Options {

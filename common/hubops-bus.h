@@ -12,6 +12,7 @@
 #define HUBOPS_IFACE_JOB "org.hubops.Helper1.Job"
 #define HUBOPS_IFACE_SERVICE "org.hubops.Helper1.Service"
 #define HUBOPS_IFACE_DIRECTORY "org.hubops.Helper1.Directory"
+#define HUBOPS_IFACE_REBUILD "org.hubops.Helper1.Rebuild"
 
 #define HUBOPS_ERROR_BUSY "org.hubops.Helper1.Error.Busy"
 #define HUBOPS_ERROR_NOT_CONFIGURED "org.hubops.Helper1.Error.NotConfigured"
@@ -26,6 +27,8 @@
 #define HUBOPS_ACTION_JOB_CANCEL "org.hubops.job.cancel"
 #define HUBOPS_ACTION_SERVICE_MANAGE "org.hubops.service.manage"
 #define HUBOPS_ACTION_DIRECTORY_MANAGE "org.hubops.directory.manage"
+#define HUBOPS_ACTION_REBUILD_START "org.hubops.rebuild.start"
+#define HUBOPS_ACTION_REBUILD_CANCEL "org.hubops.rebuild.cancel"
 
 /* Job states, as the State property spells them. */
 #define HUBOPS_JOB_RUNNING "running"

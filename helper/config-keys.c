@@ -212,3 +212,36 @@ int parse_service_key(Parser *p, const char *key, const char *value) {
 
         return parser_error(p, "unknown key %s= in [Service %s]", key, p->service->name);
 }
+
+int parse_rebuild_key(Parser *p, const char *key, const char *value) {
+        RebuildConfig *b = &p->config->rebuild;
+
+        if (strcmp(key, "ExecStart") == 0)
+                return set_argv(p, key, &b->argv, value);
+        if (strcmp(key, "User") == 0)
+                return set_account(p, key, &b->user, value);
+        if (strcmp(key, "Group") == 0)
+                return set_account(p, key, &b->group, value);
+        if (strcmp(key, "WorkingDirectory") == 0)
+                return set_path(p, key, &b->working_directory, value);
+        if (strcmp(key, "Nice") == 0) {
+                char *end;
+                long n = strtol(value, &end, 10);
+                if (end == value || *end != '\0' || n < -20 || n > 19)
+                        return parser_error(p, "invalid Nice= \"%s\" (-20..19)", value);
+                b->nice = (int) n;
+                return 1;
+        }
+        if (strcmp(key, "IOSchedulingClass") == 0) {
+                if (strcmp(value, "realtime") != 0 && strcmp(value, "best-effort") != 0 && strcmp(value, "idle") != 0)
+                        return parser_error(p, "invalid IOSchedulingClass= \"%s\" (realtime, best-effort, idle)",
+                                            value);
+                return set_string(p, &b->io_scheduling_class, value);
+        }
+        if (strcmp(key, "RuntimeMaxSec") == 0)
+                return set_timeout(p, key, &b->runtime_max_usec, value);
+        if (strcmp(key, "ExpectedDurationSec") == 0)
+                return set_timeout(p, key, &b->expected_usec, value);
+
+        return parser_error(p, "unknown key %s= in [Rebuild]", key);
+}

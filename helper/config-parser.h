@@ -13,7 +13,7 @@
 #define HOOKS_MAX 256
 #define SERVICES_MAX 64
 
-typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE } SectionKind;
+typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE, SECTION_REBUILD } SectionKind;
 
 typedef struct Parser {
         FILE *f;
@@ -35,3 +35,4 @@ int parse_helper_key(Parser *p, const char *key, const char *value);
 int parse_hook_key(Parser *p, const char *key, const char *value);
 int parse_directory_key(Parser *p, const char *key, const char *value);
 int parse_service_key(Parser *p, const char *key, const char *value);
+int parse_rebuild_key(Parser *p, const char *key, const char *value);

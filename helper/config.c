@@ -94,6 +94,18 @@ static int begin_section(Parser *p, const char *name) {
         if (strncmp(name, "Service ", 8) == 0)
                 return begin_service(p, name + 8);
 
+        if (strcmp(name, "Rebuild") == 0) {
+                if (p->config->rebuild.present)
+                        return parser_error(p, "duplicate section [Rebuild]"), -EINVAL;
+                p->config->rebuild = (RebuildConfig) {
+                        .present = true,
+                        .line = p->line,
+                        .runtime_max_usec = REBUILD_RUNTIME_MAX_DEFAULT_USEC,
+                };
+                p->section = SECTION_REBUILD;
+                return 0;
+        }
+
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
 
@@ -176,6 +188,8 @@ static int handler(void *user, const char *section, const char *key, const char 
                 return parse_hook_key(p, key, value);
         case SECTION_DIRECTORY:
                 return parse_directory_key(p, key, value);
+        case SECTION_REBUILD:
+                return parse_rebuild_key(p, key, value);
         default:
                 return parse_service_key(p, key, value);
         }
@@ -221,6 +235,12 @@ static int finish(Parser *p) {
         }
         if (c->directory.present && finish_directory(p, &c->directory) < 0)
                 return -EINVAL;
+        if (c->rebuild.present) {
+                p->line = c->rebuild.line;
+                /* The rebuild runs for hours as someone; say whom. */
+                if (!c->rebuild.argv || !c->rebuild.user)
+                        return parser_error(p, "[Rebuild] needs ExecStart= and User="), -EINVAL;
+        }
 
         if (!c->hostname) {
                 if (gethostname(host, sizeof(host) - 1) < 0 || !name_is_valid(host))
@@ -313,10 +333,20 @@ static int verify_accounts(const HelperConfig *c, const char *path, char **ret_e
         return 0;
 }
 
-static int verify_directory_user(const HelperConfig *c, const char *path, char **ret_error) {
+static int verify_section_accounts(const HelperConfig *c, const char *path, char **ret_error) {
         if (c->directory.user && !getpwnam(c->directory.user)) {
                 *ret_error = strdup_printf("%s:%u: [Directory] User=%s does not exist", path, c->directory.line,
                                            c->directory.user);
+                return -ENOENT;
+        }
+        if (c->rebuild.user && !getpwnam(c->rebuild.user)) {
+                *ret_error = strdup_printf("%s:%u: [Rebuild] User=%s does not exist", path, c->rebuild.line,
+                                           c->rebuild.user);
+                return -ENOENT;
+        }
+        if (c->rebuild.group && !getgrnam(c->rebuild.group)) {
+                *ret_error = strdup_printf("%s:%u: [Rebuild] Group=%s does not exist", path, c->rebuild.line,
+                                           c->rebuild.group);
                 return -ENOENT;
         }
         return 0;
@@ -349,7 +379,7 @@ int config_load(const char *path, HelperConfig **ret, char **ret_error) {
                 return r;
         r = verify_accounts(c, path, ret_error);
         if (r >= 0)
-                r = verify_directory_user(c, path, ret_error);
+                r = verify_section_accounts(c, path, ret_error);
         if (r < 0)
                 return r;
 
@@ -394,6 +424,11 @@ void config_free(HelperConfig *c) {
         strv_free(c->directory.root_process);
         strv_free(c->directory.main_process);
         free(c->directory.ready_socket);
+        strv_free(c->rebuild.argv);
+        free(c->rebuild.user);
+        free(c->rebuild.group);
+        free(c->rebuild.working_directory);
+        free(c->rebuild.io_scheduling_class);
         free(c->hostname);
         strv_free(c->roles);
         free(c->systemd_address);

@@ -16,6 +16,7 @@
 #define HELPER_UNIT_PREFIX_DEFAULT "hubops"
 #define HOOK_TIMEOUT_DEFAULT_USEC (300ULL * 1000000ULL)
 #define HOOK_ARGV_MAX 64
+#define REBUILD_RUNTIME_MAX_DEFAULT_USEC (8ULL * 3600ULL * 1000000ULL)
 #define DIRECTORY_STOP_TIMEOUT_DEFAULT_USEC (90ULL * 1000000ULL)
 #define DIRECTORY_KILL_TIMEOUT_DEFAULT_USEC (10ULL * 1000000ULL)
 #define DIRECTORY_START_TIMEOUT_DEFAULT_USEC (90ULL * 1000000ULL)
@@ -50,6 +51,18 @@ typedef struct ServiceConfig {
         unsigned line;
 } ServiceConfig;
 
+typedef struct RebuildConfig {
+        bool present;
+        char **argv;               /* ExecStart= */
+        char *user, *group;
+        char *working_directory;
+        int nice;                  /* -20..19 */
+        char *io_scheduling_class; /* realtime, best-effort, idle, or NULL */
+        uint64_t runtime_max_usec; /* the ceiling: past it systemd stops it (result timeout) */
+        uint64_t expected_usec;    /* the first estimate, until there is history; 0: none */
+        unsigned line;
+} RebuildConfig;
+
 typedef struct HelperConfig {
         char *hostname;
         char **roles; /* NULL-terminated */
@@ -64,6 +77,7 @@ typedef struct HelperConfig {
         ServiceConfig *services;
         size_t n_services;
         DirectoryConfig directory;
+        RebuildConfig rebuild;
 } HelperConfig;
 
 /* Open, check ownership and mode, parse, and verify accounts exist. On error

@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "rebuild-state.h"
 
 typedef struct Audit Audit;
 typedef struct Job Job;
@@ -35,4 +36,5 @@ typedef struct Context {
         uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
         sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
         char directory_seen[64];          /* "state main root" last signalled */
+        RebuildState rebuild;             /* mirrors StateDirectory/rebuild.json */
 } Context;

@@ -50,6 +50,8 @@ static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_erro
         for (size_t i = 0; r >= 0 && i < c->config->n_services; i++)
                 r = sd_bus_message_append(reply, "(sss)", "service.manage", c->config->services[i].name,
                                           HUBOPS_ACTION_SERVICE_MANAGE);
+        if (r >= 0 && c->config->rebuild.present)
+                r = sd_bus_message_append(reply, "(sss)", "rebuild.start", "", HUBOPS_ACTION_REBUILD_START);
         if (r >= 0 && c->config->directory.present)
                 r = sd_bus_message_append(reply, "(sss)", "directory.manage", "stop kill-root start restart",
                                           HUBOPS_ACTION_DIRECTORY_MANAGE);

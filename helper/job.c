@@ -101,55 +101,8 @@ static void job_free(Job *j) {
         free(j->result);
         free(j->message);
         free(j->phase);
+        free(j->estimate_basis);
         free(j);
-}
-
-int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
-            const char *cancel_action, uid_t started_by, Job **ret) {
-        Job *j = calloc(1, sizeof(Job));
-        int r;
-
-        if (!j)
-                return -ENOMEM;
-        r = save_last_id(c, c->last_job_id + 1);
-        if (r < 0) {
-                free(j);
-                return r;
-        }
-        j->context = c;
-        j->id = ++c->last_job_id;
-        j->state = JOB_RUNNING;
-        j->started_at = now_realtime();
-        j->started_by_uid = started_by;
-        j->path = strdup_printf(HUBOPS_JOB_PATH_PREFIX "/%" PRIu64, j->id);
-        j->unit = strdup_printf("%s-%s-%" PRIu64 ".service", c->config->unit_prefix, unit_stem, j->id);
-        j->operation = strdup(operation);
-        j->cancel_action = strdup(cancel_action);
-        j->result = strdup("");
-        j->message = strdup("");
-        j->phase = strdup("starting");
-        if (c->config->job_log_directory)
-                j->log_file = strdup_printf("%s/%s.log", c->config->job_log_directory, j->unit);
-        if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message || !j->phase ||
-            (c->config->job_log_directory && !j->log_file) || !(j->details = strv_copy(details))) {
-                job_free(j);
-                return -ENOMEM;
-        }
-
-        j->next = c->jobs;
-        c->jobs = j;
-        c->n_jobs++;
-        *ret = j;
-        return 0;
-}
-
-static void unlink_job(Context *c, Job *j) {
-        for (Job **p = &c->jobs; *p; p = &(*p)->next)
-                if (*p == j) {
-                        *p = j->next;
-                        c->n_jobs--;
-                        return;
-                }
 }
 
 static int replace_string(char **field, const char *value) {
@@ -161,6 +114,79 @@ static int replace_string(char **field, const char *value) {
         *field = v;
         return 0;
 }
+
+/* A job object with the given id and unit, linked in; no id is allocated. */
+static int job_make(Context *c, uint64_t id, const char *operation, const char *const *details, const char *unit,
+                    const char *cancel_action, uid_t started_by, uint64_t started_at, Job **ret) {
+        Job *j = calloc(1, sizeof(Job));
+
+        if (!j)
+                return -ENOMEM;
+        j->context = c;
+        j->id = id;
+        j->state = JOB_RUNNING;
+        j->started_at = started_at;
+        j->started_by_uid = started_by;
+        j->path = strdup_printf(HUBOPS_JOB_PATH_PREFIX "/%" PRIu64, j->id);
+        j->unit = strdup(unit);
+        j->operation = strdup(operation);
+        j->cancel_action = strdup(cancel_action);
+        j->result = strdup("");
+        j->message = strdup("");
+        j->phase = strdup("starting");
+        j->estimate_basis = strdup("");
+        if (c->config->job_log_directory)
+                j->log_file = strdup_printf("%s/%s.log", c->config->job_log_directory, j->unit);
+        if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message || !j->phase ||
+            !j->estimate_basis || (c->config->job_log_directory && !j->log_file) ||
+            !(j->details = strv_copy(details))) {
+                job_free(j);
+                return -ENOMEM;
+        }
+
+        j->next = c->jobs;
+        c->jobs = j;
+        c->n_jobs++;
+        *ret = j;
+        return 0;
+}
+
+int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
+            const char *cancel_action, uid_t started_by, Job **ret) {
+        _cleanup_free_ char *unit = NULL;
+        int r;
+
+        r = save_last_id(c, c->last_job_id + 1);
+        if (r < 0)
+                return r;
+        c->last_job_id++;
+        unit = strdup_printf("%s-%s-%" PRIu64 ".service", c->config->unit_prefix, unit_stem, c->last_job_id);
+        if (!unit)
+                return -ENOMEM;
+        return job_make(c, c->last_job_id, operation, details, unit, cancel_action, started_by, now_realtime(), ret);
+}
+
+int job_restore(Context *c, uint64_t id, const char *operation, const char *const *details, const char *unit,
+                const char *cancel_action, uid_t started_by, uint64_t started_at, Job **ret) {
+        if (id == 0 || id > c->last_job_id || job_find(c, id))
+                return -EINVAL;
+        return job_make(c, id, operation, details, unit, cancel_action, started_by, started_at, ret);
+}
+
+void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis) {
+        j->expected_usec = expected_usec;
+        (void) replace_string(&j->estimate_basis, basis);
+}
+
+static void unlink_job(Context *c, Job *j) {
+        for (Job **p = &c->jobs; *p; p = &(*p)->next)
+                if (*p == j) {
+                        *p = j->next;
+                        c->n_jobs--;
+                        return;
+                }
+}
+
 
 int job_set_unit(Job *j, const char *unit) {
         return replace_string(&j->unit, unit);
@@ -353,6 +379,39 @@ static int property_get_output_tail(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append(reply, "s", buf);
 }
 
+static uint64_t elapsed_usec(const Job *j) {
+        uint64_t end = j->state == JOB_RUNNING ? now_realtime() : j->finished_at;
+        return end > j->started_at ? end - j->started_at : 0;
+}
+
+/* udisks-style progress: elapsed time against the estimate, never 1.0 before the end. */
+static int property_get_progress(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        double p = 0.0;
+
+        if (j->state != JOB_RUNNING)
+                p = 1.0;
+        else if (j->expected_usec > 0) {
+                p = (double) elapsed_usec(j) / (double) j->expected_usec;
+                if (p > 0.99)
+                        p = 0.99;
+        }
+        return sd_bus_message_append(reply, "d", p);
+}
+
+static int property_get_progress_valid(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "b", j->expected_usec > 0 || j->state != JOB_RUNNING);
+}
+
+static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "t", j->expected_usec > 0 ? j->started_at + j->expected_usec : 0);
+}
+
 static const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -368,6 +427,11 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("ExitStatus", "i", NULL, offsetof(Job, exit_status), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Job, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("OutputTail", "s", property_get_output_tail, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        /* Progress moves with the clock: read it, no signal. */
+        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, 0),
+        SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress_valid, 0, 0),
+        SD_BUS_PROPERTY("ExpectedEndAt", "t", property_get_expected_end, 0, 0),
+        SD_BUS_PROPERTY("EstimateBasis", "s", NULL, offsetof(Job, estimate_basis), 0),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("Completed", "s", SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END,

@@ -35,6 +35,8 @@ struct Job {
         uint64_t finished_at;
         uid_t started_by_uid;
         char *phase;          /* what it is doing now, e.g. "stopping", "killing-root" */
+        uint64_t expected_usec; /* how long it should take; 0: no estimate */
+        char *estimate_basis;   /* where that estimate comes from, for the operator */
         /* How to cancel it; NULL: it cannot be canceled. Replies to req. */
         int (*cancel)(Job *j, Request *req);
 };
@@ -44,6 +46,13 @@ const char *job_state_to_string(JobState s);
 /* Allocates the next id and the unit name "<UnitPrefix>-<stem>-<id>.service". */
 int job_new(Context *c, const char *operation, const char *const *details, const char *unit_stem,
             const char *cancel_action, uid_t started_by, Job **ret);
+/* Re-expose a job that outlived a helper restart, under its old id. */
+int job_restore(Context *c, uint64_t id, const char *operation, const char *const *details, const char *unit,
+                const char *cancel_action, uid_t started_by, uint64_t started_at, Job **ret);
+
+/* Progress, ExpectedEndAt: elapsed time against expected_usec (0: none). */
+void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis);
+
 /* For jobs on an existing unit (services, the directory) rather than a transient one. */
 int job_set_unit(Job *j, const char *unit);
 

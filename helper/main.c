@@ -23,8 +23,10 @@
 #include "iface-directory.h"
 #include "iface-hooks.h"
 #include "iface-manager.h"
+#include "iface-rebuild.h"
 #include "iface-service.h"
 #include "job.h"
+#include "rebuild.h"
 #include "macro.h"
 #include "systemd-client.h"
 
@@ -135,6 +137,8 @@ static int setup_bus(Context *c) {
         if (r >= 0)
                 r = directory_register(c);
         if (r >= 0)
+                r = rebuild_register(c);
+        if (r >= 0)
                 r = jobs_register(c);
         if (r >= 0)
                 r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
@@ -209,6 +213,9 @@ static int run(int argc, char *argv[]) {
                 fprintf(stderr, "hubopsd: cannot own %s: %s\n", HUBOPS_BUS_NAME, strerror(-r));
                 return EXIT_RUNTIME;
         }
+
+        /* Before serving: a rebuild that outlived our predecessor is ours again. */
+        rebuild_restore(&c);
 
         caps = caps_describe(capabilities_needed(c.config));
         fprintf(stderr, "hubopsd %s on %s: ready, %zu hooks, capabilities kept: %s\n", HUBOPS_VERSION,

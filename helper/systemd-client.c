@@ -200,6 +200,12 @@ static int append_unit_properties(sd_bus_message *m, const TransientUnit *u) {
                 return r;
         if (u->keep_processes && (r = append_property(m, "KillMode", "s", "process")) < 0)
                 return r;
+        if (u->working_directory && (r = append_property(m, "WorkingDirectory", "s", u->working_directory)) < 0)
+                return r;
+        if (u->set_nice && (r = append_property(m, "Nice", "i", u->nice)) < 0)
+                return r;
+        if (u->io_class > 0 && (r = append_property(m, "IOSchedulingClass", "i", u->io_class)) < 0)
+                return r;
         if (u->output_file && ((r = append_property(m, "StandardOutputFileToAppend", "s", u->output_file)) < 0 ||
                                (r = append_property(m, "StandardErrorFileToAppend", "s", u->output_file)) < 0))
                 return r;

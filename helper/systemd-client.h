@@ -21,6 +21,10 @@ typedef struct TransientUnit {
         uint64_t capability_mask;
         const char *output_file;    /* NULL: the journal */
         bool keep_processes;        /* KillMode=process: what the command starts outlives the unit */
+        const char *working_directory; /* NULL: the user's home, as systemd decides */
+        bool set_nice;
+        int nice;
+        int io_class;               /* 0: unchanged; 1 realtime, 2 best-effort, 3 idle */
 } TransientUnit;
 
 /* What a finished service unit reports. */

@@ -182,3 +182,28 @@ int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t
                 unit_op_free(op);
         return r;
 }
+
+int unit_follow_transient(Context *c, const char *unit, const char *job_path, unit_done_t done, void *userdata) {
+        UnitOp *op = unit_op_new(c, unit, NULL, NULL, done, userdata);
+        int r;
+
+        if (!op)
+                return -ENOMEM;
+        r = systemd_watch_job(c, job_path, on_job_removed, op);
+        if (r < 0)
+                unit_op_free(op);
+        return r;
+}
+
+int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata) {
+        UnitOp *op = unit_op_new(c, unit, NULL, NULL, done, userdata);
+        int r;
+
+        if (!op)
+                return -ENOMEM;
+        (void) snprintf(op->job_result, sizeof(op->job_result), "done");
+        r = systemd_get_outcome(c, unit, on_transient_outcome, op);
+        if (r < 0)
+                unit_op_free(op);
+        return r;
+}

@@ -30,3 +30,8 @@ int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t starte
 /* verb: "Start", "Stop" or "Restart". */
 int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t started, unit_done_t done,
                   void *userdata);
+
+/* After a helper restart: follow a transient unit whose start job (job_path)
+ * is still running, or read the outcome of one that already ended. */
+int unit_follow_transient(Context *c, const char *unit, const char *job_path, unit_done_t done, void *userdata);
+int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata);

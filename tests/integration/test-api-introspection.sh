@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `busctl introspect` shows the whole API, exactly as dbus/org.hubops.Helper1.xml
 # documents it; busctl alone can do what hubopsctl does.
-export HUBOPS_LAB_HOSTS=dirhost
+export HUBOPS_LAB_HOSTS="dirhost mailhub1"
 . "$(dirname "$0")/lib.sh"
 lab_up
 xml=$TOP/dbus/org.hubops.Helper1.xml
@@ -27,7 +27,10 @@ for iface in org.hubops.Helper1.Manager org.hubops.Helper1.Hooks org.hubops.Help
 done
 live=$(interface_block org.hubops.Helper1.Job <<<"$job_xml")
 diff -u <(interface_block org.hubops.Helper1.Job <"$xml") <(echo "$live") || fail "Job differs from $xml"
-ok "the live Manager, Hooks, Service, Directory and Job interfaces match dbus/org.hubops.Helper1.xml"
+live=$(busctl --address="$(bus_address mailhub1)" --xml-interface introspect org.hubops.Helper1 /org/hubops/Helper1 |
+        interface_block org.hubops.Helper1.Rebuild)
+diff -u <(interface_block org.hubops.Helper1.Rebuild <"$xml") <(echo "$live") || fail "Rebuild differs from $xml"
+ok "the live Manager, Hooks, Service, Directory, Rebuild and Job interfaces match dbus/org.hubops.Helper1.xml"
 
 text=$(helper_busctl introspect org.hubops.Helper1 /org/hubops/Helper1)
 for member in .GetLoad .ListJobs .ListOperations .Hostname .Roles .Version .List .Run .GetState .KillRoot \
