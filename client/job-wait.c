@@ -131,8 +131,14 @@ static void print_progress(const char *path, const JobInfo *j) {
                 (void) timespan_format(eta, sizeof(eta), j->expected_end_at - now);
         else
                 (void) snprintf(eta, sizeof(eta), "any moment (over the estimate)");
-        output_status("Job %s: %s %3.0f%%, elapsed %s, ETA %s (estimate: %s)", id, j->operation,
-                      j->progress * 100.0, elapsed, eta, j->estimate_basis);
+        char bar[21];
+        int filled = (int) (j->progress * 20.0);
+        for (int i = 0; i < 20; i++)
+                bar[i] = i < filled ? '#' : '.';
+        bar[20] = '\0';
+        output_status("Job %s: %s %s%s%s%3.0f%%, elapsed %s, ETA %s (estimate: %s)", id, j->operation,
+                      output.tty ? "[" : "", output.tty ? bar : "", output.tty ? "] " : "", j->progress * 100.0,
+                      elapsed, eta, j->estimate_basis);
 }
 
 typedef struct WaitState {

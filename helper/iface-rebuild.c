@@ -95,7 +95,8 @@ typedef struct RebuildRun {
 static void on_rebuild_done(Context *c, const UnitOutcome *o, void *userdata) {
         RebuildRun *run = userdata;
         Job *j = job_find(c, run->job_id);
-        uint64_t now = now_realtime(), started = c->rebuild.started_at;
+        uint64_t now = o->ended_at > c->rebuild.started_at ? o->ended_at : now_realtime(),
+                 started = c->rebuild.started_at;
         int r;
 
         free(run);

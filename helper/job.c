@@ -236,14 +236,17 @@ static void audit_finished(Job *j) {
 }
 
 
-void job_finish(Job *j, JobState state, const char *result, int exit_status, const char *message) {
+static void job_finish_at(Job *j, JobState state, const char *result, int exit_status, const char *message,
+                          uint64_t ended_at) {
         Context *c = j->context;
+        uint64_t now = now_realtime();
 
         if (j->state != JOB_RUNNING)
                 return;
         j->state = state;
         j->exit_status = exit_status;
-        j->finished_at = now_realtime();
+        /* Ended while no helper watched: the unit knows when; we only know when we looked. */
+        j->finished_at = ended_at > j->started_at && ended_at < now ? ended_at : now;
         (void) replace_string(&j->result, result);
         (void) replace_string(&j->message, message);
         (void) replace_string(&j->phase, job_state_to_string(state));
@@ -253,6 +256,10 @@ void job_finish(Job *j, JobState state, const char *result, int exit_status, con
                                               "Message", "ExitStatus", "FinishedAt", NULL);
         (void) sd_bus_emit_signal(c->bus, j->path, HUBOPS_IFACE_JOB, "Completed", "s", j->result);
         prune_finished(c);
+}
+
+void job_finish(Job *j, JobState state, const char *result, int exit_status, const char *message) {
+        job_finish_at(j, state, result, exit_status, message, 0);
 }
 
 Job *job_find(Context *c, uint64_t id) {
@@ -272,8 +279,8 @@ void job_set_phase(Job *j, const char *phase, const char *message) {
 }
 
 void job_finish_from_outcome(Job *j, const UnitOutcome *o) {
-        job_finish(j, o->canceled ? JOB_CANCELED : o->ok ? JOB_DONE : JOB_FAILED, o->result, o->exit_status,
-                   o->message);
+        job_finish_at(j, o->canceled ? JOB_CANCELED : o->ok ? JOB_DONE : JOB_FAILED, o->result, o->exit_status,
+                      o->message, o->ended_at);
 }
 
 /* ---- the org.hubops.Helper1.Job interface ---- */

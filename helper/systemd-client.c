@@ -299,6 +299,8 @@ int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
                                 (void) snprintf(o.result, sizeof(o.result), "%s", s);
                 } else if (strcmp(name, "ExecMainCode") == 0)
                         r = sd_bus_message_read(reply, "v", "i", &o.exit_code);
+                else if (strcmp(name, "ExecMainExitTimestamp") == 0)
+                        r = sd_bus_message_read(reply, "v", "t", &o.exited_at);
                 else if (strcmp(name, "ExecMainStatus") == 0)
                         r = sd_bus_message_read(reply, "v", "i", &o.exit_status);
                 else

@@ -32,6 +32,7 @@ typedef struct ServiceOutcome {
         char result[32];   /* systemd's Result: success, exit-code, signal, timeout, ... */
         int exit_code;     /* CLD_EXITED, CLD_KILLED, CLD_DUMPED, or 0 */
         int exit_status;   /* exit status, or signal number */
+        uint64_t exited_at; /* ExecMainExitTimestamp (CLOCK_REALTIME usec), 0 if unknown */
 } ServiceOutcome;
 
 /* Called once when the systemd job at job_path is removed, with systemd's

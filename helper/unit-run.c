@@ -79,6 +79,7 @@ static int on_transient_outcome(sd_bus_message *reply, void *userdata, sd_bus_er
         o.ok = strcmp(s.result, "success") == 0;
         (void) snprintf(o.result, sizeof(o.result), "%s", s.result);
         o.exit_status = s.exit_code == CLD_EXITED ? s.exit_status : 128 + s.exit_status;
+        o.ended_at = s.exited_at;
         describe_exit(&s, o.message, sizeof(o.message));
         systemd_collect_unit(op->context, op->unit, !o.ok);
         finish(op, &o);

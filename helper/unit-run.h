@@ -16,6 +16,7 @@ typedef struct UnitOutcome {
         char result[32];    /* transient: the service's Result (success, exit-code, timeout, ...);
                                verbs: systemd's job result (done, failed, timeout, dependency, ...) */
         int exit_status;    /* exit status, 128+signal, or -1 when not known */
+        uint64_t ended_at;  /* when the command ended (CLOCK_REALTIME usec); 0: now, as far as we know */
         char message[256];  /* one sentence for the operator */
 } UnitOutcome;
 

@@ -91,10 +91,12 @@ job=$(jq -r .job <<<"$out")
 lab helper "$HOST" kill
 ended() { [ "$(systemctl --user is-active "$unit")" != activating ]; }
 wait_until 20 "the rebuild to end while hubopsd is down" ended
+restarted_at=$(( $(date +%s%N) / 1000 ))
 lab helper "$HOST" start
 run_capture ctl job show "${job##*/}"
 assert_eq "$(jq -r .state <<<"$out")" done "reported after the restart"
 assert_eq "$(jq -r .result <<<"$out")" success "with its real result"
+[ "$(jq -r .finished_at <<<"$out")" -lt "$restarted_at" ] || fail "FinishedAt is when hubopsd looked, not when it ended"
 ok "a rebuild that ended while hubopsd was down is reported with its real result"
 
 before=$(last_job_id)
