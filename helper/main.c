@@ -189,6 +189,9 @@ static int run(int argc, char *argv[]) {
                 (void) sigaddset(&ss, SIGINT);
                 r = sigprocmask(SIG_BLOCK, &ss, NULL) < 0 ? -errno : 0;
         }
+        /* WatchdogSec= in the unit: sd-event pings WATCHDOG=1 while the loop turns. */
+        if (r >= 0)
+                r = sd_event_set_watchdog(c.event, true);
         if (r >= 0)
                 r = sd_event_add_signal(c.event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)

@@ -55,7 +55,7 @@ as_outsider() { as_user "$OUTSIDER" "$@"; }
 bus_address() { echo "unix:path=$HUBOPS_LAB_DIR/hosts/${1:-$HOST}/bus.sock"; }
 helper_busctl() { busctl --address="$(bus_address)" "$@"; }
 
-audit_log() { echo "$HUBOPS_LAB_DIR/hosts/${1:-$HOST}/audit.jsonl"; }
+audit_log() { echo "${HUBOPS_LAB_AUDIT_DIR:-$HUBOPS_LAB_DIR/hosts/${1:-$HOST}}/audit.jsonl"; }
 # Audit records matching a jq filter, one compact JSON object per line.
 audit_select() { [ -f "$(audit_log)" ] || return 0; jq -c "select($1)" "$(audit_log)"; }
 audit_count() { audit_select "$1" | wc -l; }
