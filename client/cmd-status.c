@@ -107,3 +107,28 @@ int cmd_status(sd_bus *bus, const Invocation *inv) {
         strv_free(m.roles);
         return EXIT_OK;
 }
+
+int cmd_can_run(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *answer, *reason;
+        int r;
+
+        if (inv->n_args < 1 || inv->n_args > 2)
+                return output_error(EXIT_USAGE, "Usage: hubopsctl can-run OPERATION [SUBJECT]");
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "CanRun", &error,
+                               &reply, "ss", inv->args[0], inv->n_args > 1 ? inv->args[1] : "");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "ss", &answer, &reason);
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot ask");
+        if (output.json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "operation", json_object_new_string(inv->args[0]));
+                json_object_object_add(o, "answer", json_object_new_string(answer));
+                json_object_object_add(o, "reason", json_object_new_string(reason));
+                output_json(o);
+        } else
+                printf("%s (%s)\n", answer, reason);
+        return strcmp(answer, "yes") == 0 ? EXIT_OK : EXIT_NOT_AUTHORIZED;
+}

@@ -154,10 +154,12 @@ static int append_details(sd_bus_message *m, const char *const *details) {
         return sd_bus_message_close_container(m);
 }
 
-static int send_check(AuthzCheck *a, sd_bus_message *call, const char *action, const char *const *details) {
+static int send_check(AuthzCheck *a, sd_bus_message *call, const char *action, const char *const *details,
+                      AuthzFlags flags) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const char *sender = sd_bus_message_get_sender(call);
-        bool interactive = sd_bus_message_get_allow_interactive_authorization(call) > 0;
+        bool interactive = !(flags & AUTHZ_NEVER_INTERACTIVE) &&
+                           sd_bus_message_get_allow_interactive_authorization(call) > 0;
         _cleanup_free_ char *match = NULL;
         sd_bus *bus = a->context->bus;
         int r;
@@ -193,7 +195,8 @@ static int send_check(AuthzCheck *a, sd_bus_message *call, const char *action, c
 }
 
 int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const char *action,
-                      const char *const *details, authz_callback_t callback, void *userdata, AuthzCheck **ret) {
+                      const char *const *details, AuthzFlags flags, authz_callback_t callback, void *userdata,
+                      AuthzCheck **ret) {
         _cleanup_(authz_check_freep) AuthzCheck *a = calloc(1, sizeof(AuthzCheck));
         int r;
 
@@ -211,7 +214,7 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
         if (caller_uid == 0)
                 r = defer_verdict(a, AUTHZ_ROOT, "caller is root");
         else {
-                r = send_check(a, call, action, details);
+                r = send_check(a, call, action, details, flags);
                 if (r < 0) {
                         a->owner_slot = sd_bus_slot_unref(a->owner_slot);
                         a->polkit_slot = sd_bus_slot_unref(a->polkit_slot);

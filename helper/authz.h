@@ -25,6 +25,10 @@ static inline bool authz_verdict_allows(AuthzVerdict v) {
 /* "yes", "root", "no", "challenge", "error", "caller-gone": the audit spelling. */
 const char *authz_verdict_to_string(AuthzVerdict v);
 
+typedef enum AuthzFlags {
+        AUTHZ_NEVER_INTERACTIVE = 1 << 0, /* a question (CanRun), not a request: never prompt */
+} AuthzFlags;
+
 typedef struct AuthzCheck AuthzCheck;
 typedef void (*authz_callback_t)(AuthzVerdict verdict, const char *reason, void *userdata);
 
@@ -32,7 +36,8 @@ typedef void (*authz_callback_t)(AuthzVerdict verdict, const char *reason, void 
  * (also for root and for every failure), unless authz_check_free() comes first.
  * details: key, value, ..., NULL. */
 int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const char *action,
-                      const char *const *details, authz_callback_t callback, void *userdata, AuthzCheck **ret);
+                      const char *const *details, AuthzFlags flags, authz_callback_t callback, void *userdata,
+                      AuthzCheck **ret);
 void authz_check_free(AuthzCheck *a);
 static inline void authz_check_freep(AuthzCheck **a) {
         authz_check_free(*a);

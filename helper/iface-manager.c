@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "can-run.h"
 #include "hubops-bus.h"
 #include "job.h"
 #include "load.h"
@@ -111,6 +112,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_load, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(tssso)", jobs), method_list_jobs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CanRun", SD_BUS_ARGS("s", operation, "s", subject),
+                                SD_BUS_RESULT("s", answer, "s", reason), method_can_run, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -190,7 +190,7 @@ int request_authorize(Request *req, request_act_t act, void *userdata, void (*us
         }
 
         r = authz_check_async(req->context, req->call, req->caller.uid, req->action,
-                              (const char *const *) req->details, on_verdict, req, &req->check);
+                              (const char *const *) req->details, 0, on_verdict, req, &req->check);
         if (r < 0) {
                 req->verdict = AUTHZ_ERROR;
                 req->verdict_known = true;

@@ -67,3 +67,27 @@ run_capture call "$OPERATOR" dirhost Job "$job" Cancel
 assert_eq "$rc" 0 "operator Job.Cancel"
 assert_eq "$(count_on dirhost '.operation=="job.cancel"')" 2 "both cancel requests audited once"
 ok "Job.Cancel: outsider AccessDenied, operator allowed; each audited once"
+
+# CanRun: the same verdicts, asked without acting or prompting, for preflight.
+jobs_before=$(HOST=dirhost last_job_id)
+records_before=$(wc -l <"$(HOST=dirhost audit_log)")
+while IFS='|' read -r who want answer args; do
+        user=$OPERATOR; [ "$who" = outsider ] && user=$OUTSIDER
+        # shellcheck disable=SC2086
+        run_capture "$LAB" as "$user" dirhost hubopsctl --json can-run $args
+        assert_eq "$rc" "$want" "can-run $args as $who ($out $err)"
+        [ -z "$answer" ] || assert_eq "$(jq -r .answer <<<"$out")" "$answer" "can-run $args as $who"
+        ok "can-run $args as $who -> ${answer:-exit $want}"
+done <<'TABLE'
+operator|0|yes|hook.run noop
+operator|0|yes|directory.restart
+operator|3|challenge|hook.run needs-auth
+outsider|3|no|directory.restart
+outsider|3|no|hook.run noop
+operator|2||frobnicate.now
+operator|6||hook.run no-such-hook
+operator|6||rebuild.start
+TABLE
+assert_eq "$(HOST=dirhost last_job_id)" "$jobs_before" "CanRun starts nothing"
+assert_eq "$(wc -l <"$(HOST=dirhost audit_log)")" "$records_before" "CanRun is a question, not an action: not audited"
+ok "CanRun acts on nothing"
