@@ -89,8 +89,10 @@ int load_measure_async(Context *c, sd_bus_message *call, uint32_t window_ms) {
                 return sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "Cannot read CPU times from %s: %s",
                                                   c->config->cpu_stat_source, strerror(-r));
         }
+        /* Accuracy 1 us: 0 would mean sd-event's default of 250 ms, which made
+         * GetLoad(10) take 250 ms and every window up to 250 ms longer than asked. */
         r = sd_event_add_time_relative(c->event, &timer, CLOCK_MONOTONIC, (uint64_t) window_ms * USEC_PER_MSEC,
-                                       0, on_window_end, l);
+                                       1, on_window_end, l);
         if (r < 0) {
                 measurement_free(l);
                 return r;

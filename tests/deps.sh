@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Install every Debian package hubops needs to build, test and run its lab.
 # Used by tests/run, tests/lab/demo and .ci/run; safe to run again.
+#
+#   tests/deps.sh            build, test, lint, fuzz
+#   tests/deps.sh --bench    the same, plus what tests/bench/run measures against
 set -euo pipefail
 
 packages=(
@@ -17,6 +20,10 @@ packages=(
         # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)
         clang clang-tidy cppcheck libclang-rt-dev
 )
+if [ "${1:-}" = --bench ]; then
+        # setuid tools only the benchmark runs (sudo, doas, pkexec): not on every test machine
+        packages+=(sudo opendoas pkexec)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

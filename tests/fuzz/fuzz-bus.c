@@ -303,9 +303,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (start_bus(h.context.event, fds[1], false, &h.client) < 0 || setup_helper(&h) < 0)
                 abort();
 
-        /* GetLoad's window timer (at least 10 ms, and sd-event's default 250 ms
-         * accuracy) is not waited for: it is torn down pending, as at helper
-         * shutdown. What it parses is fuzzed by fuzz-procfs. */
+        /* GetLoad's window timer (10 ms at least) is not waited for: it is torn
+         * down pending, as at helper shutdown. What it parses is fuzzed by
+         * fuzz-procfs. */
         (void) send_calls(&h);
         run_until_idle(h.context.event);
         decode_replies(&h, (mode >> 4) & 3);

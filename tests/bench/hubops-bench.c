@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The measuring half of tests/bench/run (which brings up the lab and
+ * formats the table). Each mode times N iterations, after a few untimed
+ * warm-up ones, and prints one line:
+ *
+ *   NAME N p50_us p99_us mean_us min_us max_us
+ *
+ *   hubops-bench ping N              org.freedesktop.DBus.Peer.Ping to hubopsd
+ *   hubops-bench polkit N            polkit CheckAuthorization (org.hubops.hook.run)
+ *                                    for our own bus name, as hubopsd asks it
+ *   hubops-bench hook-run N [HOOK]   Hooks.Run round trip, reply only; the job's end
+ *                                    is waited for outside the timed part
+ *   hubops-bench exec N CMD [ARG...] a whole process: spawn, run, exit 0
+ *
+ * The bus modes use the system bus, i.e. $DBUS_SYSTEM_BUS_ADDRESS (the lab
+ * host's bus). Exit 0, or 1 if any iteration failed (a failure is never
+ * timed as if it were a success). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+
+#include "hubops-bus.h"
+#include "macro.h"
+
+#define WARMUP_MAX 20
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
+
+typedef int (*iteration_t)(void *userdata);
+
+typedef struct HookRun {
+        sd_bus *bus;
+        const char *hook;
+        char job[128];     /* the job the last call started */
+        char finished[128]; /* the last Completed signal's job */
+} HookRun;
+
+typedef struct Exec {
+        char **argv;
+} Exec;
+
+static uint64_t now_ns(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static int compare_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static uint64_t percentile(const uint64_t *sorted, unsigned n, unsigned p) {
+        unsigned rank = (n * p + 99) / 100;
+
+        return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+static void report(const char *name, uint64_t *ns, unsigned n) {
+        uint64_t sum = 0;
+
+        qsort(ns, n, sizeof(uint64_t), compare_u64);
+        for (unsigned i = 0; i < n; i++)
+                sum += ns[i];
+        printf("%s %u %.1f %.1f %.1f %.1f %.1f\n", name, n, (double) percentile(ns, n, 50) / 1000.0,
+               (double) percentile(ns, n, 99) / 1000.0, (double) sum / n / 1000.0, (double) ns[0] / 1000.0,
+               (double) ns[n - 1] / 1000.0);
+}
+
+static int measure(const char *name, unsigned n, iteration_t iteration, void *userdata) {
+        _cleanup_free_ uint64_t *ns = calloc(n, sizeof(uint64_t));
+        unsigned warmup = n / 10 < WARMUP_MAX ? n / 10 : WARMUP_MAX;
+
+        if (!ns)
+                return -ENOMEM;
+        for (unsigned i = 0; i < warmup; i++)
+                if (iteration(userdata) < 0)
+                        return -EIO;
+        for (unsigned i = 0; i < n; i++) {
+                uint64_t start = now_ns();
+                if (iteration(userdata) < 0)
+                        return -EIO;
+                ns[i] = now_ns() - start;
+        }
+        report(name, ns, n);
+        return 0;
+}
+
+static int ping(void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(userdata, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                               &error, NULL, NULL);
+        if (r < 0)
+                fprintf(stderr, "hubops-bench: Ping: %s\n", error.message ? error.message : strerror(-r));
+        return r;
+}
+
+/* What helper/authz.c sends (system-bus-name subject, no interaction), but
+ * without details: polkit takes details only from root or an action owner. */
+static int polkit_check(void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus *bus = userdata;
+        const char *me = NULL;
+        int authorized = 0, challenge = 0, r;
+
+        r = sd_bus_get_unique_name(bus, &me);
+        if (r >= 0)
+                r = sd_bus_call_method(bus, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization", &error,
+                                       &reply, "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", me,
+                                       HUBOPS_ACTION_HOOK_RUN, 0, 0U, "");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "(bba{ss})", &authorized, &challenge, 0);
+        if (r >= 0 && !authorized)
+                r = -EACCES; /* timing a "no" would measure something else */
+        if (r < 0)
+                fprintf(stderr, "hubops-bench: CheckAuthorization: %s\n",
+                        error.message ? error.message : strerror(-r));
+        return r;
+}
+
+static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        HookRun *h = userdata;
+
+        (void) error;
+        (void) snprintf(h->finished, sizeof(h->finished), "%s", sd_bus_message_get_path(m));
+        return 0;
+}
+
+/* Untimed: the next call starts on a quiet machine, not next to this job. */
+static int wait_for_job_end(HookRun *h) {
+        while (strcmp(h->finished, h->job) != 0) {
+                int r = sd_bus_process(h->bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r == 0 && (r = sd_bus_wait(h->bus, UINT64_MAX)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int hook_run(void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        HookRun *h = userdata;
+        const char *job;
+        int r;
+
+        r = sd_bus_call_method(h->bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS, "Run", &error,
+                               &reply, "s", h->hook);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "o", &job);
+        if (r < 0) {
+                fprintf(stderr, "hubops-bench: Hooks.Run %s: %s\n", h->hook,
+                        error.message ? error.message : strerror(-r));
+                return r;
+        }
+        (void) snprintf(h->job, sizeof(h->job), "%s", job);
+        return 0;
+}
+
+static int exec_command(void *userdata) {
+        Exec *e = userdata;
+        posix_spawn_file_actions_t fa;
+        int status, r;
+        pid_t pid;
+
+        if (posix_spawn_file_actions_init(&fa) != 0)
+                return -ENOMEM;
+        (void) posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        (void) posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        r = posix_spawnp(&pid, e->argv[0], &fa, NULL, e->argv, environ);
+        (void) posix_spawn_file_actions_destroy(&fa);
+        if (r != 0) {
+                fprintf(stderr, "hubops-bench: cannot run %s: %s\n", e->argv[0], strerror(r));
+                return -r;
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "hubops-bench: %s failed (status 0x%x)\n", e->argv[0], (unsigned) status);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int bench_hook_run(sd_bus *bus, unsigned n, const char *hook) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_free_ uint64_t *ns = calloc(n, sizeof(uint64_t));
+        HookRun h = { .bus = bus, .hook = hook };
+        unsigned warmup = n / 10 < WARMUP_MAX ? n / 10 : WARMUP_MAX;
+        int r;
+
+        if (!ns)
+                return -ENOMEM;
+        r = sd_bus_match_signal(bus, &slot, HUBOPS_BUS_NAME, NULL, HUBOPS_IFACE_JOB, "Completed", on_completed, &h);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < warmup + n; i++) {
+                uint64_t start = now_ns();
+                if (hook_run(&h) < 0)
+                        return -EIO;
+                if (i >= warmup)
+                        ns[i - warmup] = now_ns() - start;
+                if (wait_for_job_end(&h) < 0)
+                        return -EIO;
+        }
+        report("hook-run", ns, n);
+        return 0;
+}
+
+static int bench_bus(const char *mode, unsigned n, const char *hook) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                fprintf(stderr, "hubops-bench: cannot connect to the system bus: %s\n", strerror(-r));
+                return r;
+        }
+        if (strcmp(mode, "ping") == 0)
+                return measure("ping", n, ping, bus);
+        if (strcmp(mode, "polkit") == 0)
+                return measure("polkit", n, polkit_check, bus);
+        return bench_hook_run(bus, n, hook);
+}
+
+int main(int argc, char *argv[]) {
+        const char *mode = argc > 2 ? argv[1] : "";
+        unsigned n = argc > 2 ? (unsigned) strtoul(argv[2], NULL, 10) : 0;
+        int r;
+
+        if (n == 0 || (strcmp(mode, "exec") == 0 && argc < 4) ||
+            (strcmp(mode, "exec") != 0 && strcmp(mode, "ping") != 0 && strcmp(mode, "polkit") != 0 &&
+             strcmp(mode, "hook-run") != 0)) {
+                fprintf(stderr, "Usage: hubops-bench ping|polkit|hook-run N [HOOK]\n"
+                                "       hubops-bench exec N COMMAND [ARG...]\n");
+                return 2;
+        }
+        if (strcmp(mode, "exec") == 0) {
+                Exec e = { .argv = argv + 3 };
+                const char *slash = strrchr(argv[3], '/');
+                r = measure(slash ? slash + 1 : argv[3], n, exec_command, &e);
+        } else
+                r = bench_bus(mode, n, argc > 3 ? argv[3] : "noop");
+        return r < 0 ? 1 : 0;
+}
