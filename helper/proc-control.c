@@ -144,7 +144,9 @@ static int wait_start(Context *c, int pidfd, uint64_t timeout_usec, bool termina
                           .userdata = userdata };
         r = sd_event_add_io(c->event, &w->io, pidfd, EPOLLIN, on_exit_io, w);
         if (r >= 0)
-                r = sd_event_add_time_relative(c->event, &w->timer, CLOCK_MONOTONIC, timeout_usec, 0, on_deadline,
+                /* Accuracy 10 ms: KillTimeoutSec= means what it says, not +250 ms. */
+                r = sd_event_add_time_relative(c->event, &w->timer, CLOCK_MONOTONIC, timeout_usec,
+                                               10 * USEC_PER_MSEC, on_deadline,
                                                w);
         if (r >= 0 && terminate && pidfd_send_signal(pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
                 r = -errno;

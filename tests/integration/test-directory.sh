@@ -106,3 +106,23 @@ assert_eq "$(audit_count '.event=="request" and .operation=="directory.manage" a
         "started"
 assert_eq "$(audit_count '.event=="job-finished" and .operation=="directory.manage"')" 16 "job ends audited"
 ok "every directory request left exactly one audit record"
+
+# Without pidfds (a kernel or sandbox without pidfd_open), kill-root must fail
+# and say so: never fall back to signalling a bare PID, never claim "gone".
+export XDG_RUNTIME_DIR=$HUBOPS_LAB_DIR/systemd
+kill "$(cat "$HUBOPS_LAB_DIR/pids/dirhost-hubopsd.pid")"
+helper_gone() { ! helper_busctl status org.hubops.Helper1 >/dev/null 2>&1; }
+wait_until 10 "hubopsd to leave the bus" helper_gone
+systemd-run --user --unit=hubopsd-no-pidfd.service -p Type=notify -p SystemCallFilter=~pidfd_open \
+        -p SystemCallErrorNumber=ENOSYS -E DBUS_SYSTEM_BUS_ADDRESS="$(bus_address)" \
+        "$HUBOPS_LAB_DIR/bin/hubopsd" --config "$HUBOPS_LAB_DIR/hosts/dirhost/helper.conf" >/dev/null 2>&1 ||
+        fail "cannot start hubopsd without pidfd_open"
+at_exit "systemctl --user stop hubopsd-no-pidfd.service 2>/dev/null"
+run_capture ctl directory stop
+root=$(root_pid)
+run_capture ctl directory kill-root
+assert_eq "$rc" 1 "kill-root without pidfds"
+assert_eq "$(jq -r .result <<<"$out")" kill-failed "result"
+assert_contains "$(jq -r .message <<<"$out")" "cannot open a pidfd for root process $root" "why"
+kill -0 "$root" || fail "the root process was signalled without a pidfd"
+ok "without pidfd_open, kill-root fails naming the reason and signals nothing"
