@@ -132,3 +132,47 @@ int cmd_can_run(sd_bus *bus, const Invocation *inv) {
                 printf("%s (%s)\n", answer, reason);
         return strcmp(answer, "yes") == 0 ? EXIT_OK : EXIT_NOT_AUTHORIZED;
 }
+
+int cmd_health(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path, *fstype, *problem;
+        uint64_t bfree, btotal, ifree, itotal;
+        json_object *a = json_object_new_array();
+        int writable, r;
+
+        (void) inv;
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetHealth", &error,
+                               &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sttttbss)");
+        if (r < 0) {
+                json_object_put(a);
+                return output_bus_error(&error, r, "Cannot read the host's health");
+        }
+        if (!output.json)
+                printf("%-32s %12s %12s %8s %s\n", "PATH", "FREE", "INODES FREE", "WRITABLE", "FS");
+        while ((r = sd_bus_message_read(reply, "(sttttbss)", &path, &bfree, &btotal, &ifree, &itotal, &writable,
+                                        &fstype, &problem)) > 0) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "path", json_object_new_string(path));
+                json_object_object_add(o, "bytes_free", json_object_new_int64((int64_t) bfree));
+                json_object_object_add(o, "bytes_total", json_object_new_int64((int64_t) btotal));
+                json_object_object_add(o, "inodes_free", json_object_new_int64((int64_t) ifree));
+                json_object_object_add(o, "inodes_total", json_object_new_int64((int64_t) itotal));
+                json_object_object_add(o, "writable", json_object_new_boolean(writable));
+                json_object_object_add(o, "fstype", json_object_new_string(fstype));
+                json_object_object_add(o, "problem", json_object_new_string(problem));
+                json_object_array_add(a, o);
+                if (!output.json)
+                        printf("%-32s %10.1f M %12" PRIu64 " %8s %s%s%s\n", path, (double) bfree / 1048576.0, ifree,
+                               writable ? "yes" : "NO", fstype, problem[0] ? " " : "", problem);
+        }
+        if (output.json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "filesystems", a);
+                output_json(o);
+        } else
+                json_object_put(a);
+        return r < 0 ? output_bus_error(NULL, r, "Malformed health reply") : EXIT_OK;
+}

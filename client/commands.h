@@ -22,6 +22,7 @@ typedef struct Invocation {
 /* Each returns an exit code from exit-codes.h, having printed any error. */
 int cmd_status(sd_bus *bus, const Invocation *inv);
 int cmd_can_run(sd_bus *bus, const Invocation *inv);
+int cmd_health(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_list(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_run(sd_bus *bus, const Invocation *inv);
 int cmd_jobs(sd_bus *bus, const Invocation *inv);

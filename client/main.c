@@ -33,6 +33,7 @@ static const Verb verbs[] = {
         { "status", NULL, 0, cmd_status },
         { "load", NULL, VERB_GATE, cmd_load },
         { "can-run", NULL, 0, cmd_can_run },
+        { "health", NULL, 0, cmd_health },
         { "hooks", "list", 0, cmd_hooks_list },
         { "hooks", "run", VERB_PRIVILEGED | VERB_WAITS, cmd_hooks_run },
         { "directory", "status", 0, cmd_directory_status },
@@ -63,6 +64,7 @@ static void help(void) {
                "  load --wait-idle PCT [--for SPAN] [--timeout SPAN]\n"
                "                            wait until CPU idle stays >= PCT%% for SPAN\n"
                "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
+               "  health                    free space, inodes and writability of the host's CheckPaths=\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"

@@ -14,6 +14,7 @@
 #include "timespan.h"
 
 #define ROLES_MAX 16
+#define CHECK_PATHS_MAX 16
 #define TIMEOUT_MAX_USEC (7ULL * 86400ULL * USEC_PER_SEC)
 #define CAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 
@@ -106,6 +107,26 @@ static int parse_roles(Parser *p, const char *value) {
         return 1;
 }
 
+static int parse_check_paths(Parser *p, const char *value) {
+        _cleanup_free_ char *copy = strdup(value);
+        char **paths, *save = NULL;
+        unsigned n = 0;
+
+        if (!copy || !(paths = calloc(CHECK_PATHS_MAX + 1, sizeof(char *))))
+                return parser_error(p, "out of memory");
+        strv_free(p->config->check_paths);
+        p->config->check_paths = paths;
+        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                if (!path_is_safe_absolute(w))
+                        return parser_error(p, "CheckPaths=: \"%s\" is not an absolute, normalized path", w);
+                if (n >= CHECK_PATHS_MAX)
+                        return parser_error(p, "CheckPaths=: at most %d paths", CHECK_PATHS_MAX);
+                if (!(paths[n++] = strdup(w)))
+                        return parser_error(p, "out of memory");
+        }
+        return 1;
+}
+
 int parse_helper_key(Parser *p, const char *key, const char *value) {
         HelperConfig *c = p->config;
 
@@ -134,6 +155,8 @@ int parse_helper_key(Parser *p, const char *key, const char *value) {
                 return set_path(p, key, &c->cpu_stat_source, value);
         if (strcmp(key, "JobLogDirectory") == 0)
                 return set_path(p, key, &c->job_log_directory, value);
+        if (strcmp(key, "CheckPaths") == 0)
+                return parse_check_paths(p, value);
 
         return parser_error(p, "unknown key %s= in [Helper]", key);
 }

@@ -431,6 +431,7 @@ void config_free(HelperConfig *c) {
         free(c->rebuild.io_scheduling_class);
         free(c->hostname);
         strv_free(c->roles);
+        strv_free(c->check_paths);
         free(c->systemd_address);
         free(c->audit_log);
         free(c->state_directory);

@@ -72,6 +72,7 @@ typedef struct HelperConfig {
         char *cpu_stat_source;
         char *unit_prefix;
         char *job_log_directory; /* NULL: job output goes to the journal */
+        char **check_paths;      /* GetHealth reports space, inodes, writability of these */
         HookConfig *hooks;
         size_t n_hooks;
         ServiceConfig *services;

@@ -2,12 +2,18 @@
 #include "iface-manager.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
 
 #include "can-run.h"
 #include "hubops-bus.h"
 #include "job.h"
 #include "load.h"
 #include "macro.h"
+#include "procfs.h"
+
+#define MOUNTINFO_MAX ((size_t) 256 * 1024)
 
 #ifndef HUBOPS_VERSION
 #define HUBOPS_VERSION "unknown"
@@ -98,6 +104,49 @@ static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *err
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* For each CheckPaths= entry: room and writability, as a preflight wants
+ * them (the split gone wrong: a disk full, out of inodes, or remounted
+ * read-only by the kernel). "writable" is the filesystem's own state, from
+ * its super options, not our sandboxed view of it. */
+static int append_health(sd_bus_message *reply, const char *path, const char *mountinfo, size_t len) {
+        struct statvfs sv;
+        char fstype[64] = "";
+        bool ro = false;
+
+        if (statvfs(path, &sv) < 0)
+                return sd_bus_message_append(reply, "(sttttbss)", path, (uint64_t) 0, (uint64_t) 0, (uint64_t) 0,
+                                             (uint64_t) 0, 0, "", strerror(errno));
+        if (procfs_mountinfo_lookup(mountinfo, len, path, fstype, sizeof(fstype), &ro) < 0)
+                ro = (sv.f_flag & ST_RDONLY) != 0;
+        return sd_bus_message_append(reply, "(sttttbss)", path, (uint64_t) sv.f_bavail * sv.f_frsize,
+                                     (uint64_t) sv.f_blocks * sv.f_frsize, (uint64_t) sv.f_favail,
+                                     (uint64_t) sv.f_files, !ro, fstype, "");
+}
+
+static int method_get_health(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *mountinfo = malloc(MOUNTINFO_MAX);
+        Context *c = userdata;
+        size_t len = 0;
+        int r;
+
+        if (!mountinfo)
+                return -ENOMEM;
+        if (procfs_read_file("/proc/self/mountinfo", mountinfo, MOUNTINFO_MAX, &len) < 0)
+                len = 0;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sttttbss)");
+        for (char **p = c->config->check_paths; r >= 0 && p && *p; p++)
+                r = append_health(reply, *p, mountinfo, len);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -112,6 +161,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_load, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(tssso)", jobs), method_list_jobs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sttttbss)", filesystems),
+                                method_get_health, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CanRun", SD_BUS_ARGS("s", operation, "s", subject),
                                 SD_BUS_RESULT("s", answer, "s", reason), method_can_run, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

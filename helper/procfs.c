@@ -193,6 +193,91 @@ int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret) {
         return 0;
 }
 
+/* Does mount point m (unescaped) contain path? "/" contains all; "/var" contains "/var/x", not "/varx". */
+static size_t mount_covers(const char *m, const char *path) {
+        size_t l = strlen(m);
+
+        if (strcmp(m, "/") == 0)
+                return 1;
+        if (strncmp(path, m, l) == 0 && (path[l] == '/' || path[l] == '\0'))
+                return l;
+        return 0;
+}
+
+/* Mount points escape space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s) {
+        char *w = s;
+
+        for (const char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+                    r[3] <= '7') {
+                        *w++ = (char) ((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else
+                        *w++ = *r;
+        }
+        *w = '\0';
+}
+
+static bool has_option(const char *opts, const char *opt) {
+        size_t l = strlen(opt);
+
+        for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+                if (strncmp(p, opt, l) == 0 && (p[l] == ',' || p[l] == '\0'))
+                        return true;
+        return false;
+}
+
+/* One mountinfo line: "id parent maj:min root mountpoint options [optional...] - type source super".
+ * Fills the unescaped mount point, the type and the super options; false if malformed. */
+static bool split_mountinfo(char *line, char **ret_point, char **ret_type, char **ret_super) {
+        char *sep = strstr(line, " - "), *save = NULL, *t;
+        unsigned n = 0;
+
+        if (!sep)
+                return false;
+        *sep = '\0';
+        for (t = strtok_r(line, " ", &save); t && n < 4; t = strtok_r(NULL, " ", &save))
+                n++;
+        if (n != 4 || !t)
+                return false;
+        *ret_point = t;
+        save = NULL;
+        *ret_type = strtok_r(sep + 3, " ", &save);
+        if (!*ret_type || !strtok_r(NULL, " ", &save) || !(*ret_super = strtok_r(NULL, " ", &save)))
+                return false;
+        unescape_octal(*ret_point);
+        return true;
+}
+
+int procfs_mountinfo_lookup(const char *buf, size_t len, const char *path, char *ret_fstype, size_t fstype_size,
+                            bool *ret_readonly) {
+        size_t best = 0;
+        bool found = false;
+
+        for (size_t i = 0; i < len;) {
+                const char *nl = memchr(buf + i, '\n', len - i);
+                size_t l = nl ? (size_t) (nl - (buf + i)) : len - i;
+                char line[4096], *point, *type, *super;
+
+                if (l < sizeof(line)) {
+                        memcpy(line, buf + i, l);
+                        line[l] = '\0';
+                        size_t cover;
+                        /* The deepest mount wins; a later one at the same point overmounts. */
+                        if (split_mountinfo(line, &point, &type, &super) && (cover = mount_covers(point, path)) &&
+                            cover >= best) {
+                                best = cover;
+                                found = true;
+                                (void) snprintf(ret_fstype, fstype_size, "%s", type);
+                                *ret_readonly = has_option(super, "ro");
+                        }
+                }
+                i += l + 1;
+        }
+        return found ? 0 : -ENOENT;
+}
+
 int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         size_t len = 0;

@@ -31,5 +31,11 @@ bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv);
 /* VmRSS from /proc/PID/status, in bytes. */
 int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret);
 
+/* The mount that holds path, from /proc/self/mountinfo: its filesystem type
+ * and whether the filesystem itself (super options, not this view of it) is
+ * read-only, as a failing disk remounted "ro" is. -ENOENT if none matches. */
+int procfs_mountinfo_lookup(const char *buf, size_t len, const char *path, char *ret_fstype, size_t fstype_size,
+                            bool *ret_readonly);
+
 /* Read a small file whole (at most max bytes) into buf, NUL-terminated. */
 int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len);

@@ -301,8 +301,36 @@ static void test_procfs_status_rss(void **state) {
         assert_int_equal(procfs_parse_status_rss("VmRSS:\t12 MB\n", 13, &rss), -EBADMSG);
 }
 
+static void test_procfs_mountinfo_deepest_mount_and_super_options(void **state) {
+        static const char mi[] =
+                "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
+                "30 22 8:2 / /var rw,relatime shared:2 - ext4 /dev/sda2 rw\n"
+                "31 30 8:3 / /var/spool rw,relatime shared:3 - xfs /dev/sdb1 ro,attr2\n"
+                "32 22 0:5 / /mnt/with\\040space ro,nosuid - tmpfs tmpfs rw,size=1024k\n"
+                "33 22 0:6 / /varx rw - ext4 /dev/sdc1 ro\n"
+                "garbage line without separator\n";
+        char type[32];
+        bool ro = true;
+
+        (void) state;
+        assert_int_equal(procfs_mountinfo_lookup(mi, sizeof(mi) - 1, "/var/spool/exim", type, sizeof(type), &ro), 0);
+        assert_string_equal(type, "xfs");
+        assert_true(ro); /* the filesystem itself is read-only (super options) */
+        assert_int_equal(procfs_mountinfo_lookup(mi, sizeof(mi) - 1, "/var/lib", type, sizeof(type), &ro), 0);
+        assert_string_equal(type, "ext4");
+        assert_false(ro);
+        assert_int_equal(procfs_mountinfo_lookup(mi, sizeof(mi) - 1, "/varnish", type, sizeof(type), &ro), 0);
+        assert_false(ro); /* "/varx" does not hold "/varnish"; "/" does */
+        /* A read-only view (mount options) of a writable filesystem is still writable. */
+        assert_int_equal(procfs_mountinfo_lookup(mi, sizeof(mi) - 1, "/mnt/with space/x", type, sizeof(type), &ro), 0);
+        assert_string_equal(type, "tmpfs");
+        assert_false(ro);
+        assert_int_equal(procfs_mountinfo_lookup("", 0, "/", type, sizeof(type), &ro), -ENOENT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_procfs_mountinfo_deepest_mount_and_super_options),
                 cmocka_unit_test(test_procfs_cmdline_equals_exact_words_only),
                 cmocka_unit_test(test_procfs_status_rss),
                 cmocka_unit_test(test_procfs_stat_sums_aggregate_line),
