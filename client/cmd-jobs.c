@@ -87,40 +87,19 @@ static int job_path_arg(const Invocation *inv, const char *usage, char *buf, siz
 }
 
 int cmd_job_cancel(sd_bus *bus, const Invocation *inv) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         char path[128];
         int r;
 
         r = job_path_arg(inv, "hubopsctl job cancel ID", path, sizeof(path));
-        if (r != EXIT_OK)
-                return r;
-        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, path, HUBOPS_IFACE_JOB, "Cancel", &error, NULL, NULL);
-        if (r < 0)
-                return output_bus_error(&error, r, "Cannot cancel job");
-        if (output.json) {
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "job", json_object_new_string(path));
-                json_object_object_add(o, "cancel", json_object_new_string("requested"));
-                output_json(o);
-        } else
-                printf("Cancel requested for job %s\n", inv->args[0]);
-        return EXIT_OK;
+        return r != EXIT_OK ? r : job_cancel(bus, path);
 }
 
 int cmd_job_wait(sd_bus *bus, const Invocation *inv) {
         char path[128];
-        JobInfo j = { 0 };
         int r;
 
         r = job_path_arg(inv, "hubopsctl job wait ID [--timeout SPAN]", path, sizeof(path));
-        if (r != EXIT_OK)
-                return r;
-        r = job_wait(bus, path, inv->timeout_usec, &j);
-        if (r != EXIT_OK)
-                return r;
-        r = job_report(&j);
-        job_info_done(&j);
-        return r;
+        return r != EXIT_OK ? r : job_wait_and_report(bus, path, inv->timeout_usec);
 }
 
 int cmd_job_show(sd_bus *bus, const Invocation *inv) {

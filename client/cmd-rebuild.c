@@ -122,7 +122,6 @@ static int current_job(sd_bus *bus, char *buf, size_t size, RebuildInfo *b) {
 static int cmd_wait(sd_bus *bus, const Invocation *inv) {
         char path[128];
         RebuildInfo b = { 0 };
-        JobInfo j = { 0 };
         int r;
 
         r = current_job(bus, path, sizeof(path), &b);
@@ -132,16 +131,10 @@ static int cmd_wait(sd_bus *bus, const Invocation *inv) {
                 return output_error(b.last_result[0] && strcmp(b.last_result, "success") != 0 ? EXIT_FAILED : EXIT_OK,
                                     "No rebuild is running; the last one ended: %s",
                                     b.last_result[0] ? b.last_result : "never ran");
-        r = job_wait(bus, path, inv->timeout_usec, &j);
-        if (r != EXIT_OK)
-                return r;
-        r = job_report(&j);
-        job_info_done(&j);
-        return r;
+        return job_wait_and_report(bus, path, inv->timeout_usec);
 }
 
 static int cmd_cancel(sd_bus *bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         char path[128];
         RebuildInfo b = { 0 };
         int r;
@@ -151,17 +144,7 @@ static int cmd_cancel(sd_bus *bus) {
                 return r;
         if (strcmp(path, "/") == 0)
                 return output_error(EXIT_FAILED, "No rebuild is running");
-        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, path, HUBOPS_IFACE_JOB, "Cancel", &error, NULL, NULL);
-        if (r < 0)
-                return output_bus_error(&error, r, "Cannot cancel the rebuild");
-        if (output.json) {
-                json_object *o = json_object_new_object();
-                json_object_object_add(o, "job", json_object_new_string(path));
-                json_object_object_add(o, "cancel", json_object_new_string("requested"));
-                output_json(o);
-        } else
-                printf("Cancel requested for the rebuild (job %s)\n", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
-        return EXIT_OK;
+        return job_cancel(bus, path);
 }
 
 int cmd_rebuild(sd_bus *bus, const Invocation *inv) {

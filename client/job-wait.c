@@ -284,7 +284,6 @@ int job_report(const JobInfo *j) {
 
 int job_follow(sd_bus *bus, const Invocation *inv, sd_bus_message *reply) {
         const char *path;
-        JobInfo j = { 0 };
         int r;
 
         r = sd_bus_message_read(reply, "o", &path);
@@ -300,12 +299,36 @@ int job_follow(sd_bus *bus, const Invocation *inv, sd_bus_message *reply) {
                         printf("Started job %s\n", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
                 return EXIT_OK;
         }
-        r = job_wait(bus, path, inv->timeout_usec, &j);
+        return job_wait_and_report(bus, path, inv->timeout_usec);
+}
+
+int job_wait_and_report(sd_bus *bus, const char *path, uint64_t timeout_usec) {
+        JobInfo j = { 0 };
+        int r;
+
+        r = job_wait(bus, path, timeout_usec, &j);
         if (r != EXIT_OK)
                 return r;
         r = job_report(&j);
         job_info_done(&j);
         return r;
+}
+
+int job_cancel(sd_bus *bus, const char *path) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, path, HUBOPS_IFACE_JOB, "Cancel", &error, NULL, NULL);
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot cancel the job");
+        if (output.json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "job", json_object_new_string(path));
+                json_object_object_add(o, "cancel", json_object_new_string("requested"));
+                output_json(o);
+        } else
+                printf("Cancel requested for job %s\n", path + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
+        return EXIT_OK;
 }
 
 int job_path_from_id(const char *id, char *buf, size_t size) {

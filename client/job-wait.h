@@ -42,5 +42,11 @@ int job_report(const JobInfo *j);
 typedef struct Invocation Invocation;
 int job_follow(sd_bus *bus, const Invocation *inv, sd_bus_message *reply);
 
+/* job_wait() then job_report(): an exit code. */
+int job_wait_and_report(sd_bus *bus, const char *path, uint64_t timeout_usec);
+
+/* Job.Cancel on path, and say so (text or JSON). An exit code. */
+int job_cancel(sd_bus *bus, const char *path);
+
 /* "/org/hubops/Helper1/job/ID" from a decimal id; -EINVAL if not a positive number. */
 int job_path_from_id(const char *id, char *buf, size_t size);

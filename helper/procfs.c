@@ -135,14 +135,17 @@ int procfs_parse_loadavg(const char *buf, size_t len, double ret[3]) {
         return 0;
 }
 
-int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret) {
+/* "Prefix:   1234 kB" (meminfo, status): the value in bytes. */
+static int parse_kib_line(const char *buf, size_t len, const char *prefix, int missing, uint64_t *ret) {
         char line[128];
         const char *p;
         uint64_t kib;
 
-        if (!find_line(buf, len, "MemAvailable:", line, sizeof(line)))
-                return -EBADMSG;
-        p = line + strlen("MemAvailable:");
+        if (!find_line(buf, len, prefix, line, sizeof(line)))
+                return missing;
+        p = line + strlen(prefix);
+        while (*p == '\t')
+                p++;
         if (parse_u64(&p, &kib) < 0)
                 return -EBADMSG;
         while (*p == ' ')
@@ -151,6 +154,10 @@ int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret) {
                 return -EBADMSG;
         *ret = kib * 1024;
         return 0;
+}
+
+int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret) {
+        return parse_kib_line(buf, len, "MemAvailable:", -EBADMSG, ret);
 }
 
 bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv) {
@@ -174,23 +181,8 @@ bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv) {
 }
 
 int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret) {
-        char line[128];
-        const char *p;
-        uint64_t kib;
-
-        if (!find_line(buf, len, "VmRSS:", line, sizeof(line)))
-                return -ENODATA; /* kernel threads and zombies have none */
-        p = line + strlen("VmRSS:");
-        while (*p == '\t')
-                p++;
-        if (parse_u64(&p, &kib) < 0)
-                return -EBADMSG;
-        while (*p == ' ')
-                p++;
-        if (strcmp(p, "kB") != 0 || kib > UINT64_MAX / 1024)
-                return -EBADMSG;
-        *ret = kib * 1024;
-        return 0;
+        /* Kernel threads and zombies have no VmRSS: that is not malformed. */
+        return parse_kib_line(buf, len, "VmRSS:", -ENODATA, ret);
 }
 
 /* Does mount point m (unescaped) contain path? "/" contains all; "/var" contains "/var/x", not "/varx". */
