@@ -136,7 +136,8 @@ static int job_make(Context *c, uint64_t id, const char *operation, const char *
         j->phase = strdup("starting");
         j->estimate_basis = strdup("");
         if (c->config->job_log_directory)
-                j->log_file = strdup_printf("%s/%s.log", c->config->job_log_directory, j->unit);
+                /* By job id, not unit: a restored rebuild job (stable unit name) finds its log. */
+                j->log_file = strdup_printf("%s/job-%" PRIu64 ".log", c->config->job_log_directory, j->id);
         if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message || !j->phase ||
             !j->estimate_basis || (c->config->job_log_directory && !j->log_file) ||
             !(j->details = strv_copy(details))) {

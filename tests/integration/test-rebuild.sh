@@ -83,6 +83,7 @@ lab helper "$HOST" start
 assert_eq "$(prop "$job" Job State)" running "the same job path after the restart"
 run_capture ctl job wait "${job##*/}"
 assert_eq "$rc" 0 "the re-attached job completes ($out)"
+assert_contains "$(jq -r .output_tail <<<"$out")" "tables rebuilt" "the re-attached job still shows its output"
 assert_eq "$(audit_count ".event==\"job-finished\" and .job==\"$job\"")" 1 "its end audited once"
 ok "hubopsd SIGKILLed mid-rebuild: the same job is re-exposed and its end reported"
 
