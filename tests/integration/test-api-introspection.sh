@@ -44,8 +44,8 @@ wait_until 10 "job $job to finish" sh -c "busctl --address='$(bus_address)' get-
         org.hubops.Helper1.Job State | grep -qv running"
 run_capture helper_busctl get-property org.hubops.Helper1 "$job" org.hubops.Helper1.Job Result
 assert_eq "$out" 's "success"' "Result through busctl"
-run_capture helper_busctl call org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager GetLoad u 100
-assert_eq "$rc" 0 "GetLoad through busctl"
+run_capture helper_busctl call org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager GetLoad u 500
+assert_eq "$rc" 0 "GetLoad through busctl ($err)"
 assert_contains "$out" "ddddt" "GetLoad's reply signature"
 run_capture helper_busctl call org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager GetLoad u 0
 assert_contains "$err" "window_ms must be between" "GetLoad validates its window"
