@@ -26,15 +26,8 @@ static void on_hook_started(Context *c, int error, const char *message, void *us
         Job *j = job_find(c, run->job_id);
         Request *req = TAKE_PTR(run->request);
 
-        if (error < 0) {
+        if (!job_reply_started(j, req, error, "the hook", message))
                 free(run);
-                job_discard(j);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused to start the hook: %s",
-                                           message);
-                return;
-        }
-        job_set_phase(j, "running", NULL);
-        (void) request_reply_job(req, j->path, j->unit);
 }
 
 static void on_hook_done(Context *c, const UnitOutcome *o, void *userdata) {

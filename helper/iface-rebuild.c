@@ -121,22 +121,18 @@ static void on_rebuild_started(Context *c, int error, const char *message, void 
         Job *j = job_find(c, run->job_id);
         int r;
 
-        if (error < 0) {
-                free(run);
-                job_discard(j);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused to start the rebuild: %s",
-                                           message);
-                return;
+        if (error >= 0) {
+                /* On disk before the reply: a helper restarted now still finds it. */
+                c->rebuild.job_id = j->id;
+                c->rebuild.started_at = j->started_at;
+                c->rebuild.started_by = j->started_by_uid;
+                r = state_save(c);
+                if (r < 0)
+                        fprintf(stderr, "hubopsd: cannot save the rebuild state: %s\n", strerror(-r));
+                emit_changed(c);
         }
-        c->rebuild.job_id = j->id;
-        c->rebuild.started_at = j->started_at;
-        c->rebuild.started_by = j->started_by_uid;
-        r = state_save(c);
-        if (r < 0)
-                fprintf(stderr, "hubopsd: cannot save the rebuild state: %s\n", strerror(-r));
-        job_set_phase(j, "running", NULL);
-        emit_changed(c);
-        (void) request_reply_job(req, j->path, j->unit);
+        if (!job_reply_started(j, req, error, "the rebuild", message))
+                free(run);
 }
 
 static int io_class_number(const char *name) {

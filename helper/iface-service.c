@@ -28,14 +28,8 @@ static void on_service_started(Context *c, int error, const char *message, void 
         Job *j = job_find(c, run->job_id);
         Request *req = TAKE_PTR(run->request);
 
-        if (error < 0) {
+        if (!job_reply_started(j, req, error, run->service->unit, message))
                 free(run);
-                job_discard(j);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused: %s", message);
-                return;
-        }
-        job_set_phase(j, "running", NULL);
-        (void) request_reply_job(req, j->path, j->unit);
 }
 
 static void on_service_done(Context *c, const UnitOutcome *o, void *userdata) {

@@ -279,6 +279,18 @@ void job_set_phase(Job *j, const char *phase, const char *message) {
         (void) sd_bus_emit_properties_changed(j->context->bus, j->path, HUBOPS_IFACE_JOB, "Phase", "Message", NULL);
 }
 
+bool job_reply_started(Job *j, Request *req, int error, const char *what, const char *message) {
+        if (error < 0) {
+                job_discard(j);
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "systemd refused to start %s: %s", what,
+                                           message ? message : strerror(-error));
+                return false;
+        }
+        job_set_phase(j, "running", NULL);
+        (void) request_reply_job(req, j->path, j->unit);
+        return true;
+}
+
 void job_finish_from_outcome(Job *j, const UnitOutcome *o) {
         job_finish_at(j, o->canceled ? JOB_CANCELED : o->ok ? JOB_DONE : JOB_FAILED, o->result, o->exit_status,
                       o->message, o->ended_at);

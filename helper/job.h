@@ -68,6 +68,11 @@ Job *job_find(Context *c, uint64_t id);
 void job_set_phase(Job *j, const char *phase, const char *message);
 
 void job_finish_from_outcome(Job *j, const UnitOutcome *o);
+
+/* systemd accepted (error 0) or refused the unit behind new job j: reply to
+ * the request that asked for it (the job's path, or the refusal, discarding
+ * the job). Returns whether the job lives on. */
+bool job_reply_started(Job *j, Request *req, int error, const char *what, const char *message);
 int job_cancel_by_stopping_unit(Job *j, Request *req);
 
 int jobs_load_last_id(Context *c);
