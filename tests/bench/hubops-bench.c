@@ -5,6 +5,10 @@
  *
  *   NAME N p50_us p99_us mean_us min_us max_us
  *
+ * or, with --samples first, one line per iteration, "NAME us", so that
+ * tests/bench/run can interleave short rounds of every measurement and
+ * pool them (noise on a shared machine then hits all of them alike).
+ *
  *   hubops-bench ping N              org.freedesktop.DBus.Peer.Ping to hubopsd
  *   hubops-bench polkit N            polkit CheckAuthorization (org.hubops.hook.run)
  *                                    for our own bus name, as hubopsd asks it
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +42,8 @@
 #define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
 
 typedef int (*iteration_t)(void *userdata);
+
+static bool print_samples;
 
 typedef struct HookRun {
         sd_bus *bus;
@@ -72,6 +79,11 @@ static uint64_t percentile(const uint64_t *sorted, unsigned n, unsigned p) {
 static void report(const char *name, uint64_t *ns, unsigned n) {
         uint64_t sum = 0;
 
+        if (print_samples) {
+                for (unsigned i = 0; i < n; i++)
+                        printf("%s %.1f\n", name, (double) ns[i] / 1000.0);
+                return;
+        }
         qsort(ns, n, sizeof(uint64_t), compare_u64);
         for (unsigned i = 0; i < n; i++)
                 sum += ns[i];
@@ -242,15 +254,22 @@ static int bench_bus(const char *mode, unsigned n, const char *hook) {
 }
 
 int main(int argc, char *argv[]) {
-        const char *mode = argc > 2 ? argv[1] : "";
-        unsigned n = argc > 2 ? (unsigned) strtoul(argv[2], NULL, 10) : 0;
+        const char *mode;
+        unsigned n;
         int r;
+
+        if (argc > 1 && strcmp(argv[1], "--samples") == 0) {
+                print_samples = true;
+                argc--, argv++;
+        }
+        mode = argc > 2 ? argv[1] : "";
+        n = argc > 2 ? (unsigned) strtoul(argv[2], NULL, 10) : 0;
 
         if (n == 0 || (strcmp(mode, "exec") == 0 && argc < 4) ||
             (strcmp(mode, "exec") != 0 && strcmp(mode, "ping") != 0 && strcmp(mode, "polkit") != 0 &&
              strcmp(mode, "hook-run") != 0)) {
-                fprintf(stderr, "Usage: hubops-bench ping|polkit|hook-run N [HOOK]\n"
-                                "       hubops-bench exec N COMMAND [ARG...]\n");
+                fprintf(stderr, "Usage: hubops-bench [--samples] ping|polkit|hook-run N [HOOK]\n"
+                                "       hubops-bench [--samples] exec N COMMAND [ARG...]\n");
                 return 2;
         }
         if (strcmp(mode, "exec") == 0) {
