@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "exit-codes.h"
 #include "hubops-bus.h"
+#include "clock.h"
 #include "macro.h"
 #include "output.h"
 #include "timespan.h"
@@ -32,13 +33,6 @@ static int sample(sd_bus *bus, uint32_t window_ms, LoadSample *ret, sd_bus_error
                                    &ret->memory);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void print_sample(const LoadSample *s, const char *event, uint64_t held, uint64_t waited) {
         if (output.json) {
                 json_object *o = json_object_new_object();
@@ -61,7 +55,7 @@ static void print_sample(const LoadSample *s, const char *event, uint64_t held, 
 
 static int gate(sd_bus *bus, const Invocation *inv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        uint64_t start = now_usec(), since = 0;
+        uint64_t start = now_usec(CLOCK_MONOTONIC), since = 0;
         char want[32], held[32], waited[32];
         LoadSample s;
         int r;
@@ -71,7 +65,7 @@ static int gate(sd_bus *bus, const Invocation *inv) {
                 r = sample(bus, GATE_SAMPLE_MS, &s, &error);
                 if (r < 0)
                         return output_bus_error(&error, r, "Cannot read the load");
-                uint64_t now = now_usec();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
                 if (s.idle * 100.0 + 1e-9 >= inv->wait_idle * 100.0) {
                         if (since == 0)
                                 since = now - GATE_SAMPLE_MS * USEC_PER_MSEC;

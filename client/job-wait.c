@@ -13,6 +13,7 @@
 
 #include "exit-codes.h"
 #include "hubops-bus.h"
+#include "clock.h"
 #include "macro.h"
 #include "output.h"
 #include "timespan.h"
@@ -165,13 +166,6 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
         return 0;
 }
 
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* Until the job completes or changes, or a refresh is due. Returns EXIT_OK
  * to look again, or an exit code (the error printed). */
 static int wait_for_news(sd_bus *bus, WaitState *w, const char *path, uint64_t deadline) {
@@ -180,7 +174,7 @@ static int wait_for_news(sd_bus *bus, WaitState *w, const char *path, uint64_t d
 
         w->completed = w->changed = false;
         while (!w->completed && !w->changed) {
-                uint64_t now = now_monotonic();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
                 if (w->helper_gone)
                         return output_error(EXIT_UNREACHABLE,
                                             "hubopsd went away while waiting; the job goes on. "
@@ -212,7 +206,7 @@ static int wait_for_news(sd_bus *bus, WaitState *w, const char *path, uint64_t d
 int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL, *changed = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        uint64_t deadline = timeout_usec ? now_monotonic() + timeout_usec : UINT64_MAX;
+        uint64_t deadline = timeout_usec ? now_usec(CLOCK_MONOTONIC) + timeout_usec : UINT64_MAX;
         WaitState w = { 0 };
         int r;
 

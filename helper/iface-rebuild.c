@@ -13,6 +13,7 @@
 #include "format.h"
 #include "hubops-bus.h"
 #include "job.h"
+#include "clock.h"
 #include "macro.h"
 #include "procfs.h"
 #include "rebuild.h"
@@ -63,13 +64,6 @@ static int state_save(const Context *c) {
         return rename(tmp, path) < 0 ? -errno : 0;
 }
 
-static uint64_t now_realtime(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void set_estimate(Context *c, Job *j) {
         char basis[64];
         uint64_t e = rebuild_estimate(&c->rebuild, c->config->rebuild.expected_usec, basis, sizeof(basis));
@@ -95,7 +89,7 @@ typedef struct RebuildRun {
 static void on_rebuild_done(Context *c, const UnitOutcome *o, void *userdata) {
         RebuildRun *run = userdata;
         Job *j = job_find(c, run->job_id);
-        uint64_t now = o->ended_at > c->rebuild.started_at ? o->ended_at : now_realtime(),
+        uint64_t now = o->ended_at > c->rebuild.started_at ? o->ended_at : now_usec(CLOCK_REALTIME),
                  started = c->rebuild.started_at;
         int r;
 

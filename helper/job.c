@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "format.h"
 #include "hubops-bus.h"
+#include "clock.h"
 #include "macro.h"
 #include "strv.h"
 #include "request.h"
@@ -24,13 +25,6 @@
 
 #define JOBS_FINISHED_KEPT 64
 #define OUTPUT_TAIL_MAX 4096
-
-static uint64_t now_realtime(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 const char *job_state_to_string(JobState s) {
         static const char *const names[] = {
@@ -164,7 +158,7 @@ int job_new(Context *c, const char *operation, const char *const *details, const
         unit = strdup_printf("%s-%s-%" PRIu64 ".service", c->config->unit_prefix, unit_stem, c->last_job_id);
         if (!unit)
                 return -ENOMEM;
-        return job_make(c, c->last_job_id, operation, details, unit, cancel_action, started_by, now_realtime(), ret);
+        return job_make(c, c->last_job_id, operation, details, unit, cancel_action, started_by, now_usec(CLOCK_REALTIME), ret);
 }
 
 int job_restore(Context *c, uint64_t id, const char *operation, const char *const *details, const char *unit,
@@ -240,7 +234,7 @@ static void audit_finished(Job *j) {
 static void job_finish_at(Job *j, JobState state, const char *result, int exit_status, const char *message,
                           uint64_t ended_at) {
         Context *c = j->context;
-        uint64_t now = now_realtime();
+        uint64_t now = now_usec(CLOCK_REALTIME);
 
         if (j->state != JOB_RUNNING)
                 return;
@@ -400,7 +394,7 @@ static int property_get_output_tail(sd_bus *bus, const char *path, const char *i
 }
 
 static uint64_t elapsed_usec(const Job *j) {
-        uint64_t end = j->state == JOB_RUNNING ? now_realtime() : j->finished_at;
+        uint64_t end = j->state == JOB_RUNNING ? now_usec(CLOCK_REALTIME) : j->finished_at;
         return end > j->started_at ? end - j->started_at : 0;
 }
 

@@ -9,15 +9,9 @@
 
 #include "format.h"
 #include "hubops-bus.h"
+#include "clock.h"
 #include "macro.h"
 #include "strv.h"
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void caller_from_creds(Caller *c, sd_bus_message *call) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
