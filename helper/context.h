@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "directory-snapshot.h"
 #include "rebuild-state.h"
 
 typedef struct Audit Audit;
@@ -36,5 +37,7 @@ typedef struct Context {
         uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
         sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
         char directory_seen[64];          /* "state main root" last signalled */
+        DirectorySnapshot directory_cache; /* directory_observe_cached(), valid for one loop iteration */
+        uint64_t directory_cache_at;
         RebuildState rebuild;             /* mirrors StateDirectory/rebuild.json */
 } Context;

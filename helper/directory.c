@@ -70,6 +70,18 @@ void directory_observe(const DirectoryConfig *d, DirectorySnapshot *ret) {
         *ret = s;
 }
 
+const DirectorySnapshot *directory_observe_cached(Context *c) {
+        uint64_t now = 0;
+
+        /* sd_event_now() stays put while one iteration dispatches. */
+        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+        if (now == 0 || now != c->directory_cache_at) {
+                directory_observe(&c->config->directory, &c->directory_cache);
+                c->directory_cache_at = now;
+        }
+        return &c->directory_cache;
+}
+
 _printf_(2, 3) static void note(DirOp *op, const char *fmt, ...) {
         size_t l = strlen(op->notes);
         va_list ap;

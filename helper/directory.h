@@ -5,18 +5,16 @@
 #include <sys/types.h>
 
 #include "context.h"
+#include "directory-snapshot.h"
 
 /* The directory server (runbook steps 1 and 6): observe it, and run its
  * stop / kill-root / start / restart procedures as jobs, phase by phase. */
 
-typedef struct DirectorySnapshot {
-        pid_t main_pid;        /* 0: not running */
-        pid_t root_pid;        /* 0: not running */
-        uint64_t memory_bytes; /* RSS of both */
-        const char *state;     /* running, stopped, root-only, degraded */
-} DirectorySnapshot;
-
 void directory_observe(const DirectoryConfig *d, DirectorySnapshot *ret);
+
+/* The same, at most once per event-loop iteration: a GetAll of four
+ * properties scans /proc once, not four times. */
+const DirectorySnapshot *directory_observe_cached(Context *c);
 
 typedef enum DirectoryVerb {
         DIRECTORY_STOP,

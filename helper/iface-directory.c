@@ -18,18 +18,17 @@
 typedef enum SnapshotField { FIELD_STATE, FIELD_MAIN, FIELD_ROOT, FIELD_MEMORY } SnapshotField;
 
 static int property_get(sd_bus_message *reply, Context *c, SnapshotField f) {
-        DirectorySnapshot s;
+        const DirectorySnapshot *s = directory_observe_cached(c);
 
-        directory_observe(&c->config->directory, &s);
         switch (f) {
         case FIELD_STATE:
-                return sd_bus_message_append(reply, "s", s.state);
+                return sd_bus_message_append(reply, "s", s->state);
         case FIELD_MAIN:
-                return sd_bus_message_append(reply, "u", (uint32_t) s.main_pid);
+                return sd_bus_message_append(reply, "u", (uint32_t) s->main_pid);
         case FIELD_ROOT:
-                return sd_bus_message_append(reply, "u", (uint32_t) s.root_pid);
+                return sd_bus_message_append(reply, "u", (uint32_t) s->root_pid);
         default:
-                return sd_bus_message_append(reply, "t", s.memory_bytes);
+                return sd_bus_message_append(reply, "t", s->memory_bytes);
         }
 }
 
@@ -44,11 +43,12 @@ DEFINE_GETTER(property_get_root_pid, FIELD_ROOT)
 DEFINE_GETTER(property_get_memory, FIELD_MEMORY)
 
 void directory_properties_changed(Context *c) {
-        DirectorySnapshot s;
+        const DirectorySnapshot *s;
         char seen[sizeof(c->directory_seen)];
 
-        directory_observe(&c->config->directory, &s);
-        (void) snprintf(seen, sizeof(seen), "%s %d %d", s.state, (int) s.main_pid, (int) s.root_pid);
+        c->directory_cache_at = 0; /* something may just have changed: look again */
+        s = directory_observe_cached(c);
+        (void) snprintf(seen, sizeof(seen), "%s %d %d", s->state, (int) s->main_pid, (int) s->root_pid);
         if (strcmp(seen, c->directory_seen) == 0)
                 return;
         memcpy(c->directory_seen, seen, sizeof(seen));
