@@ -76,15 +76,23 @@ static int cmd_start(sd_bus *bus, const Invocation *inv) {
         return job_follow(bus, inv, reply);
 }
 
-static int cmd_status_rebuild(sd_bus *bus) {
+/* status, wait and cancel all start here: wait and cancel act on the running
+ * rebuild, whatever its job id. */
+static int read_info(sd_bus *bus, RebuildInfo *b) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = get_info(bus, b, &error);
+
+        return r < 0 ? output_bus_error(&error, r, "Cannot read the rebuild's state") : EXIT_OK;
+}
+
+static int cmd_status_rebuild(sd_bus *bus) {
         RebuildInfo b = { 0 };
         char took[32] = "-", expected[32] = "none";
         int r;
 
-        r = get_info(bus, &b, &error);
-        if (r < 0)
-                return output_bus_error(&error, r, "Cannot read the rebuild's state");
+        r = read_info(bus, &b);
+        if (r != EXIT_OK)
+                return r;
         if (output.json) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "state", json_object_new_string(b.state));
@@ -108,43 +116,28 @@ static int cmd_status_rebuild(sd_bus *bus) {
         return EXIT_OK;
 }
 
-/* wait and cancel act on the running rebuild, whatever its job id. */
-static int current_job(sd_bus *bus, char *buf, size_t size, RebuildInfo *b) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = get_info(bus, b, &error);
-
-        if (r < 0)
-                return output_bus_error(&error, r, "Cannot read the rebuild's state");
-        (void) snprintf(buf, size, "%s", b->current_job);
-        return EXIT_OK;
-}
-
 static int cmd_wait(sd_bus *bus, const Invocation *inv) {
-        char path[128];
         RebuildInfo b = { 0 };
-        int r;
+        int r = read_info(bus, &b);
 
-        r = current_job(bus, path, sizeof(path), &b);
         if (r != EXIT_OK)
                 return r;
-        if (strcmp(path, "/") == 0)
+        if (strcmp(b.current_job, "/") == 0)
                 return output_error(b.last_result[0] && strcmp(b.last_result, "success") != 0 ? EXIT_FAILED : EXIT_OK,
                                     "No rebuild is running; the last one ended: %s",
                                     b.last_result[0] ? b.last_result : "never ran");
-        return job_wait_and_report(bus, path, inv->timeout_usec);
+        return job_wait_and_report(bus, b.current_job, inv->timeout_usec);
 }
 
 static int cmd_cancel(sd_bus *bus) {
-        char path[128];
         RebuildInfo b = { 0 };
-        int r;
+        int r = read_info(bus, &b);
 
-        r = current_job(bus, path, sizeof(path), &b);
         if (r != EXIT_OK)
                 return r;
-        if (strcmp(path, "/") == 0)
+        if (strcmp(b.current_job, "/") == 0)
                 return output_error(EXIT_FAILED, "No rebuild is running");
-        return job_cancel(bus, path);
+        return job_cancel(bus, b.current_job);
 }
 
 int cmd_rebuild(sd_bus *bus, const Invocation *inv) {

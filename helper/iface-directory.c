@@ -64,6 +64,17 @@ static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* One directory operation at a time: asked before polkit, and again after
+ * (another operator's request may have won meanwhile). */
+static int reply_busy(Request *req) {
+        uint64_t id = req->context->directory_job_id;
+
+        return request_reply_error(req, HUBOPS_ERROR_BUSY,
+                                   "The directory is busy with job %" PRIu64 "; wait for it (hubopsctl job wait %" PRIu64
+                                   ")",
+                                   id, id);
+}
+
 static void act_directory(Request *req, void *userdata) {
         DirectoryVerb verb = (DirectoryVerb) (uintptr_t) userdata;
         Context *c = req->context;
@@ -71,12 +82,8 @@ static void act_directory(Request *req, void *userdata) {
         Job *job;
         int r;
 
-        /* Checked again: another operator's request may have won meanwhile. */
         if (c->directory_job_id != 0) {
-                (void) request_reply_error(req, HUBOPS_ERROR_BUSY,
-                                           "The directory is busy with job %" PRIu64 "; wait for it (hubopsctl job "
-                                           "wait %" PRIu64 ")",
-                                           c->directory_job_id, c->directory_job_id);
+                (void) reply_busy(req);
                 return;
         }
         (void) snprintf(stem, sizeof(stem), "directory-%s", directory_verb_to_string(verb));
@@ -104,10 +111,7 @@ static int method_verb(sd_bus_message *m, Context *c, DirectoryVerb verb) {
         if (r < 0)
                 return r;
         if (c->directory_job_id != 0)
-                return request_reply_error(req, HUBOPS_ERROR_BUSY,
-                                           "The directory is busy with job %" PRIu64 "; wait for it (hubopsctl job "
-                                           "wait %" PRIu64 ")",
-                                           c->directory_job_id, c->directory_job_id);
+                return reply_busy(req);
         return request_authorize(req, act_directory, (void *) (uintptr_t) verb, NULL);
 }
 

@@ -135,6 +135,16 @@ static int io_class_number(const char *name) {
         return strcmp(name, "realtime") == 0 ? 1 : strcmp(name, "best-effort") == 0 ? 2 : 3;
 }
 
+/* One rebuild per host: asked before polkit, and again after. */
+static int reply_busy(Request *req) {
+        uint64_t id = req->context->rebuild.job_id;
+
+        return request_reply_error(req, HUBOPS_ERROR_BUSY,
+                                   "A rebuild is already running as job %" PRIu64
+                                   " (hubopsctl rebuild wait, or job wait %" PRIu64 ")",
+                                   id, id);
+}
+
 static void act_start(Request *req, void *userdata) {
         Context *c = req->context;
         const RebuildConfig *b = &c->config->rebuild;
@@ -144,8 +154,7 @@ static void act_start(Request *req, void *userdata) {
         int r;
 
         if (c->rebuild.job_id != 0) {
-                (void) request_reply_error(req, HUBOPS_ERROR_BUSY, "A rebuild is already running as job %" PRIu64,
-                                           c->rebuild.job_id);
+                (void) reply_busy(req);
                 return;
         }
         r = unit ? job_new(c, "rebuild.start", NULL, "rebuild", HUBOPS_ACTION_REBUILD_CANCEL, req->caller.uid, &j)
@@ -200,10 +209,7 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
         if (c->rebuild.job_id != 0)
-                return request_reply_error(req, HUBOPS_ERROR_BUSY,
-                                           "A rebuild is already running as job %" PRIu64
-                                           " (hubopsctl rebuild wait, or job wait %" PRIu64 ")",
-                                           c->rebuild.job_id, c->rebuild.job_id);
+                return reply_busy(req);
         return request_authorize(req, act_start, NULL, NULL);
 }
 
