@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The directory server as /proc shows it (see directory.h). */
+typedef struct DirectorySnapshot {
+        pid_t main_pid;        /* 0: not running */
+        pid_t root_pid;        /* 0: not running */
+        uint64_t memory_bytes; /* RSS of both */
+        const char *state;     /* running, stopped, root-only, degraded */
+} DirectorySnapshot;
+
