@@ -53,20 +53,23 @@ static void print_sample(const LoadSample *s, const char *event, uint64_t held, 
                        s->idle * 100.0, s->avg[0], s->avg[1], s->avg[2], (double) s->memory / (1024.0 * 1024.0));
 }
 
-static int gate(sd_bus *bus, const Invocation *inv) {
+int load_gate(sd_bus *bus, const char *where, double threshold, uint64_t hold_usec, uint64_t timeout_usec,
+              uint64_t *ret_waited) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t start = now_usec(CLOCK_MONOTONIC), since = 0;
         char want[32], held[32], waited[32];
         LoadSample s;
         int r;
 
-        (void) timespan_format(want, sizeof(want), inv->hold_usec);
+        (void) timespan_format(want, sizeof(want), hold_usec);
         for (;;) {
                 r = sample(bus, GATE_SAMPLE_MS, &s, &error);
                 if (r < 0)
                         return output_bus_error(&error, r, "Cannot read the load");
                 uint64_t now = now_usec(CLOCK_MONOTONIC);
-                if (s.idle * 100.0 + 1e-9 >= inv->wait_idle * 100.0) {
+                if (ret_waited)
+                        *ret_waited = now - start;
+                if (s.idle * 100.0 + 1e-9 >= threshold * 100.0) {
                         if (since == 0)
                                 since = now - GATE_SAMPLE_MS * USEC_PER_MSEC;
                 } else
@@ -74,22 +77,22 @@ static int gate(sd_bus *bus, const Invocation *inv) {
                 uint64_t h = since ? now - since : 0;
                 (void) timespan_format(held, sizeof(held), h);
                 (void) timespan_format(waited, sizeof(waited), now - start);
-                if (since && h >= inv->hold_usec) {
+                if (since && h >= hold_usec) {
                         output_status_done();
                         print_sample(&s, "gate-passed", h, now - start);
                         if (!output.json)
-                                printf("CPU idle %.1f%% >= %.0f%% for %s: gate passed after %s\n", s.idle * 100.0,
-                                       inv->wait_idle * 100.0, want, waited);
+                                output_line("%sCPU idle %.1f%% >= %.0f%% for %s: gate passed after %s", where,
+                                            s.idle * 100.0, threshold * 100.0, want, waited);
                         return EXIT_OK;
                 }
                 print_sample(&s, "gate-waiting", h, now - start);
-                output_status("CPU idle %.1f%% (want >= %.0f%% for %s; held %s; waited %s)", s.idle * 100.0,
-                              inv->wait_idle * 100.0, want, held, waited);
-                if (inv->timeout_usec && now - start >= inv->timeout_usec)
+                output_status("%sCPU idle %.1f%% (want >= %.0f%% for %s; held %s; waited %s)", where, s.idle * 100.0,
+                              threshold * 100.0, want, held, waited);
+                if (timeout_usec && now - start >= timeout_usec)
                         return output_error(EXIT_TIMEOUT,
-                                            "Load gate timed out after %s: CPU idle %.1f%% never stayed >= %.0f%% "
+                                            "Load gate timed out after %s: %sCPU idle %.1f%% never stayed >= %.0f%% "
                                             "for %s",
-                                            waited, s.idle * 100.0, inv->wait_idle * 100.0, want);
+                                            waited, where, s.idle * 100.0, threshold * 100.0, want);
         }
 }
 
@@ -102,7 +105,7 @@ int cmd_load(sd_bus *bus, const Invocation *inv) {
                 return output_error(EXIT_USAGE, "Usage: hubopsctl load [--wait-idle PERCENT [--for SPAN] "
                                                 "[--timeout SPAN]]");
         if (inv->wait_idle >= 0)
-                return gate(bus, inv);
+                return load_gate(bus, "", inv->wait_idle, inv->hold_usec, inv->timeout_usec, NULL);
         r = sample(bus, LOAD_SAMPLE_MS, &s, &error);
         if (r < 0)
                 return output_bus_error(&error, r, "Cannot read the load");

@@ -21,6 +21,8 @@ typedef enum VerbFlags {
         VERB_PRIVILEGED = 1 << 0, /* may need polkit: start the agent first */
         VERB_WAITS = 1 << 1,      /* follows a job: --no-wait and --timeout apply */
         VERB_GATE = 1 << 2,       /* load: --wait-idle, --for and --timeout apply */
+        VERB_SITE = 1 << 3,       /* runbooks: the site config names the hosts; no -H/--address */
+        VERB_RUNS = 1 << 4,       /* starts or resumes a run: --yes, --dry-run, --detach ... apply */
 } VerbFlags;
 
 typedef struct Verb {
@@ -53,6 +55,11 @@ static const Verb verbs[] = {
         { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
         { "job", "wait", VERB_WAITS, cmd_job_wait },
         { "job", "show", 0, cmd_job_show },
+        { "rebuild-tables", NULL, VERB_SITE | VERB_RUNS, cmd_rebuild_tables },
+        { "runbook", "list", VERB_SITE, cmd_runbook },
+        { "runbook", "show", VERB_SITE, cmd_runbook },
+        { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
+        { "runbook", "abandon", VERB_SITE, cmd_runbook },
 };
 
 static void help(void) {
@@ -80,6 +87,14 @@ static void help(void) {
                "  job show ID               one job's state and result\n"
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
                "  job cancel ID             cancel a running job\n\n"
+               "Runbooks (hosts from the site config, see --site):\n"
+               "  rebuild-tables HUB        the mailhub table rebuild across the site: plan, preflight,\n"
+               "                            confirm, then every step (resumable)\n"
+               "  runbook list              this user's runs and where each stands\n"
+               "  runbook show RUN          a run's plan, step statuses and summary\n"
+               "  runbook resume RUN        continue from the first unfinished step (a failed step is\n"
+               "                            tried again; --roll-forward tidies up instead)\n"
+               "  runbook abandon RUN       give up a stopped run and release the site\n\n"
                "Options:\n"
                "  -H, --host [USER@]HOST[:PORT]  the helper on another host, over ssh\n"
                "      --address ADDRESS     the helper on this sd-bus address\n"
@@ -89,6 +104,15 @@ static void help(void) {
                "      --timeout SPAN        stop waiting after SPAN (e.g. 90s, 5min); the job goes on\n"
                "      --wait-idle PERCENT   (load) the idle threshold of the gate\n"
                "      --for SPAN            (load) how long idle must hold (default: one sample)\n"
+               "      --site FILE           the site config (default: $HUBOPS_SITE, ~/.config/hubops/site.conf,\n"
+               "                            /etc/hubops/site.conf)\n"
+               "      --dry-run             print the plan and run the preflight; change nothing\n"
+               "  -y, --yes                 do not ask for confirmation (required without a terminal)\n"
+               "      --detach              leave once the rebuild is running; resume later re-attaches\n"
+               "      --tidy-up-on-failure  if a step fails, still restart the directory, bring the\n"
+               "                            regclients back and run the final checks\n"
+               "      --roll-forward        (resume) leave the failed step failed and tidy up\n"
+               "      --outside-window      start outside AllowedTime=/Blackout= (recorded and audited)\n"
                "  -h, --help                show this help\n"
                "      --version             show the version\n\n"
                "Exit status:\n"
@@ -100,13 +124,14 @@ static void help(void) {
 typedef struct Options {
         Invocation inv;
         bool ask_password;
+        bool run_option; /* one of --yes, --dry-run, --detach, ... */
         char **words;
         int n_words;
 } Options;
 
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
-               ARG_FOR };
+               ARG_FOR, ARG_SITE, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -116,6 +141,13 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 { "wait-idle", required_argument, NULL, ARG_WAIT_IDLE },
                 { "for", required_argument, NULL, ARG_FOR },
+                { "site", required_argument, NULL, ARG_SITE },
+                { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "yes", no_argument, NULL, 'y' },
+                { "detach", no_argument, NULL, ARG_DETACH },
+                { "tidy-up-on-failure", no_argument, NULL, ARG_TIDY_UP },
+                { "roll-forward", no_argument, NULL, ARG_ROLL_FORWARD },
+                { "outside-window", no_argument, NULL, ARG_OUTSIDE_WINDOW },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -128,7 +160,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         output.json = true;
 
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":H:h", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, ":H:hy", options, NULL)) >= 0)
                 switch (opt) {
                 case 'H':
                         o->inv.target.host = optarg;
@@ -165,6 +197,27 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         if (timespan_parse(optarg, &o->inv.hold_usec) < 0)
                                 return output_error(EXIT_USAGE, "Invalid --for \"%s\" (e.g. 30s, 2min)", optarg),
                                        -EINVAL;
+                        break;
+                case ARG_SITE:
+                        o->inv.site = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        o->inv.run.dry_run = o->run_option = true;
+                        break;
+                case 'y':
+                        o->inv.run.yes = o->run_option = true;
+                        break;
+                case ARG_DETACH:
+                        o->inv.run.detach = o->run_option = true;
+                        break;
+                case ARG_TIDY_UP:
+                        o->inv.run.tidy_up_on_failure = o->run_option = true;
+                        break;
+                case ARG_ROLL_FORWARD:
+                        o->inv.run.roll_forward = o->run_option = true;
+                        break;
+                case ARG_OUTSIDE_WINDOW:
+                        o->inv.run.outside_window = o->run_option = true;
                         break;
                 case 'h':
                         help();
@@ -228,6 +281,20 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
         if (o.inv.hold_usec && o.inv.wait_idle < 0)
                 return output_error(EXIT_USAGE, "--for needs --wait-idle");
+
+        if (!(verb->flags & VERB_RUNS) && o.run_option)
+                return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
+                                                "and --outside-window apply only to rebuild-tables and runbook resume");
+        if (!(verb->flags & VERB_SITE) && o.inv.site)
+                return output_error(EXIT_USAGE, "--site applies only to rebuild-tables and runbook commands");
+        if (verb->flags & VERB_SITE) {
+                if (!target_is_local(&o.inv.target))
+                        return output_error(EXIT_USAGE, "Runbooks reach their hosts through the site config "
+                                                        "(Address=), not -H or --address");
+                if (o.inv.run.roll_forward && strcmp(o.words[0], "runbook") != 0)
+                        return output_error(EXIT_USAGE, "--roll-forward applies only to runbook resume");
+                return verb->run(NULL, &o.inv);
+        }
 
         /* As systemctl: an agent only for a local, non-root user on a terminal who may be asked. */
         if ((verb->flags & VERB_PRIVILEGED) && o.ask_password && !output.json && target_is_local(&o.inv.target))

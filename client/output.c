@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "exit-codes.h"
 #include "hubops-bus.h"
@@ -31,7 +32,11 @@ static int exit_code_for(const sd_bus_error *e, int r) {
                         return EXIT_TIMEOUT;
                 if (sd_bus_error_has_name(e, SD_BUS_ERROR_INVALID_ARGS))
                         return EXIT_USAGE;
-                return EXIT_FAILED;
+                /* sd-bus reports local failures (the connection died, e.g. ssh
+                 * could not connect) as System.Error.E*: judge those by errno. */
+                if (!e->name || strncmp(e->name, "System.Error.", 13) != 0)
+                        return EXIT_FAILED;
+                r = -sd_bus_error_get_errno(e);
         }
         if (r == -EACCES || r == -EPERM)
                 return EXIT_NOT_AUTHORIZED;
@@ -90,6 +95,30 @@ void output_json(json_object *o) {
         json_object_put(o);
 }
 
+static const char *stamp(void) {
+        static char buf[16];
+        time_t t = time(NULL);
+        struct tm tm;
+
+        if (!output.timestamps || !localtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%H:%M:%S ", &tm) == 0)
+                return "";
+        return buf;
+}
+
+void output_line(const char *fmt, ...) {
+        va_list ap;
+
+        if (output.json)
+                return;
+        output_status_done();
+        fputs(stamp(), stdout);
+        va_start(ap, fmt);
+        (void) vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+        (void) fflush(stdout);
+}
+
 void output_status(const char *fmt, ...) {
         static char last[512];
         char line[512];
@@ -107,7 +136,7 @@ void output_status(const char *fmt, ...) {
         if (output.tty)
                 printf("\r\033[K%s", line);
         else
-                printf("%s\n", line);
+                printf("%s%s\n", stamp(), line);
         status_line_open = output.tty;
         (void) fflush(stdout);
 }

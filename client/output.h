@@ -12,7 +12,8 @@
 
 typedef struct Output {
         bool json;
-        bool tty; /* stdout is a terminal: live status lines are allowed */
+        bool tty;        /* stdout is a terminal: live status lines are allowed */
+        bool timestamps; /* prefix lines with the local time (runbooks, when not on a terminal) */
 } Output;
 
 extern Output output;
@@ -26,6 +27,9 @@ _printf_(2, 3) int output_error(int exit_code, const char *fmt, ...);
 
 /* Print a JSON object followed by a newline, and drop it. */
 void output_json(json_object *o);
+
+/* A line of text on stdout (never with --json), timestamped if asked. */
+_printf_(1, 2) void output_line(const char *fmt, ...);
 
 /* Progress lines: on a terminal, rewrite one line; otherwise print a plain
  * line. Never with --json. */

@@ -29,6 +29,7 @@
 #define HUBOPS_ACTION_DIRECTORY_MANAGE "org.hubops.directory.manage"
 #define HUBOPS_ACTION_REBUILD_START "org.hubops.rebuild.start"
 #define HUBOPS_ACTION_REBUILD_CANCEL "org.hubops.rebuild.cancel"
+#define HUBOPS_ACTION_RUN_CLAIM "org.hubops.run.claim"
 
 /* Job states, as the State property spells them. */
 #define HUBOPS_JOB_RUNNING "running"

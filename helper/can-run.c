@@ -56,6 +56,8 @@ static const char *resolve(const Context *c, const char *op, const char *subject
                         details[0] = "verb", details[1] = op + 10;
                         return HUBOPS_ACTION_DIRECTORY_MANAGE;
                 }
+        if (strcmp(op, "run.claim") == 0)
+                return HUBOPS_ACTION_RUN_CLAIM;
         if (strcmp(op, "rebuild.start") == 0 || strcmp(op, "rebuild.cancel") == 0) {
                 if (!c->config->rebuild.present)
                         *ret_missing = "no [Rebuild] on this host";

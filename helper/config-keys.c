@@ -18,22 +18,6 @@
 #define TIMEOUT_MAX_USEC (7ULL * 86400ULL * USEC_PER_SEC)
 #define CAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 
-int parser_error(Parser *p, const char *fmt, ...) {
-        va_list ap;
-        char *msg = NULL;
-
-        if (p->error)
-                return 0;
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        p->error = strdup_printf("%s:%u: %s", p->path, p->line, msg ? msg : "out of memory");
-        p->error_line = p->line;
-        free(msg);
-        return 0; /* inih: handler failed */
-}
-
 static int set_string(Parser *p, char **field, const char *value) {
         char *v = strdup(value);
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "ini-strict.h"
 #include "macro.h"
 
 #define HOOKS_MAX 256
@@ -16,20 +17,15 @@
 typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE, SECTION_REBUILD } SectionKind;
 
 typedef struct Parser {
-        FILE *f;
-        const char *path;
-        unsigned line;
+        IniStrict ini; /* first: the callbacks get &ini and cast back */
         HelperConfig *config;
         SectionKind section;
         HookConfig *hook;       /* the current [Hook NAME] */
         ServiceConfig *service; /* the current [Service NAME] */
-        char *keys_seen;        /* "\nKey\nKey\n" of the current section, for duplicates */
         bool helper_seen;
-        char *error;
-        unsigned error_line;
 } Parser;
 
-_printf_(2, 3) int parser_error(Parser *p, const char *fmt, ...);
+#define parser_error(p, ...) ini_strict_error(&(p)->ini, __VA_ARGS__)
 
 int parse_helper_key(Parser *p, const char *key, const char *value);
 int parse_hook_key(Parser *p, const char *key, const char *value);

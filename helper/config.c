@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <ini.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,7 +30,7 @@ static int begin_service(Parser *p, const char *name) {
         if (p->config->n_services >= SERVICES_MAX)
                 return parser_error(p, "too many services (at most %d)", SERVICES_MAX), -E2BIG;
         sv = &p->config->services[p->config->n_services];
-        *sv = (ServiceConfig) { .line = p->line };
+        *sv = (ServiceConfig) { .line = p->ini.line };
         sv->name = strdup(name);
         if (!sv->name)
                 return -ENOMEM;
@@ -41,11 +40,8 @@ static int begin_service(Parser *p, const char *name) {
         return 0;
 }
 
-static int begin_section(Parser *p, const char *name) {
-        free(p->keys_seen);
-        p->keys_seen = strdup("\n");
-        if (!p->keys_seen)
-                return -ENOMEM;
+static int begin_section(IniStrict *ini, const char *name) {
+        Parser *p = (Parser *) ini;
 
         if (strcmp(name, "Helper") == 0) {
                 if (p->helper_seen)
@@ -67,7 +63,7 @@ static int begin_section(Parser *p, const char *name) {
                         return parser_error(p, "too many hooks (at most %d)", HOOKS_MAX), -E2BIG;
 
                 h = &p->config->hooks[p->config->n_hooks];
-                *h = (HookConfig) { .timeout_usec = HOOK_TIMEOUT_DEFAULT_USEC, .line = p->line };
+                *h = (HookConfig) { .timeout_usec = HOOK_TIMEOUT_DEFAULT_USEC, .line = p->ini.line };
                 h->name = strdup(hook);
                 if (!h->name)
                         return -ENOMEM;
@@ -82,7 +78,7 @@ static int begin_section(Parser *p, const char *name) {
                         return parser_error(p, "duplicate section [Directory]"), -EINVAL;
                 p->config->directory = (DirectoryConfig) {
                         .present = true,
-                        .line = p->line,
+                        .line = p->ini.line,
                         .stop_timeout_usec = DIRECTORY_STOP_TIMEOUT_DEFAULT_USEC,
                         .kill_timeout_usec = DIRECTORY_KILL_TIMEOUT_DEFAULT_USEC,
                         .start_timeout_usec = DIRECTORY_START_TIMEOUT_DEFAULT_USEC,
@@ -99,7 +95,7 @@ static int begin_section(Parser *p, const char *name) {
                         return parser_error(p, "duplicate section [Rebuild]"), -EINVAL;
                 p->config->rebuild = (RebuildConfig) {
                         .present = true,
-                        .line = p->line,
+                        .line = p->ini.line,
                         .runtime_max_usec = REBUILD_RUNTIME_MAX_DEFAULT_USEC,
                 };
                 p->section = SECTION_REBUILD;
@@ -109,77 +105,8 @@ static int begin_section(Parser *p, const char *name) {
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
 
-/* inih hands us lines through this reader, so we know the line number of
- * every key, see every section header (even empty ones, which inih's handler
- * never reports) and can refuse what inih would silently reinterpret. */
-static char *reader(char *str, int num, void *stream) {
-        Parser *p = stream;
-        char *s, *end;
-        size_t l;
-
-        if (p->error)
-                return NULL;
-        s = fgets(str, num, p->f);
-        if (!s)
-                return NULL;
-        p->line++;
-        l = strlen(s);
-        if (l > 0 && s[l - 1] != '\n' && !feof(p->f))
-                return parser_error(p, "line too long (at most %d bytes)", num - 2), NULL;
-        if (s[0] == ' ' || s[0] == '\t') {
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                if (*s != '\n' && *s != '\0' && *s != '\r')
-                        return parser_error(p, "indented lines (continuations) are not supported"), NULL;
-                return str;
-        }
-        if (s[0] == '#' || s[0] == ';')
-                return str;
-        /* inih would silently cut "Key=a ; b" to "a": refuse instead. */
-        if (strstr(s, " ;") || strstr(s, "\t;"))
-                return parser_error(p, "inline comments (\" ;\") are not supported"), NULL;
-        if (s[0] != '[')
-                return str;
-
-        end = strchr(s, ']');
-        if (!end)
-                return parser_error(p, "section header without ']'"), NULL;
-        *end = '\0';
-        if (begin_section(p, s + 1) < 0) {
-                if (!p->error)
-                        (void) parser_error(p, "out of memory");
-                return NULL;
-        }
-        *end = ']';
-        return str;
-}
-
-static bool key_seen_before(Parser *p, const char *key) {
-        _cleanup_free_ char *needle = strdup_printf("\n%s\n", key);
-        char *n;
-
-        if (!needle)
-                return true; /* fail closed */
-        if (strstr(p->keys_seen, needle))
-                return true;
-        n = realloc(p->keys_seen, strlen(p->keys_seen) + strlen(key) + 2);
-        if (!n)
-                return true;
-        p->keys_seen = n;
-        strcat(strcat(p->keys_seen, key), "\n");
-        return false;
-}
-
-static int handler(void *user, const char *section, const char *key, const char *value) {
-        Parser *p = user;
-
-        (void) section; /* tracked by reader(), which also sees empty sections */
-        if (p->error)
-                return 0;
-        if (p->section == SECTION_NONE)
-                return parser_error(p, "%s= outside of any section", key);
-        if (key_seen_before(p, key))
-                return parser_error(p, "duplicate key %s=", key);
+static int handle_key(IniStrict *ini, const char *key, const char *value) {
+        Parser *p = (Parser *) ini;
 
         switch (p->section) {
         case SECTION_HELPER:
@@ -203,7 +130,7 @@ static int set_default(char **field, const char *value) {
 }
 
 static int finish_directory(Parser *p, const DirectoryConfig *d) {
-        p->line = d->line;
+        p->ini.line = d->line;
         if (!d->unit == !(d->stop_command || d->start_command))
                 return parser_error(p, "[Directory] needs either Unit= or StopCommand= and StartCommand="),
                        -EINVAL;
@@ -220,7 +147,7 @@ static int finish(Parser *p) {
         char host[256] = "";
 
         for (size_t i = 0; i < c->n_hooks; i++) {
-                p->line = c->hooks[i].line;
+                p->ini.line = c->hooks[i].line;
                 if (!c->hooks[i].argv)
                         return parser_error(p, "[Hook %s] has no ExecStart=", c->hooks[i].name), -EINVAL;
                 /* Refuse an implicit root: whoever wants root says User=root. */
@@ -229,14 +156,14 @@ static int finish(Parser *p) {
         }
 
         for (size_t i = 0; i < c->n_services; i++) {
-                p->line = c->services[i].line;
+                p->ini.line = c->services[i].line;
                 if (!c->services[i].unit)
                         return parser_error(p, "[Service %s] has no Unit=", c->services[i].name), -EINVAL;
         }
         if (c->directory.present && finish_directory(p, &c->directory) < 0)
                 return -EINVAL;
         if (c->rebuild.present) {
-                p->line = c->rebuild.line;
+                p->ini.line = c->rebuild.line;
                 /* The rebuild runs for hours as someone; say whom. */
                 if (!c->rebuild.argv || !c->rebuild.user)
                         return parser_error(p, "[Rebuild] needs ExecStart= and User="), -EINVAL;
@@ -260,7 +187,7 @@ static int finish(Parser *p) {
 
 int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error) {
         _cleanup_(config_freep) HelperConfig *c = calloc(1, sizeof(HelperConfig));
-        Parser p = { .f = f, .path = path };
+        Parser p = { .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key } };
         int r;
 
         if (!c)
@@ -271,21 +198,16 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
                 return -ENOMEM;
         p.config = c;
 
-        r = ini_parse_stream(reader, &p, handler, &p);
-        /* inih reports its own syntax errors by line; keep whichever came first. */
-        if (r > 0 && (!p.error || (unsigned) r < p.error_line)) {
-                free(p.error);
-                p.error = strdup_printf("%s:%d: syntax error (expected [Section] or Key=Value)", path, r);
-        } else if (r < 0 && !p.error)
-                p.error = strdup_printf("%s: out of memory while parsing", path);
-        if (!p.error && finish(&p) < 0 && !p.error)
-                p.error = strdup_printf("%s: out of memory", path);
-
-        free(p.keys_seen);
-        if (p.error) {
-                *ret_error = p.error;
+        r = ini_strict_parse(&p.ini, ret_error);
+        if (r < 0)
+                return r;
+        r = finish(&p);
+        if (p.ini.error) {
+                *ret_error = TAKE_PTR(p.ini.error);
                 return -EINVAL;
         }
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }

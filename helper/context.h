@@ -7,6 +7,7 @@
 #include "config.h"
 #include "directory-snapshot.h"
 #include "rebuild-state.h"
+#include "run-claim.h"
 
 typedef struct Audit Audit;
 typedef struct Job Job;
@@ -40,4 +41,5 @@ typedef struct Context {
         DirectorySnapshot directory_cache; /* directory_observe_cached(), valid for one loop iteration */
         uint64_t directory_cache_at;
         RebuildState rebuild;             /* mirrors StateDirectory/rebuild.json */
+        RunClaim run_claim;               /* mirrors StateDirectory/run-claim.json */
 } Context;

@@ -96,7 +96,7 @@ static void act_directory(Request *req, void *userdata) {
                 return;
         }
         /* Reply first: the procedure may take minutes; the job tells the rest. */
-        (void) request_reply_job(req, job->path, job->unit);
+        (void) request_reply_job(req, job);
         r = directory_run(c, job, verb);
         if (r < 0)
                 job_finish(job, JOB_FAILED, "failed", -1, "could not begin the procedure");

@@ -12,6 +12,7 @@
 #include "load.h"
 #include "macro.h"
 #include "procfs.h"
+#include "run-claim.h"
 
 #define MOUNTINFO_MAX ((size_t) 256 * 1024)
 
@@ -152,6 +153,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Hostname", "s", property_get_hostname, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Roles", "as", property_get_roles, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CurrentRun", "(ssuts)", property_get_current_run, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListOperations", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(sss)", operations), method_list_operations,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
@@ -165,6 +168,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_get_health, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CanRun", SD_BUS_ARGS("s", operation, "s", subject),
                                 SD_BUS_RESULT("s", answer, "s", reason), method_can_run, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ClaimRun", SD_BUS_ARGS("s", run_id, "s", description), SD_BUS_NO_RESULT,
+                                method_claim_run, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReleaseRun", SD_BUS_ARGS("s", run_id), SD_BUS_NO_RESULT, method_release_run,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "format.h"
 #include "hubops-bus.h"
 #include "job.h"
@@ -47,21 +48,12 @@ static int state_load(Context *c) {
         return rebuild_state_parse(buf, &c->rebuild);
 }
 
-/* Write-then-rename: a crash leaves the old state or the new, never half. */
 static int state_save(const Context *c) {
-        _cleanup_free_ char *path = state_path(c), *tmp = NULL, *json = rebuild_state_format(&c->rebuild);
-        _cleanup_close_ int fd = -1;
-        size_t len;
+        _cleanup_free_ char *path = state_path(c), *json = rebuild_state_format(&c->rebuild), *line = NULL;
 
-        if (!path || !json || !(tmp = strdup_printf("%s.tmp", path)))
+        if (!path || !json || !(line = strdup_printf("%s\n", json)))
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        len = strlen(json);
-        if (write(fd, json, len) != (ssize_t) len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
-                return errno ? -errno : -EIO;
-        return rename(tmp, path) < 0 ? -errno : 0;
+        return write_file_atomic(path, line, strlen(line), 0644);
 }
 
 static void set_estimate(Context *c, Job *j) {

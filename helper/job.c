@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "fileio.h"
 #include "format.h"
 #include "hubops-bus.h"
 #include "clock.h"
@@ -63,24 +64,15 @@ int jobs_load_last_id(Context *c) {
         return 0;
 }
 
-/* Write-then-rename, so a crash leaves the old or the new number, never half. */
 static int save_last_id(const Context *c, uint64_t id) {
-        _cleanup_free_ char *path = last_id_path(c), *tmp = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *path = last_id_path(c);
         char buf[32];
         int n;
 
-        if (!path || !(tmp = strdup_printf("%s.tmp", path)))
+        if (!path)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
         n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", id);
-        if (write(fd, buf, (size_t) n) != n || fsync(fd) < 0)
-                return errno ? -errno : -EIO;
-        if (rename(tmp, path) < 0)
-                return -errno;
-        return 0;
+        return write_file_atomic(path, buf, (size_t) n, 0644);
 }
 
 static void job_free(Job *j) {
@@ -281,7 +273,7 @@ bool job_reply_started(Job *j, Request *req, int error, const char *what, const 
                 return false;
         }
         job_set_phase(j, "running", NULL);
-        (void) request_reply_job(req, j->path, j->unit);
+        (void) request_reply_job(req, j);
         return true;
 }
 
@@ -426,6 +418,11 @@ static int property_get_expected_end(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "t", j->expected_usec > 0 ? j->started_at + j->expected_usec : 0);
 }
 
+static int property_get_audit_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", ((Job *) userdata)->audit_id);
+}
+
 static const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "t", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -446,6 +443,7 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress_valid, 0, 0),
         SD_BUS_PROPERTY("ExpectedEndAt", "t", property_get_expected_end, 0, 0),
         SD_BUS_PROPERTY("EstimateBasis", "s", NULL, offsetof(Job, estimate_basis), 0),
+        SD_BUS_PROPERTY("AuditId", "s", property_get_audit_id, 0, 0),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("Completed", "s", SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END,

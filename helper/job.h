@@ -37,6 +37,7 @@ struct Job {
         char *phase;          /* what it is doing now, e.g. "stopping", "killing-root" */
         uint64_t expected_usec; /* how long it should take; 0: no estimate */
         char *estimate_basis;   /* where that estimate comes from, for the operator */
+        char audit_id[33];      /* the id of the audit record of the request that started it */
         /* How to cancel it; NULL: it cannot be canceled. Replies to req. */
         int (*cancel)(Job *j, Request *req);
 };

@@ -28,6 +28,7 @@
 #include "job.h"
 #include "rebuild.h"
 #include "macro.h"
+#include "run-claim.h"
 #include "systemd-client.h"
 
 /* Exit codes, as documented in hubopsd(8) and the README. */
@@ -112,6 +113,14 @@ static int prepare_files(Context *c) {
         r = jobs_load_last_id(c);
         if (r < 0) {
                 fprintf(stderr, "hubopsd: cannot read %s/last-job-id: %s\n", c->config->state_directory,
+                        strerror(-r));
+                return r;
+        }
+        /* A malformed claim is refused, not dropped: dropping it would let a
+         * second run start over a half-done one. */
+        r = run_claim_load(c);
+        if (r < 0) {
+                fprintf(stderr, "hubopsd: cannot read %s/run-claim.json: %s\n", c->config->state_directory,
                         strerror(-r));
                 return r;
         }

@@ -10,6 +10,7 @@
 #include "format.h"
 #include "hubops-bus.h"
 #include "clock.h"
+#include "job.h"
 #include "macro.h"
 #include "strv.h"
 
@@ -62,7 +63,8 @@ void request_free(Request *req) {
         free(req);
 }
 
-static int audit(Request *req, const char *result, const char *message, const char *job, const char *unit) {
+static int audit(Request *req, const char *result, const char *message, const char *job, const char *unit,
+                 char *ret_id) {
         AuditRecord rec = {
                 .event = AUDIT_EVENT_REQUEST,
                 .operation = req->operation,
@@ -77,7 +79,7 @@ static int audit(Request *req, const char *result, const char *message, const ch
                 .time_usec = req->time_usec,
                 .duration_usec = now_usec(CLOCK_MONOTONIC) - req->start_monotonic_usec,
         };
-        int r = audit_write(req->context->audit, &rec, NULL);
+        int r = audit_write(req->context->audit, &rec, ret_id);
 
         if (r < 0)
                 fprintf(stderr, "Failed to write audit record for %s: %s\n", req->operation, strerror(-r));
@@ -96,27 +98,27 @@ int request_reply_error(Request *req, const char *error_name, const char *fmt, .
         va_end(ap);
 
         (void) audit(req, denied ? "denied" : req->verdict_known ? "failed" : "rejected", msg ? msg : error_name,
-                     NULL, NULL);
+                     NULL, NULL, NULL);
         (void) sd_bus_reply_method_errorf(req->call, error_name, "%s", msg ? msg : error_name);
         request_free(req);
         return 1;
 }
 
-int request_reply_job(Request *req, const char *job_path, const char *unit) {
-        if (audit(req, "started", NULL, job_path, unit) < 0) {
+int request_reply_job(Request *req, Job *job) {
+        if (audit(req, "started", NULL, job->path, job->unit, job->audit_id) < 0) {
                 /* The action has begun but cannot be recorded: say so loudly rather than pretend. */
                 (void) sd_bus_reply_method_errorf(req->call, HUBOPS_ERROR_AUDIT_FAILED,
-                                                  "Started %s but could not write its audit record", job_path);
+                                                  "Started %s but could not write its audit record", job->path);
                 request_free(req);
                 return 1;
         }
-        (void) sd_bus_reply_method_return(req->call, "o", job_path);
+        (void) sd_bus_reply_method_return(req->call, "o", job->path);
         request_free(req);
         return 1;
 }
 
 int request_reply_empty(Request *req, const char *job_path) {
-        (void) audit(req, "done", NULL, job_path, NULL);
+        (void) audit(req, "done", NULL, job_path, NULL, NULL);
         (void) sd_bus_reply_method_return(req->call, NULL);
         request_free(req);
         return 1;

@@ -15,6 +15,7 @@
  * verdict, and no reply leaves before its audit record is on disk. */
 
 typedef struct Request Request;
+typedef struct Job Job;
 typedef void (*request_act_t)(Request *req, void *userdata);
 
 struct Request {
@@ -47,8 +48,9 @@ int request_authorize(Request *req, request_act_t act, void *userdata, void (*us
 /* Audit, reply with a D-Bus error, free the request. Returns 1. */
 _printf_(3, 4) int request_reply_error(Request *req, const char *error_name, const char *fmt, ...);
 
-/* Audit "started", reply with the job's object path, free the request. */
-int request_reply_job(Request *req, const char *job_path, const char *unit);
+/* Audit "started" (the record's id goes to job->audit_id), reply with the
+ * job's object path, free the request. */
+int request_reply_job(Request *req, Job *job);
 
 /* Audit "done", reply with an empty return, free the request. */
 int request_reply_empty(Request *req, const char *job_path);

@@ -15,6 +15,9 @@ packages=(
         libdbus-1-dev libpolkit-gobject-1-dev
         # the lab's real parts
         systemd dbus-daemon polkitd util-linux passwd procps
+        # real ssh for hubopsctl -H: the lab runs its own sshd per ssh host (own
+        # port, host key and config; /etc/ssh and any system sshd are not used)
+        openssh-server openssh-client iproute2
         # the tests' tools
         jq
         # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)

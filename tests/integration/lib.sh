@@ -86,3 +86,31 @@ wait_until() {
                 sleep 0.05
         done
 }
+
+# ---- runbooks (tests/integration/test-runbook*.sh) ----
+
+# Every privileged action across the lab's hosts, in time order, one line
+# each: "HOST OPERATION SUBJECT" (requests that started or did something).
+site_actions() {
+        local h
+        for h in $(cat "$HUBOPS_LAB_DIR/hosts.list"); do
+                [ ! -f "$HUBOPS_LAB_DIR/hosts/$h/audit.jsonl" ] || cat "$HUBOPS_LAB_DIR/hosts/$h/audit.jsonl"
+        done | jq -r 'select(.event == "request" and (.result == "started" or .result == "done")
+                        and (.operation | startswith("run.") | not))
+                | [.time_usec, .host, .operation,
+                   ([.details.hook, .details.service, .details.verb] | map(select(. != null)) | join(" "))]
+                | @tsv' |
+                sort -n | cut -f2- | tr '\t' ' ' | sed 's/ *$//'
+}
+# The same, as a run's done steps predict them (its JSON summary on stdin).
+plan_actions() {
+        jq -r 'select(.event == "summary") | .steps[] | select(.status == "done" and .operation != "settle")
+                | if .operation == "directory.restart" then "\(.host) directory.manage restart"
+                  elif (.operation | startswith("service.")) then
+                        "\(.host) service.manage \(.subject) \(.operation | ltrimstr("service."))"
+                  elif .operation == "rebuild.start" then "\(.host) rebuild.start"
+                  else "\(.host) \(.operation) \(.subject)" end'
+}
+# The run id in a run's JSON events.
+run_id_of() { jq -r 'select(.run != null) | .run' <<<"$1" | head -n1; }
+lab_systemctl_is_active() { XDG_RUNTIME_DIR=$HUBOPS_LAB_DIR/systemd systemctl --user is-active "$1" 2>/dev/null || true; }
