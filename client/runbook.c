@@ -385,19 +385,23 @@ static unsigned first_tidy_up(const Run *r, unsigned after) {
         return r->n_steps;
 }
 
-static void print_stopped(const Run *r, int code) {
-        const char *how = r->status == RUN_DETACHED ? "detached" : r->status == RUN_FAILED ? "failed" : "interrupted";
-
+static void print_stopped(const Run *r) {
         runbook_print_summary(r);
-        runbook_emit(r, NULL, "run-stopped",
-                     "Run %s %s. To continue: hubopsctl runbook resume %s%s%s", r->id, how, r->id,
-                     r->status == RUN_FAILED ? "   (retries the failed step); to tidy up instead: hubopsctl runbook "
-                                               "resume "
-                                             : "",
-                     r->status == RUN_FAILED ? r->id : "");
-        if (r->status == RUN_FAILED && !output.json)
-                output_line("  (with --roll-forward)");
-        (void) code;
+        if (r->status == RUN_DETACHED)
+                runbook_emit(r, NULL, "run-detached",
+                             "Run %s detached while the rebuild runs. Re-attach and finish with: hubopsctl runbook "
+                             "resume %s",
+                             r->id, r->id);
+        else if (r->status == RUN_FAILED) {
+                runbook_emit(r, NULL, "run-failed", "Run %s stopped: %s. The site stays claimed by it.", r->id,
+                             r->message);
+                runbook_emit(r, NULL, "run-failed-hint", "  Retry the failed step:   hubopsctl runbook resume %s",
+                             r->id);
+                runbook_emit(r, NULL, "run-failed-hint",
+                             "  Or roll forward (tidy up): hubopsctl runbook resume %s --roll-forward", r->id);
+        } else
+                runbook_emit(r, NULL, "run-interrupted", "Run %s %s. Continue with: hubopsctl runbook resume %s",
+                             r->id, r->message, r->id);
 }
 
 int runbook_execute(Exec *x) {
@@ -427,7 +431,7 @@ int runbook_execute(Exec *x) {
                         if (r->status != RUN_DETACHED)
                                 (void) snprintf(r->message, sizeof(r->message), "interrupted at %s", s->id);
                         (void) save(x);
-                        print_stopped(r, code);
+                        print_stopped(r);
                         return r->status == RUN_DETACHED ? EXIT_OK : code;
                 }
                 report_step(r, s);
@@ -441,7 +445,7 @@ int runbook_execute(Exec *x) {
                         }
                         r->status = RUN_FAILED;
                         (void) save(x);
-                        print_stopped(r, code);
+                        print_stopped(r);
                         return code;
                 }
                 if ((code = save(x)) != EXIT_OK)
