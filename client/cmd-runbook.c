@@ -278,9 +278,10 @@ int cmd_runbook(sd_bus *bus, const Invocation *inv) {
         run = calloc(1, sizeof(Run));
         if (!run)
                 return output_error(EXIT_FAILED, "Out of memory");
-        if (run_load(inv->args[0], run, err, sizeof(err)) < 0) {
+        code = run_load(inv->args[0], run, err, sizeof(err));
+        if (code < 0) {
                 free(run);
-                return output_error(EXIT_NOT_CONFIGURED, "%s", err);
+                return output_error(code == -EINVAL ? EXIT_USAGE : EXIT_NOT_CONFIGURED, "%s", err);
         }
         if (strcmp(inv->verb, "show") == 0) {
                 runbook_print_plan(run, true);

@@ -48,7 +48,25 @@ operator|6|No hook "nope" is configured on hub1|hooks run nope
 operator|6|Unknown object|job show 999999
 operator|6|No service "sshd" is configured on hub1|service start sshd
 operator|6|Unknown interface org.hubops.Helper1.Directory|directory status
+operator|2|Usage: hubopsctl rebuild-tables HUB|rebuild-tables
+operator|2|apply only to rebuild-tables and runbook resume|status --yes
+operator|2|--site applies only to rebuild-tables and runbook commands|status --site /x
+operator|2|not -H or --address|-H example rebuild-tables hub1
+operator|2|--roll-forward applies only to runbook resume|rebuild-tables hub1 --roll-forward
+operator|2|hub1 is not a mailhub|rebuild-tables hub1 --dry-run
+operator|2|nohub: no [Host nohub]|rebuild-tables nohub --dry-run
+operator|2|is not a run id|runbook show ../x
+operator|6|no run 20990101-000000-hub1-0000|runbook resume 20990101-000000-hub1-0000
+operator|6|cannot open the site config|rebuild-tables hub1 --site /nonexistent/site.conf
+operator|0|RUN  |runbook list
 TABLE
+
+# A site config anyone may write could send the runbook anywhere: refused.
+install -m 0666 "$HUBOPS_LAB_DIR/site.conf" "$HUBOPS_LAB_DIR/site-ww.conf"
+run_capture as_operator hubopsctl rebuild-tables hub1 --dry-run --site "$HUBOPS_LAB_DIR/site-ww.conf"
+assert_eq "$rc" 2 "a world-writable site config"
+assert_contains "$err" "group- or world-writable (mode 0666); refusing" "the refusal says why"
+ok "a world-writable site config is refused (exit 2)"
 
 # An outsider's "no" is audited, a usage error never reaches the helper.
 assert_eq "$(audit_count '.details.hook=="../x"')" 0 "usage errors stay local"
