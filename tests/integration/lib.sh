@@ -23,6 +23,8 @@ fail() {
         if [ -d "$HUBOPS_LAB_DIR/logs" ]; then
                 echo "--- lab logs ---" >&2
                 tail -n 20 "$HUBOPS_LAB_DIR"/logs/*.log >&2 || true
+                echo "--- what loads the directory hosts (busy.d) ---" >&2
+                ls -la "$HUBOPS_LAB_DIR"/hosts/*/busy.d >&2 2>/dev/null || true
                 echo "--- the lab's failed units ---" >&2
                 XDG_RUNTIME_DIR=$HUBOPS_LAB_DIR/systemd systemctl --user status --failed --no-pager --lines=20 \
                         >&2 2>/dev/null || true

@@ -82,7 +82,7 @@ ok "a gate timeout fails the step (exit 5), says how to resume, and the resume c
 # ---- a rebuild that fails, tidied up at once ----
 echo 50 >"$site_state/mailhub2/rebuild/rebuild-fail-at"
 run_capture as_operator hubopsctl --json rebuild-tables mailhub2 --yes --tidy-up-on-failure
-assert_eq "$rc" 1 "a failed rebuild with --tidy-up-on-failure"
+assert_eq "$rc" 1 "a failed rebuild with --tidy-up-on-failure ($err)"
 summary=$(jq -c 'select(.event == "summary")' <<<"$out")
 assert_eq "$(jq -r .status <<<"$summary")" done-with-failure "the run's status"
 assert_eq "$(jq -r '.steps[] | select(.step == "rebuild") | .status' <<<"$summary")" failed "the rebuild step"
@@ -95,7 +95,7 @@ ok "a rebuild failing half way with --tidy-up-on-failure still restarts the dire
 
 # ---- a rebuild that fails, the run stops; roll forward later ----
 run_capture as_operator hubopsctl rebuild-tables mailhub2 --yes
-assert_eq "$rc" 1 "a failed rebuild without --tidy-up-on-failure"
+assert_eq "$rc" 1 "a failed rebuild without --tidy-up-on-failure ($err; $(grep -v 'CPU idle' <<<"$out" | tail -n 8))"
 assert_contains "$out" "--roll-forward" "the failure offers rolling forward"
 run=$(grep -o 'resume [0-9]*-[0-9]*-mailhub2-[0-9a-f]*' <<<"$out" | head -n1 | cut -d' ' -f2)
 held=$(busctl --address="$(bus_address dirhost)" get-property org.hubops.Helper1 /org/hubops/Helper1 \
@@ -111,3 +111,21 @@ held=$(busctl --address="$(bus_address dirhost)" get-property org.hubops.Helper1
         org.hubops.Helper1.Manager CurrentRun)
 assert_contains "$held" '(ssuts) "" ""' "the site is free again"
 ok "without the flag a failed rebuild stops the run holding the site; resume --roll-forward tidies up and frees it"
+
+# ---- the ssh connection to mailhub2 lost during the rebuild ----
+echo 6 >"$site_state/mailhub2/rebuild/rebuild-seconds"
+before=$(site_actions | wc -l)
+start rebuild-tables mailhub2 --yes
+wait_event '"step":"rebuild","host":"mailhub2","operation":"rebuild.start","subject":"","status":"acting"'
+# The far end of hubopsctl's ssh transport: without it the connection ends.
+pkill -KILL -u "$OPERATOR" -x systemd-stdio-b || pkill -KILL -u "$OPERATOR" -f systemd-stdio-bridge ||
+        fail "no systemd-stdio-bridge of the operator to cut"
+set +e; wait "$pid"; rc=$?; set -e
+assert_eq "$rc" 4 "the client, its ssh connection gone: $(tail -n 3 "$events")"
+run=$(run_id_of "$(cat "$events")")
+assert_contains "$(cat "$events")" "hubopsctl runbook resume $run" "the client says how to resume"
+resume "$run"
+assert_eq "$rc" 0 "resuming after the lost connection ($err)"
+assert_contains "$out" '"event":"step-attached"' "the resume re-attached to the rebuild over a new ssh connection"
+assert_eq "$(site_actions | tail -n +"$((before + 1))" | grep -c 'rebuild.start')" 1 "the rebuild was started once"
+ok "a lost ssh connection during the rebuild stops the client (exit 4); resume re-attaches over a new one"
