@@ -252,26 +252,36 @@ static Outcome follow(Exec *x, Step *s, sd_bus *bus, int *ret_code) {
         return ok ? OUTCOME_OK : OUTCOME_FAILED;
 }
 
-/* A step left "acting" by an interrupted client: find its job. Returns
- * true if there is one to follow (s->job set). */
-static bool recover_job(Step *s, sd_bus *bus) {
+/* A step left "acting" by an interrupted client: find its job. Returns 1
+ * if there is one to follow (s->job set), 0 if the helper knows of none
+ * (the call never arrived, or a restarted helper forgot a finished job: act
+ * again), or an exit code < 0 ... as -code when the helper cannot be asked:
+ * guessing "none" then could repeat an action that took effect. */
+static int recover_job(Step *s, sd_bus *bus) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         char path[128];
+        int r;
 
         if (s->job[0]) {
                 JobInfo j = { 0 };
-                if (job_info_get(bus, s->job, &j, NULL) >= 0) {
+                r = job_info_get(bus, s->job, &j, &error);
+                if (r >= 0) {
                         job_info_done(&j);
-                        return true;
+                        return 1;
                 }
-                /* The helper restarted and forgot it (only rebuild jobs are re-exposed). */
+                if (!sd_bus_error_has_names(&error, SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_INTERFACE,
+                                            SD_BUS_ERROR_UNKNOWN_METHOD, HUBOPS_ERROR_NO_SUCH_JOB))
+                        return -output_bus_error(&error, r, "Cannot look up the step's job");
                 s->job[0] = '\0';
-                return false;
+                return 0;
         }
-        if (newest_job(bus, s, s->job_floor, NULL, path, sizeof(path)) >= 0 && path[0]) {
-                (void) snprintf(s->job, sizeof(s->job), "%s", path);
-                return true;
-        }
-        return false;
+        r = newest_job(bus, s, s->job_floor, NULL, path, sizeof(path));
+        if (r < 0)
+                return -output_bus_error(NULL, r, "Cannot list the host's jobs");
+        if (!path[0])
+                return 0;
+        (void) snprintf(s->job, sizeof(s->job), "%s", path);
+        return 1;
 }
 
 /* Observe, wait at the gate, act. OUTCOME_OK with the job to follow in s->job
@@ -345,7 +355,12 @@ static Outcome run_step(Exec *x, Step *s, int *ret_code) {
         if (!s->started_at)
                 s->started_at = now_usec(CLOCK_REALTIME);
 
-        if (s->status == STEP_ACTING && recover_job(s, bus))
+        r = s->status == STEP_ACTING ? recover_job(s, bus) : 0;
+        if (r < 0) {
+                *ret_code = -r;
+                return OUTCOME_STOPPED;
+        }
+        if (r > 0)
                 runbook_emit(x->run, s, "step-attached", "[%s] %s: %s: re-attaching to job %s", s->id, s->host, what,
                              s->job);
         else {
