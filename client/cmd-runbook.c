@@ -147,14 +147,9 @@ int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv) {
                 if (code == EXIT_OK) {
                         catch_interrupts(run);
                         code = runbook_claim(&x);
-                        if (code != EXIT_OK) {
-                                char dir[512];
-                                if (run_dir(dir, sizeof(dir), false) >= 0) {
-                                        _cleanup_free_ char *path = NULL;
-                                        if (asprintf(&path, "%s/%s.json", dir, run->id) >= 0)
-                                                (void) unlink(path);
-                                }
-                        } else {
+                        if (code != EXIT_OK)
+                                (void) run_delete(run->id);
+                        else {
                                 runbook_emit(run, NULL, "run-started", "Run %s started (state: hubopsctl runbook show %s)",
                                              run->id, run->id);
                                 code = runbook_execute(&x);

@@ -13,7 +13,7 @@
 Output output;
 static bool status_line_open;
 
-static int exit_code_for(const sd_bus_error *e, int r) {
+int output_exit_code(const sd_bus_error *e, int r) {
         if (e && sd_bus_error_is_set(e)) {
                 if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED,
                                            SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
@@ -64,7 +64,7 @@ static void print_error(int code, const char *name, const char *message) {
 }
 
 int output_bus_error(const sd_bus_error *e, int r, const char *doing) {
-        int code = exit_code_for(e, r);
+        int code = output_exit_code(e, r);
         char msg[1024];
 
         if (e && sd_bus_error_is_set(e))

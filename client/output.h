@@ -18,6 +18,9 @@ typedef struct Output {
 
 extern Output output;
 
+/* The exit code (exit-codes.h) for a D-Bus error, or for errno r when none is set. */
+int output_exit_code(const sd_bus_error *e, int r);
+
 /* Map a D-Bus error (or errno) to an exit code, print it (JSON object on
  * stdout with --json, a sentence on stderr otherwise) and return the code. */
 int output_bus_error(const sd_bus_error *e, int r, const char *doing);

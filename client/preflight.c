@@ -47,14 +47,6 @@ static void note(const Run *r, const char *fmt, ...) {
         runbook_emit(r, NULL, "preflight-check", "  ok: %s", msg);
 }
 
-static int exit_code_of(const sd_bus_error *e, int r) {
-        if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-                return EXIT_NOT_AUTHORIZED;
-        if (sd_bus_error_has_name(e, HUBOPS_ERROR_NOT_CONFIGURED))
-                return EXIT_NOT_CONFIGURED;
-        return r == -ECONNRESET || r == -ENOTCONN ? EXIT_UNREACHABLE : EXIT_FAILED;
-}
-
 /* Every host the plan touches answers, and is who the site config says. */
 static void check_hosts(Exec *x, Problems *p, bool reachable[]) {
         const Run *r = x->run;
@@ -94,11 +86,15 @@ static void check_hosts(Exec *x, Problems *p, bool reachable[]) {
         }
 }
 
-static bool host_ok(const Exec *x, const bool reachable[], const char *host) {
+/* The connection to host, if the preflight found it reachable (and itself); NULL otherwise. */
+static sd_bus *reachable_bus(Exec *x, const bool reachable[], const char *host) {
+        char err[512];
+        sd_bus *bus;
+
         for (unsigned i = 0; i < x->site->n_hosts; i++)
                 if (strcmp(x->site->hosts[i].name, host) == 0)
-                        return reachable[i];
-        return false;
+                        return reachable[i] && hosts_get(&x->hosts, host, &bus, err, sizeof(err)) >= 0 ? bus : NULL;
+        return NULL;
 }
 
 /* The same question asked for an earlier step. */
@@ -112,23 +108,19 @@ static bool asked_before(const Run *r, unsigned i, const char *host, const char 
         return false;
 }
 
-static void ask_can_run(Exec *x, Problems *p, const char *host, const char *op, const char *subject) {
+static void ask_can_run(sd_bus *bus, Problems *p, const char *host, const char *op, const char *subject) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *answer, *reason;
-        char err[512];
-        sd_bus *bus;
         int k;
 
         p->checks++;
-        k = hosts_get(&x->hosts, host, &bus, err, sizeof(err));
-        if (k >= 0)
-                k = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "CanRun", &error,
+        k = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "CanRun", &error,
                                        &reply, "ss", op, subject);
         if (k >= 0)
                 k = sd_bus_message_read(reply, "ss", &answer, &reason);
         if (k < 0)
-                problem(p, exit_code_of(&error, k), "%s: %s %s: %s", host, op, subject,
+                problem(p, output_exit_code(&error, k), "%s: %s %s: %s", host, op, subject,
                         error.message ? error.message : strerror(-k));
         else if (strcmp(answer, "yes") != 0)
                 problem(p, EXIT_NOT_AUTHORIZED, "%s: not authorized for %s%s%s (polkit: %s%s%s)", host, op,
@@ -141,26 +133,28 @@ static void check_authorized(Exec *x, Problems *p, const bool reachable[]) {
         const Run *r = x->run;
         unsigned asked = 0;
 
+        sd_bus *bus;
+
         for (unsigned i = 0; i < r->n_steps; i++) {
                 const Step *s = &r->steps[i];
                 const char *op = step_operation(s);
 
-                if (step_finished(s) || !op || !host_ok(x, reachable, s->host) ||
-                    asked_before(r, i, s->host, op, s->subject))
+                if (step_finished(s) || !op || asked_before(r, i, s->host, op, s->subject) ||
+                    !(bus = reachable_bus(x, reachable, s->host)))
                         continue;
-                ask_can_run(x, p, s->host, op, s->subject);
+                ask_can_run(bus, p, s->host, op, s->subject);
                 asked++;
         }
-        if (host_ok(x, reachable, r->directory_host)) {
-                ask_can_run(x, p, r->directory_host, "run.claim", "");
+        if ((bus = reachable_bus(x, reachable, r->directory_host))) {
+                ask_can_run(bus, p, r->directory_host, "run.claim", "");
                 asked++;
         }
         if (asked)
                 note(r, "authorized for the %u distinct operations the plan needs", asked);
 }
 
-/* No rebuild runs anywhere (except this run's own), and no other run holds the site. */
-static void check_nothing_running(Exec *x, Problems *p, const bool reachable[]) {
+/* No rebuild runs anywhere, except this run's own. */
+static void check_no_rebuild(Exec *x, Problems *p, const bool reachable[]) {
         const Run *r = x->run;
         const char *ours = "";
 
@@ -172,11 +166,9 @@ static void check_nothing_running(Exec *x, Problems *p, const bool reachable[]) 
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 _cleanup_free_ char *state = NULL;
                 const char *job = "/";
-                char err[512];
                 sd_bus *bus;
 
-                if (!site_host_has_role(h, "mailhub") || !reachable[i] ||
-                    hosts_get(&x->hosts, h->name, &bus, err, sizeof(err)) < 0)
+                if (!site_host_has_role(h, "mailhub") || !(bus = reachable_bus(x, reachable, h->name)))
                         continue;
                 p->checks++;
                 if (sd_bus_get_property_string(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_REBUILD, "State",
@@ -189,15 +181,18 @@ static void check_nothing_running(Exec *x, Problems *p, const bool reachable[]) 
                         problem(p, EXIT_BUSY, "%s: a rebuild is already running (job %s); wait for it or cancel it",
                                 h->name, job + strlen(HUBOPS_JOB_PATH_PREFIX "/"));
         }
+}
 
+/* No other run holds the site. */
+static void check_site_free(Exec *x, Problems *p, const bool reachable[]) {
+        const Run *r = x->run;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *id, *owner, *desc;
         uint32_t uid;
         uint64_t since;
-        char err[512];
-        sd_bus *bus;
-        if (!host_ok(x, reachable, r->directory_host) ||
-            hosts_get(&x->hosts, r->directory_host, &bus, err, sizeof(err)) < 0)
+        sd_bus *bus = reachable_bus(x, reachable, r->directory_host);
+
+        if (!bus)
                 return;
         p->checks++;
         if (sd_bus_get_property(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "CurrentRun", NULL,
@@ -227,11 +222,10 @@ static void check_hub_health(Exec *x, Problems *p, const bool reachable[]) {
         const char *path, *fstype, *why;
         uint64_t bfree, btotal, ifree, itotal;
         unsigned n = 0, before = p->n;
-        char err[512];
-        sd_bus *bus;
+        sd_bus *bus = reachable_bus(x, reachable, r->hub);
         int writable, k;
 
-        if (!host_ok(x, reachable, r->hub) || hosts_get(&x->hosts, r->hub, &bus, err, sizeof(err)) < 0)
+        if (!bus)
                 return;
         p->checks++;
         k = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetHealth", &error,
@@ -263,14 +257,12 @@ static void check_hub_health(Exec *x, Problems *p, const bool reachable[]) {
 }
 
 static void check_directory(Exec *x, Problems *p, const bool reachable[]) {
-        Run *r = x->run;
+        const Run *r = x->run;
         _cleanup_free_ char *state = NULL;
         uint64_t mem = 0;
-        char err[512];
-        sd_bus *bus;
+        sd_bus *bus = reachable_bus(x, reachable, r->directory_host);
 
-        if (!host_ok(x, reachable, r->directory_host) ||
-            hosts_get(&x->hosts, r->directory_host, &bus, err, sizeof(err)) < 0)
+        if (!bus)
                 return;
         p->checks++;
         if (sd_bus_get_property_string(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "State", NULL,
@@ -281,8 +273,6 @@ static void check_directory(Exec *x, Problems *p, const bool reachable[]) {
                         r->directory_host);
                 return;
         }
-        if (x->fresh)
-                r->memory_before = mem;
         note(r, "directory on %s: %s, memory %.1f MiB", r->directory_host, state, (double) mem / 1048576.0);
 }
 
@@ -313,7 +303,8 @@ int runbook_preflight(Exec *x) {
         runbook_emit(x->run, NULL, "preflight", "Preflight%s:", x->fresh ? "" : " (resume)");
         check_hosts(x, p, reachable);
         check_authorized(x, p, reachable);
-        check_nothing_running(x, p, reachable);
+        check_no_rebuild(x, p, reachable);
+        check_site_free(x, p, reachable);
         check_hub_health(x, p, reachable);
         check_directory(x, p, reachable);
         check_window(x, p);

@@ -216,26 +216,40 @@ int run_dir(char *buf, size_t size, bool create) {
         return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
+/* DIR/ID.json; create: make DIR first. NULL (errno set) if there is no home or no memory. */
+static char *run_path(const char *id, bool create) {
+        char dir[512];
+        int k = run_dir(dir, sizeof(dir), create);
+
+        if (k < 0) {
+                errno = -k;
+                return NULL;
+        }
+        return strdup_printf("%s/%s.json", dir, id);
+}
+
 int run_save(const Run *r) {
         _cleanup_free_ char *json = run_format(r), *path = NULL;
-        char dir[512];
-        int k;
 
         if (!json)
                 return -ENOMEM;
-        k = run_dir(dir, sizeof(dir), true);
-        if (k < 0)
-                return k;
-        path = strdup_printf("%s/%s.json", dir, r->id);
+        path = run_path(r->id, true);
         if (!path)
-                return -ENOMEM;
+                return -errno;
         return write_file_atomic(path, json, strlen(json), 0600);
+}
+
+int run_delete(const char *id) {
+        _cleanup_free_ char *path = run_path(id, false);
+
+        if (!path)
+                return -errno;
+        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int run_load(const char *id, Run *ret, char *err, size_t err_size) {
         _cleanup_free_ char *path = NULL, *buf = NULL;
         _cleanup_close_ int fd = -1;
-        char dir[512];
         ssize_t n;
         int k;
 
@@ -243,10 +257,12 @@ int run_load(const char *id, Run *ret, char *err, size_t err_size) {
                 (void) snprintf(err, err_size, "\"%s\" is not a run id (see hubopsctl runbook list)", id);
                 return -EINVAL;
         }
-        k = run_dir(dir, sizeof(dir), false);
-        if (k < 0 || !(path = strdup_printf("%s/%s.json", dir, id)) || !(buf = malloc(RUN_FILE_MAX + 1))) {
+        path = run_path(id, false);
+        buf = malloc(RUN_FILE_MAX + 1);
+        if (!path || !buf) {
+                k = !path ? -errno : -ENOMEM;
                 (void) snprintf(err, err_size, "cannot find the run directory");
-                return k < 0 ? k : -ENOMEM;
+                return k;
         }
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {

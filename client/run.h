@@ -114,4 +114,6 @@ char *run_format(const Run *r);
 /* ~/.local/state/hubops/runs (or $XDG_STATE_HOME/hubops/runs), created 0700. */
 int run_dir(char *buf, size_t size, bool create);
 int run_save(const Run *r);
+/* Remove ID.json: a run that never claimed the site. */
+int run_delete(const char *id);
 int run_load(const char *id, Run *ret, char *err, size_t err_size);

@@ -84,30 +84,35 @@ static int get_memory(sd_bus *bus, uint64_t *ret) {
 /* The newest job id on the host: a job above it that matches the step is
  * the step's own, even if we died before writing its path down. */
 static int newest_job(sd_bus *bus, const Step *s, uint64_t floor, uint64_t *ret_max, char *ret_path, size_t size) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *op = step_operation(s), *operation, *subject, *state, *path;
-        uint64_t id, max = 0;
+        const char *op = step_operation(s);
+        json_object *jobs = NULL, *v;
+        uint64_t max = 0;
         int r;
 
-        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListJobs", NULL,
-                               &reply, NULL);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(tssso)");
+        r = jobs_fetch(bus, NULL, &jobs);
         if (r < 0)
                 return r;
         if (ret_path)
                 ret_path[0] = '\0';
-        while ((r = sd_bus_message_read(reply, "(tssso)", &id, &operation, &subject, &state, &path)) > 0) {
+        /* Newest first: the last match is the oldest job above the floor, the step's own. */
+        for (size_t i = 0; i < json_object_array_length(jobs); i++) {
+                json_object *j = json_object_array_get_idx(jobs, i);
+                uint64_t id = json_object_object_get_ex(j, "id", &v) ? (uint64_t) json_object_get_int64(v) : 0;
+                const char *operation = json_object_object_get_ex(j, "operation", &v) ? json_object_get_string(v) : "";
+                const char *subject = json_object_object_get_ex(j, "subject", &v) ? json_object_get_string(v) : "";
+
                 if (id > max)
                         max = id;
                 /* ListJobs names directory jobs "directory.restart" etc., services "service.start". */
                 if (ret_path && id > floor && strcmp(operation, op) == 0 &&
-                    (s->kind == STEP_DIRECTORY_RESTART || s->kind == STEP_REBUILD || strcmp(subject, s->subject) == 0))
-                        (void) snprintf(ret_path, size, "%s", path);
+                    (s->kind == STEP_DIRECTORY_RESTART || s->kind == STEP_REBUILD || strcmp(subject, s->subject) == 0) &&
+                    json_object_object_get_ex(j, "path", &v))
+                        (void) snprintf(ret_path, size, "%s", json_object_get_string(v));
         }
+        json_object_put(jobs);
         if (ret_max)
                 *ret_max = max;
-        return r;
+        return 0;
 }
 
 /* Observe before acting. Returns 1: nothing to do (message set), 0: act, or an exit code < 0 ... as -code. */

@@ -267,7 +267,8 @@ static int check_hook_ref(SiteParser *p, const char *key, const HookRef *h) {
         return 0;
 }
 
-static int finish(SiteParser *p) {
+static int finish(IniStrict *ini) {
+        SiteParser *p = (SiteParser *) ini;
         SiteConfig *c = p->config;
         const RebuildRunbook *rb = &c->rebuild;
 
@@ -287,7 +288,7 @@ static int finish(SiteParser *p) {
 
 int site_config_parse(FILE *f, const char *path, SiteConfig **ret, char **ret_error) {
         _cleanup_(site_config_freep) SiteConfig *c = calloc(1, sizeof(SiteConfig));
-        SiteParser p = { .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key } };
+        SiteParser p = { .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key, .finish = finish } };
         int r;
 
         if (!c || !(c->path = strdup(path)))
@@ -305,13 +306,6 @@ int site_config_parse(FILE *f, const char *path, SiteConfig **ret, char **ret_er
         };
         p.config = c;
         r = ini_strict_parse(&p.ini, ret_error);
-        if (r < 0)
-                return r;
-        r = finish(&p);
-        if (p.ini.error) {
-                *ret_error = TAKE_PTR(p.ini.error);
-                return -EINVAL;
-        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);

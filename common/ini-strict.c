@@ -119,6 +119,8 @@ int ini_strict_parse(IniStrict *p, char **ret_error) {
                 p->error = strdup_printf("%s: out of memory while parsing", p->path);
         free(p->keys_seen);
         p->keys_seen = NULL;
+        if (!p->error && r == 0 && p->finish)
+                r = p->finish(p);
         if (p->error) {
                 *ret_error = p->error;
                 p->error = NULL;

@@ -22,6 +22,9 @@ struct IniStrict {
         int (*section)(IniStrict *p, const char *name);
         /* Key=Value in a section, not a duplicate: what ini_strict_error() returns (0) or 1. */
         int (*key)(IniStrict *p, const char *key, const char *value);
+        /* After a clean parse, the checks across sections (may be NULL): 0, or
+         * < 0 after ini_strict_error() (or -ENOMEM). */
+        int (*finish)(IniStrict *p);
         void *userdata;
 
         /* Internal. */
@@ -34,6 +37,6 @@ struct IniStrict {
 /* Record the first error, at the current line; returns 0 (inih's "handler failed"). */
 _printf_(2, 3) int ini_strict_error(IniStrict *p, const char *fmt, ...);
 
-/* Parse p->f. Returns 0, or -EINVAL with *ret_error ("PATH:LINE: ...", owned
- * by the caller), or -ENOMEM. */
+/* Parse p->f, then p->finish. Returns 0, or -EINVAL with *ret_error
+ * ("PATH:LINE: ...", owned by the caller), or -ENOMEM. */
 int ini_strict_parse(IniStrict *p, char **ret_error);

@@ -142,7 +142,8 @@ static int finish_directory(Parser *p, const DirectoryConfig *d) {
         return 0;
 }
 
-static int finish(Parser *p) {
+static int finish(IniStrict *ini) {
+        Parser *p = (Parser *) ini;
         HelperConfig *c = p->config;
         char host[256] = "";
 
@@ -187,7 +188,7 @@ static int finish(Parser *p) {
 
 int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error) {
         _cleanup_(config_freep) HelperConfig *c = calloc(1, sizeof(HelperConfig));
-        Parser p = { .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key } };
+        Parser p = { .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key, .finish = finish } };
         int r;
 
         if (!c)
@@ -199,13 +200,6 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
         p.config = c;
 
         r = ini_strict_parse(&p.ini, ret_error);
-        if (r < 0)
-                return r;
-        r = finish(&p);
-        if (p.ini.error) {
-                *ret_error = TAKE_PTR(p.ini.error);
-                return -EINVAL;
-        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
