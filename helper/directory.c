@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "job-record.h"
 #include "job.h"
 #include "macro.h"
 #include "proc-control.h"
@@ -155,11 +156,15 @@ static void advance(DirOp *op) {
 
 /* ---- stop and start: a unit verb, or the init script as a transient unit ---- */
 
-static void on_unit_started(Context *c, int error, const char *message, void *userdata) {
+static void on_unit_started(Context *c, int error, const char *message, const char *systemd_job,
+                            void *userdata) {
         DirOp *op = userdata;
+        Job *j = job_find(c, op->job_id);
         char why[320];
 
-        (void) c;
+        /* Recorded: a helper restarted before it ends can still follow it. */
+        if (error >= 0 && j)
+                job_set_systemd_job(j, systemd_job);
         if (error < 0) {
                 (void) snprintf(why, sizeof(why), "%s refused by systemd: %s", step_phase[current(op)], message);
                 op_end(op, false, current(op) == STEP_STOP ? "stop-failed" : "start-failed", why);
@@ -168,10 +173,12 @@ static void on_unit_started(Context *c, int error, const char *message, void *us
 
 static void on_unit_done(Context *c, const UnitOutcome *o, void *userdata) {
         DirOp *op = userdata;
+        Job *j = job_find(c, op->job_id);
         bool stopping = current(op) == STEP_STOP;
         char why[320];
 
-        (void) c;
+        if (j)
+                job_set_systemd_job(j, NULL);
         if (!o->ok) {
                 (void) snprintf(why, sizeof(why), "%s failed: %s", stopping ? "stop" : "start", o->message);
                 op_end(op, false, stopping ? "stop-failed" : "start-failed", why);
@@ -181,10 +188,14 @@ static void on_unit_done(Context *c, const UnitOutcome *o, void *userdata) {
         advance(op);
 }
 
+/* The init script's stop or start for job id: named by both, so a restarted helper finds it. */
+static char *command_unit_name(const Context *c, const char *what, uint64_t id) {
+        return strdup_printf("%s-directory-%s-%" PRIu64 ".service", c->config->unit_prefix, what, id);
+}
+
 static int run_command(DirOp *op, char **argv, const char *what, uint64_t timeout, bool keep_processes) {
         const DirectoryConfig *d = &op->context->config->directory;
-        _cleanup_free_ char *name = strdup_printf("%s-directory-%s-%" PRIu64 ".service",
-                                                  op->context->config->unit_prefix, what, op->job_id);
+        _cleanup_free_ char *name = command_unit_name(op->context, what, op->job_id);
         TransientUnit u = {
                 .name = name,
                 .description = what,
@@ -391,4 +402,163 @@ int directory_run(Context *c, Job *j, DirectoryVerb verb) {
         c->directory_job_id = j->id;
         next_step(op);
         return 0;
+}
+
+/* ---- after a restart: a directory job the previous hubopsd left running ---- */
+
+/* What the dead helper was doing, as its record says. Nothing is resumed: a
+ * systemd job it had begun is followed to its end, for the truth, and then
+ * the job ends "interrupted"; running the operation again completes it. */
+typedef struct DirRestore {
+        Context *context;
+        uint64_t job_id;
+        char verb[16];          /* the operation: stop, kill-root, start, restart */
+        char phase[32];         /* where it was cut off */
+        char done_before[512];  /* its notes so far */
+        const char *what;       /* "stop" or "start" when systemd ran that step, else NULL */
+        bool transient;         /* that step ran the init script as a transient unit */
+        char unit[256];
+        char since[640];        /* what happened after the restart */
+        uint64_t deadline;      /* CLOCK_MONOTONIC: for readiness after a start */
+        sd_event_source *poll_timer;
+} DirRestore;
+
+static void restore_end(DirRestore *rs, const char *since) {
+        Context *c = rs->context;
+        Job *j = job_find(c, rs->job_id);
+        DirectorySnapshot now;
+        char memory[32], message[1536];
+
+        directory_observe(&c->config->directory, &now);
+        memory_text(now.memory_bytes, memory, sizeof(memory));
+        (void) snprintf(message, sizeof(message),
+                        "hubopsd restarted in phase %s%s%s%s%s; directory %s, memory %s. To complete it, run it "
+                        "again: hubopsctl directory %s",
+                        rs->phase, rs->done_before[0] ? " (done before: " : "", rs->done_before,
+                        rs->done_before[0] ? ")" : "", since ? since : "", now.state, memory, rs->verb);
+        if (c->directory_job_id == rs->job_id)
+                c->directory_job_id = 0;
+        if (j)
+                job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
+        directory_properties_changed(c);
+        sd_event_source_disable_unref(rs->poll_timer);
+        free(rs);
+}
+
+/* A start that went on to succeed: the state worth reporting is the one it
+ * settles in, as the procedure's own last step would have seen it. */
+static int on_restored_ready_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        DirRestore *rs = userdata;
+        const DirectoryConfig *d = &rs->context->config->directory;
+        size_t l = strlen(rs->since);
+        char span[32];
+
+        if (ready_now(d))
+                (void) snprintf(rs->since + l, sizeof(rs->since) - l, "; ready");
+        else if (usec < rs->deadline) {
+                (void) sd_event_source_set_time_relative(s, READY_POLL_USEC);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        } else {
+                (void) timespan_format(span, sizeof(span), d->start_timeout_usec);
+                (void) snprintf(rs->since + l, sizeof(rs->since) - l, "; not ready within %s", span);
+        }
+        restore_end(rs, rs->since);
+        return 0;
+}
+
+static void on_restored_step_done(Context *c, const UnitOutcome *o, void *userdata) {
+        DirRestore *rs = userdata;
+
+        (void) snprintf(rs->since, sizeof(rs->since), "; the %s (%s) went on: %s", rs->what, rs->unit,
+                        o->ok && !rs->transient ? "done" : o->message);
+        if (o->ok && strcmp(rs->what, "start") == 0) {
+                rs->deadline = now_monotonic(c->event) + c->config->directory.start_timeout_usec;
+                if (sd_event_add_time_relative(c->event, &rs->poll_timer, CLOCK_MONOTONIC, 0, 10 * USEC_PER_MSEC,
+                                               on_restored_ready_poll, rs) >= 0)
+                        return;
+        }
+        restore_end(rs, rs->since);
+}
+
+static int follow_step(DirRestore *rs, Job *j, const UnitState *u) {
+        char message[1024];
+
+        (void) snprintf(message, sizeof(message), "%s%shubopsd restarted: following systemd's %s (%s) to its end",
+                        rs->done_before, rs->done_before[0] ? "; " : "", rs->what, rs->unit);
+        job_set_phase(j, rs->phase, message);
+        return unit_follow(rs->context, rs->transient ? NULL : strcmp(rs->what, "stop") == 0 ? "Stop" : "Start",
+                           rs->unit, u->job, on_restored_step_done, rs);
+}
+
+static int on_restored_step_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        DirRestore *rs = userdata;
+        Job *j = job_find(rs->context, rs->job_id);
+        char since[640];
+        UnitState u;
+        int r;
+
+        r = systemd_decode_unit_state(reply, &u);
+        if (r >= 0 && j && u.job_id != 0 && strcmp(u.job, j->systemd_job) == 0)
+                r = follow_step(rs, j, &u);
+        else if (r >= 0 && rs->transient && (strcmp(u.active, "active") == 0 || strcmp(u.active, "failed") == 0))
+                /* It ended while no helper watched; the unit still holds how. */
+                r = unit_read_transient_outcome(rs->context, rs->unit, on_restored_step_done, rs);
+        else {
+                (void) snprintf(since, sizeof(since), "; the %s (%s) %s", rs->what, rs->unit,
+                                r < 0 ? "could not be looked up in systemd" : "had ended; its result was not seen");
+                restore_end(rs, since);
+                return 0;
+        }
+        if (r < 0) {
+                (void) snprintf(since, sizeof(since), "; the %s (%s) could not be followed: %s", rs->what, rs->unit,
+                                strerror(-r));
+                restore_end(rs, since);
+        }
+        return 0;
+}
+
+static void restore_one(Context *c, Job *j) {
+        const DirectoryConfig *d = &c->config->directory;
+        _cleanup_free_ char *unit = NULL;
+        DirRestore *rs = calloc(1, sizeof(DirRestore));
+
+        if (!rs) {
+                job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, "hubopsd restarted during this job");
+                return;
+        }
+        rs->context = c;
+        rs->job_id = j->id;
+        (void) snprintf(rs->verb, sizeof(rs->verb), "%s",
+                        j->details[0] && strcmp(j->details[0], "verb") == 0 && j->details[1] ? j->details[1] : "restart");
+        (void) snprintf(rs->phase, sizeof(rs->phase), "%s", j->phase);
+        (void) snprintf(rs->done_before, sizeof(rs->done_before), "%s", j->message);
+        if (c->directory_job_id != 0 || j->systemd_job[0] == '\0' ||
+            !(strcmp(j->phase, step_phase[STEP_STOP]) == 0 || strcmp(j->phase, step_phase[STEP_START]) == 0)) {
+                /* Only the dead helper was doing it (waiting, killing): nothing goes on. */
+                restore_end(rs, NULL);
+                return;
+        }
+        c->directory_job_id = j->id;
+        rs->what = strcmp(j->phase, step_phase[STEP_STOP]) == 0 ? "stop" : "start";
+        rs->transient = !d->unit;
+        unit = d->unit ? strdup(d->unit) : command_unit_name(c, rs->what, j->id);
+        (void) snprintf(rs->unit, sizeof(rs->unit), "%s", unit ? unit : "?");
+        if (!unit || systemd_get_unit_state(c, rs->unit, on_restored_step_state, rs) < 0)
+                restore_end(rs, "; systemd's job for it could not be looked up");
+}
+
+void directory_restore(Context *c) {
+        Job *j;
+
+        if (!c->config->directory.present)
+                return;
+        /* One at a time: restore_one() may end a job, which may prune others. */
+        for (;;) {
+                for (j = c->jobs; j && !(j->restored && strcmp(j->operation, "directory.manage") == 0); j = j->next)
+                        ;
+                if (!j)
+                        return;
+                j->restored = false;
+                restore_one(c, j);
+        }
 }

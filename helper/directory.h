@@ -29,5 +29,11 @@ const char *directory_verb_to_string(DirectoryVerb v); /* stop, kill-root, start
  * records each phase and ends with what happened. */
 int directory_run(Context *c, Job *j, DirectoryVerb verb);
 
+/* At start-up: the directory jobs a previous hubopsd left running (their
+ * records, job-record.h) end "interrupted", once any systemd job the dead
+ * helper had begun for them (a stop or start) has been followed to its end;
+ * until then the directory is Busy with them. */
+void directory_restore(Context *c);
+
 /* Called after each phase so Directory's properties can be signalled. */
 void directory_properties_changed(Context *c);

@@ -95,6 +95,9 @@ static void act_directory(Request *req, void *userdata) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
                 return;
         }
+        /* On disk before the caller learns its id: a helper restarted from
+         * here on can still say what became of it. */
+        job_make_durable(job);
         /* Reply first: the procedure may take minutes; the job tells the rest. */
         (void) request_reply_job(req, job);
         r = directory_run(c, job, verb);

@@ -21,7 +21,8 @@ typedef struct HookRun {
         uint64_t job_id;
 } HookRun;
 
-static void on_hook_started(Context *c, int error, const char *message, void *userdata) {
+static void on_hook_started(Context *c, int error, const char *message, const char *systemd_job,
+                            void *userdata) {
         HookRun *run = userdata;
         Job *j = job_find(c, run->job_id);
         Request *req = TAKE_PTR(run->request);

@@ -101,7 +101,8 @@ static void on_rebuild_done(Context *c, const UnitOutcome *o, void *userdata) {
         emit_changed(c);
 }
 
-static void on_rebuild_started(Context *c, int error, const char *message, void *userdata) {
+static void on_rebuild_started(Context *c, int error, const char *message, const char *systemd_job,
+                               void *userdata) {
         RebuildRun *run = userdata;
         Request *req = TAKE_PTR(run->request);
         Job *j = job_find(c, run->job_id);
@@ -210,32 +211,19 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 static int on_unit_found(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         RebuildRun *run = userdata;
         Context *c = run->context;
-        const char *active = NULL, *job = NULL;
-        uint32_t job_id = 0;
         Job *j = job_find(c, run->job_id);
+        UnitState u;
         int r;
 
         if (!j) {
                 free(run);
                 return 0;
         }
-        r = sd_bus_message_is_method_error(reply, NULL) ? -EIO : sd_bus_message_enter_container(reply, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name;
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r >= 0 && strcmp(name, "ActiveState") == 0)
-                        r = sd_bus_message_read(reply, "v", "s", &active);
-                else if (r >= 0 && strcmp(name, "Job") == 0)
-                        r = sd_bus_message_read(reply, "v", "(uo)", &job_id, &job);
-                else if (r >= 0)
-                        r = sd_bus_message_skip(reply, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-        }
-        if (r >= 0 && active && strcmp(active, "activating") == 0 && job_id != 0) {
+        r = systemd_decode_unit_state(reply, &u);
+        if (r >= 0 && strcmp(u.active, "activating") == 0 && u.job_id != 0) {
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                r = unit_follow_transient(c, j->unit, job, on_rebuild_done, run);
-        } else if (r >= 0 && active && (strcmp(active, "active") == 0 || strcmp(active, "failed") == 0))
+                r = unit_follow(c, NULL, j->unit, u.job, on_rebuild_done, run);
+        } else if (r >= 0 && (strcmp(u.active, "active") == 0 || strcmp(u.active, "failed") == 0))
                 /* It ended while no helper watched: its real result is still on the unit. */
                 r = unit_read_transient_outcome(c, j->unit, on_rebuild_done, run);
         else {

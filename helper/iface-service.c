@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hubops-bus.h"
+#include "job-record.h"
 #include "job.h"
 #include "macro.h"
 #include "names.h"
@@ -17,17 +18,25 @@
 /* One service operation: the request until systemd takes the job, then
  * the hubops job's id until systemd's job is removed. */
 typedef struct ServiceRun {
+        Context *context;
         Request *request;
         uint64_t job_id;
         const ServiceConfig *service;
         char verb[8]; /* Start, Stop, Restart */
 } ServiceRun;
 
-static void on_service_started(Context *c, int error, const char *message, void *userdata) {
+static void on_service_started(Context *c, int error, const char *message, const char *systemd_job,
+                               void *userdata) {
         ServiceRun *run = userdata;
         Job *j = job_find(c, run->job_id);
         Request *req = TAKE_PTR(run->request);
 
+        if (error >= 0) {
+                /* On disk before the reply: a restarted helper follows systemd's job on. */
+                job_set_systemd_job(j, systemd_job);
+                job_set_phase(j, "running", NULL);
+                job_make_durable(j);
+        }
         if (!job_reply_started(j, req, error, run->service->unit, message))
                 free(run);
 }
@@ -96,6 +105,7 @@ static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
         run = calloc(1, sizeof(ServiceRun));
         if (!run)
                 return request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
+        run->context = c;
         run->service = sv;
         (void) snprintf(run->verb, sizeof(run->verb), "%s", verb);
         return request_authorize(req, act_service, run, free);
@@ -114,30 +124,16 @@ static int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error
 static int on_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         sd_bus_message *call = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *active = NULL, *sub = NULL;
+        UnitState u;
         int r;
 
         if (e)
                 r = sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "systemd: %s",
                                                e->message ? e->message : e->name);
-        else {
-                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                        const char *name;
-                        r = sd_bus_message_read(reply, "s", &name);
-                        if (r >= 0 && strcmp(name, "ActiveState") == 0)
-                                r = sd_bus_message_read(reply, "v", "s", &active);
-                        else if (r >= 0 && strcmp(name, "SubState") == 0)
-                                r = sd_bus_message_read(reply, "v", "s", &sub);
-                        else if (r >= 0)
-                                r = sd_bus_message_skip(reply, "v");
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                }
-                r = r < 0 || !active || !sub
-                            ? sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "Malformed unit state from systemd")
-                            : sd_bus_reply_method_return(call, "ss", active, sub);
-        }
+        else if (systemd_decode_unit_state(reply, &u) < 0)
+                r = sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "Malformed unit state from systemd");
+        else
+                r = sd_bus_reply_method_return(call, "ss", u.active, u.sub);
         sd_bus_message_unref(call);
         return r;
 }
@@ -164,6 +160,82 @@ static int method_get_state(sd_bus_message *m, void *userdata, sd_bus_error *err
                                          "Cannot reach the systemd manager: %s", strerror(-r));
         }
         return 1;
+}
+
+/* ---- after a restart: service jobs the previous hubopsd left running ---- */
+
+static void end_interrupted(Job *j, const UnitState *u, int error) {
+        const char *verb = j->operation + strlen("service.");
+        char message[768];
+
+        if (error < 0)
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while systemd ran this %s of %s, and cannot follow it: %s", verb,
+                                j->unit, strerror(-error));
+        else
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while systemd ran this %s of %s; that job ended while no helper "
+                                "watched, so its result was not seen; %s is %s (%s)",
+                                verb, j->unit, j->unit, u->active, u->sub);
+        job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
+}
+
+static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ServiceRun *run = userdata;
+        Context *c = run->context;
+        Job *j = job_find(c, run->job_id);
+        UnitState u = { .active = "" };
+        int r;
+
+        r = systemd_decode_unit_state(reply, &u);
+        if (j && r >= 0 && u.job_id != 0 && strcmp(u.job, j->systemd_job) == 0) {
+                /* systemd's job still runs: follow it, its result is the job's. */
+                job_set_phase(j, "running", "re-attached after a helper restart");
+                r = unit_follow(c, run->verb, j->unit, u.job, on_service_done, run);
+                if (r >= 0)
+                        return 0;
+        }
+        free(run);
+        if (j)
+                end_interrupted(j, &u, r);
+        return 0;
+}
+
+static void restore_one(Context *c, Job *j) {
+        ServiceRun *run = calloc(1, sizeof(ServiceRun));
+        int r = -ENOMEM;
+
+        if (run) {
+                *run = (ServiceRun) { .context = c, .job_id = j->id };
+                (void) snprintf(run->verb, sizeof(run->verb), "%c%s",
+                                toupper((unsigned char) j->operation[strlen("service.")]),
+                                j->operation + strlen("service.") + 1);
+                r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, run);
+        }
+        if (r < 0) {
+                free(run);
+                end_interrupted(j, NULL, r);
+        }
+}
+
+static bool is_restored_service_job(const Context *c, const Job *j) {
+        return j->restored && strncmp(j->operation, "service.", strlen("service.")) == 0 &&
+               j->operation[strlen("service.")] != '\0' && j->details[0] && j->details[1] &&
+               strcmp(j->details[0], "service") == 0 && config_find_service(c->config, j->details[1]);
+}
+
+void service_restore(Context *c) {
+        Job *j;
+
+        /* One at a time: ending a job may prune others from the list. */
+        for (;;) {
+                for (j = c->jobs; j && !is_restored_service_job(c, j); j = j->next)
+                        ;
+                if (!j)
+                        return;
+                j->restored = false;
+                restore_one(c, j);
+        }
 }
 
 static const sd_bus_vtable service_vtable[] = {

@@ -7,3 +7,9 @@
  * [Service NAME] (e.g. regclient), and nothing else. polkit action
  * org.hubops.service.manage, details service and verb. */
 int service_register(Context *c);
+
+/* At start-up: service jobs a previous hubopsd left running (their records,
+ * job-record.h). One whose systemd job still runs is followed to its end and
+ * ends with systemd's result, as if nothing had happened; one whose systemd
+ * job ended unseen ends "interrupted", with the unit's state now. */
+void service_restore(Context *c);

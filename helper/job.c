@@ -18,6 +18,7 @@
 #include "format.h"
 #include "hubops-bus.h"
 #include "clock.h"
+#include "job-record.h"
 #include "macro.h"
 #include "strv.h"
 #include "request.h"
@@ -88,6 +89,7 @@ static void job_free(Job *j) {
         free(j->message);
         free(j->phase);
         free(j->estimate_basis);
+        free(j->systemd_job);
         free(j);
 }
 
@@ -121,11 +123,12 @@ static int job_make(Context *c, uint64_t id, const char *operation, const char *
         j->message = strdup("");
         j->phase = strdup("starting");
         j->estimate_basis = strdup("");
+        j->systemd_job = strdup("");
         if (c->config->job_log_directory)
                 /* By job id, not unit: a restored rebuild job (stable unit name) finds its log. */
                 j->log_file = strdup_printf("%s/job-%" PRIu64 ".log", c->config->job_log_directory, j->id);
         if (!j->path || !j->unit || !j->operation || !j->cancel_action || !j->result || !j->message || !j->phase ||
-            !j->estimate_basis || (c->config->job_log_directory && !j->log_file) ||
+            !j->estimate_basis || !j->systemd_job || (c->config->job_log_directory && !j->log_file) ||
             !(j->details = strv_copy(details))) {
                 job_free(j);
                 return -ENOMEM;
@@ -158,6 +161,16 @@ int job_restore(Context *c, uint64_t id, const char *operation, const char *cons
         if (id == 0 || id > c->last_job_id || job_find(c, id))
                 return -EINVAL;
         return job_make(c, id, operation, details, unit, cancel_action, started_by, started_at, ret);
+}
+
+int job_restore_progress(Job *j, const char *phase, const char *message, const char *systemd_job) {
+        int r = replace_string(&j->phase, phase);
+
+        if (r >= 0)
+                r = replace_string(&j->message, message);
+        if (r >= 0)
+                r = replace_string(&j->systemd_job, systemd_job);
+        return r;
 }
 
 void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis) {
@@ -239,6 +252,8 @@ static void job_finish_at(Job *j, JobState state, const char *result, int exit_s
         (void) replace_string(&j->phase, job_state_to_string(state));
 
         audit_finished(j);
+        if (j->durable)
+                job_records_save(c);
         (void) sd_bus_emit_properties_changed(c->bus, j->path, HUBOPS_IFACE_JOB, "State", "Phase", "Result",
                                               "Message", "ExitStatus", "FinishedAt", NULL);
         (void) sd_bus_emit_signal(c->bus, j->path, HUBOPS_IFACE_JOB, "Completed", "s", j->result);
@@ -257,12 +272,25 @@ Job *job_find(Context *c, uint64_t id) {
 }
 
 void job_set_phase(Job *j, const char *phase, const char *message) {
-        if (j->state != JOB_RUNNING)
+        if (j->state != JOB_RUNNING || (!message && strcmp(j->phase, phase) == 0))
                 return;
         (void) replace_string(&j->phase, phase);
         if (message)
                 (void) replace_string(&j->message, message);
+        if (j->durable)
+                job_records_save(j->context);
         (void) sd_bus_emit_properties_changed(j->context->bus, j->path, HUBOPS_IFACE_JOB, "Phase", "Message", NULL);
+}
+
+void job_make_durable(Job *j) {
+        j->durable = true;
+        job_records_save(j->context);
+}
+
+void job_set_systemd_job(Job *j, const char *path) {
+        (void) replace_string(&j->systemd_job, path);
+        if (j->durable)
+                job_records_save(j->context);
 }
 
 bool job_reply_started(Job *j, Request *req, int error, const char *what, const char *message) {
@@ -274,6 +302,8 @@ bool job_reply_started(Job *j, Request *req, int error, const char *what, const 
         }
         job_set_phase(j, "running", NULL);
         (void) request_reply_job(req, j);
+        if (j->durable)
+                job_records_save(j->context); /* now with the request's audit id */
         return true;
 }
 

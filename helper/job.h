@@ -38,6 +38,9 @@ struct Job {
         uint64_t expected_usec; /* how long it should take; 0: no estimate */
         char *estimate_basis;   /* where that estimate comes from, for the operator */
         char audit_id[33];      /* the id of the audit record of the request that started it */
+        char *systemd_job;      /* the systemd job doing its current step, "" when none */
+        bool durable;           /* recorded in StateDirectory/jobs.json while it runs (job-record.h) */
+        bool restored;          /* re-exposed after a restart; its module has yet to take it over */
         /* How to cancel it; NULL: it cannot be canceled. Replies to req. */
         int (*cancel)(Job *j, Request *req);
 };
@@ -50,6 +53,9 @@ int job_new(Context *c, const char *operation, const char *const *details, const
 /* Re-expose a job that outlived a helper restart, under its old id. */
 int job_restore(Context *c, uint64_t id, const char *operation, const char *const *details, const char *unit,
                 const char *cancel_action, uid_t started_by, uint64_t started_at, Job **ret);
+
+/* A restored job's progress as it was recorded (no signal: no one can be listening yet). */
+int job_restore_progress(Job *j, const char *phase, const char *message, const char *systemd_job);
 
 /* Progress, ExpectedEndAt: elapsed time against expected_usec (0: none). */
 void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis);
@@ -67,6 +73,13 @@ Job *job_find(Context *c, uint64_t id);
 
 /* Progress within a running job: Phase (and Message, unless NULL), signalled. */
 void job_set_phase(Job *j, const char *phase, const char *message);
+
+/* Keep this running job in StateDirectory/jobs.json until it ends, with its
+ * phase, message and systemd job, so a restarted helper can say what became
+ * of it (job-record.h). */
+void job_make_durable(Job *j);
+/* The systemd job (path) doing the current step; NULL or "": none. */
+void job_set_systemd_job(Job *j, const char *path);
 
 void job_finish_from_outcome(Job *j, const UnitOutcome *o);
 

@@ -270,6 +270,56 @@ int systemd_get_unit_state(Context *c, const char *unit, sd_bus_message_handler_
         return get_all(c, unit, "org.freedesktop.systemd1.Unit", callback, userdata);
 }
 
+static int read_unit_property(sd_bus_message *reply, const char *name, UnitState *u) {
+        char *dst = strcmp(name, "ActiveState") == 0 ? u->active : strcmp(name, "SubState") == 0 ? u->sub : NULL;
+        const char *s;
+        int r;
+
+        if (dst) {
+                r = sd_bus_message_read(reply, "v", "s", &s);
+                if (r >= 0)
+                        (void) snprintf(dst, sizeof(u->active), "%s", s); /* active and sub: the same size */
+                return r;
+        }
+        if (strcmp(name, "Job") == 0) {
+                r = sd_bus_message_read(reply, "v", "(uo)", &u->job_id, &s);
+                if (r >= 0 && (size_t) snprintf(u->job, sizeof(u->job), "%s", s) >= sizeof(u->job))
+                        return -ENAMETOOLONG;
+                return r;
+        }
+        return sd_bus_message_skip(reply, "v");
+}
+
+int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret) {
+        UnitState u = { .active = "" };
+        int r;
+
+        if (!reply)
+                return -EINVAL;
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                r = sd_bus_message_get_errno(reply);
+                return r > 0 ? -r : -EIO;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0)
+                        r = read_unit_property(reply, name, &u);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+        }
+        if (r < 0)
+                return r;
+        if (u.active[0] == '\0' || u.sub[0] == '\0')
+                return -EBADMSG;
+        if (u.job_id == 0)
+                u.job[0] = '\0';
+        *ret = u;
+        return 0;
+}
+
 int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
         return get_all(c, unit, "org.freedesktop.systemd1.Service", callback, userdata);
 }

@@ -59,8 +59,17 @@ int systemd_unit_verb(Context *c, const char *verb, const char *unit, sd_bus_mes
                       void *userdata);
 int systemd_stop_unit(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
 
-/* GetAll(org.freedesktop.systemd1.Unit): ActiveState and SubState. */
+/* What GetAll(org.freedesktop.systemd1.Unit) says of a unit. */
+typedef struct UnitState {
+        char active[32];   /* ActiveState: active, activating, deactivating, inactive, failed, ... */
+        char sub[32];      /* SubState */
+        uint32_t job_id;   /* the job systemd runs or queues for it; 0: none */
+        char job[96];      /* that job's object path, "" when none */
+} UnitState;
+
+/* GetAll(org.freedesktop.systemd1.Unit); decode with systemd_decode_unit_state(). */
 int systemd_get_unit_state(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
+int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret);
 
 /* GetAll(org.freedesktop.systemd1.Service) on the unit; decode with systemd_decode_outcome(). */
 int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);

@@ -142,19 +142,24 @@ static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
 
         (void) ret_error;
         if (e) {
-                op->started(op->context, -EIO, e->message ? e->message : e->name, op->userdata);
+                op->started(op->context, -EIO, e->message ? e->message : e->name, NULL, op->userdata);
                 unit_op_free(op);
                 return 0;
         }
         r = sd_bus_message_read(reply, "o", &job);
-        if (r >= 0)
-                r = systemd_watch_job(op->context, job, on_job_removed, op);
         if (r < 0) {
-                op->started(op->context, r, "cannot follow the systemd job", op->userdata);
+                op->started(op->context, r, "cannot follow the systemd job", NULL, op->userdata);
                 unit_op_free(op);
                 return 0;
         }
-        op->started(op->context, 0, NULL, op->userdata);
+        /* Told before the watch is set: a job that has already ended reports at once. */
+        op->started(op->context, 0, NULL, job, op->userdata);
+        r = systemd_watch_job(op->context, job, on_job_removed, op);
+        if (r < 0) {
+                UnitOutcome o = { .exit_status = -1, .result = "failed" };
+                (void) snprintf(o.message, sizeof(o.message), "cannot follow systemd's job %s: %s", job, strerror(-r));
+                finish(op, &o);
+        }
         return 0;
 }
 
@@ -184,8 +189,9 @@ int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t
         return r;
 }
 
-int unit_follow_transient(Context *c, const char *unit, const char *job_path, unit_done_t done, void *userdata) {
-        UnitOp *op = unit_op_new(c, unit, NULL, NULL, done, userdata);
+int unit_follow(Context *c, const char *verb, const char *unit, const char *job_path, unit_done_t done,
+                void *userdata) {
+        UnitOp *op = unit_op_new(c, unit, verb, NULL, done, userdata);
         int r;
 
         if (!op)

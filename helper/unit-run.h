@@ -20,9 +20,11 @@ typedef struct UnitOutcome {
         char message[256];  /* one sentence for the operator */
 } UnitOutcome;
 
-/* started: the manager accepted (error == 0) or refused the request; message
- * says why. done: only after a successful start, once, with the outcome. */
-typedef void (*unit_started_t)(Context *c, int error, const char *message, void *userdata);
+/* started: the manager accepted (error == 0; systemd_job is the path of its
+ * job) or refused the request (message says why). done: only after a
+ * successful start, once, with the outcome. */
+typedef void (*unit_started_t)(Context *c, int error, const char *message, const char *systemd_job,
+                               void *userdata);
 typedef void (*unit_done_t)(Context *c, const UnitOutcome *outcome, void *userdata);
 
 int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,
@@ -32,7 +34,10 @@ int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t starte
 int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t started, unit_done_t done,
                   void *userdata);
 
-/* After a helper restart: follow a transient unit whose start job (job_path)
- * is still running, or read the outcome of one that already ended. */
-int unit_follow_transient(Context *c, const char *unit, const char *job_path, unit_done_t done, void *userdata);
+/* After a helper restart: follow a systemd job (job_path) that is still
+ * running to its end, as unit_run_verb() (verb) or unit_run_transient()
+ * (verb NULL) would have; or read the outcome of a transient unit that
+ * already ended. */
+int unit_follow(Context *c, const char *verb, const char *unit, const char *job_path, unit_done_t done,
+                void *userdata);
 int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata);

@@ -5,10 +5,12 @@
  * ignores SIGTERM when DIR/../stubborn exists. Otherwise it is the main
  * directory process: it leaks memory while it serves (as the real one does,
  * which is why the runbook restarts it) and, after a start-up delay, accepts
- * connections on DIR/../ready.sock. A real binary, so /proc/PID/exe is its
- * own path and hubopsd can match it exactly. */
+ * connections on DIR/../ready.sock; not while DIR/../ready-hold exists, so
+ * a test can hold a start in its wait for readiness. A real binary, so
+ * /proc/PID/exe is its own path and hubopsd can match it exactly. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +64,20 @@ static int run_root(const char *dir) {
 }
 
 static int run_main(const char *dir) {
-        char sock[4096];
+        char sock[4096], hold[4096];
         size_t grown = 0;
+        bool listening = false;
         int fd = -1;
 
         (void) snprintf(sock, sizeof(sock), "%s/../ready.sock", dir);
+        (void) snprintf(hold, sizeof(hold), "%s/../ready-hold", dir);
         (void) signal(SIGTERM, on_term);
         for (unsigned tick = 0; !stop; tick++) {
-                if (tick == READY_DELAY_TICKS && (fd = listen_ready(sock)) < 0)
-                        fprintf(stderr, "isode.eddy: cannot listen on %s: %s\n", sock, strerror(errno));
+                if (!listening && tick >= READY_DELAY_TICKS && access(hold, F_OK) < 0) {
+                        listening = true;
+                        if ((fd = listen_ready(sock)) < 0)
+                                fprintf(stderr, "isode.eddy: cannot listen on %s: %s\n", sock, strerror(errno));
+                }
                 if (grown < GROW_MAX_BYTES) {
                         char *p = malloc(GROW_BYTES_PER_TICK);
                         if (p) {
