@@ -11,5 +11,6 @@ enum {
         EXIT_UNREACHABLE = 4,    /* no helper at that address / host, or it went away */
         EXIT_TIMEOUT = 5,        /* --timeout passed before the job ended */
         EXIT_NOT_CONFIGURED = 6, /* the helper has no such hook, service, directory or job */
-        EXIT_BUSY = 7,           /* another operation of that kind is running (its job is named) */
+        EXIT_BUSY = 7,           /* another operation of that kind is running (its job is named), or
+                                  * TooManyRequests: try again later */
 };

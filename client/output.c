@@ -26,7 +26,7 @@ int output_exit_code(const sd_bus_error *e, int r) {
                                            SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED,
                                            SD_BUS_ERROR_NO_SERVER))
                         return EXIT_UNREACHABLE;
-                if (sd_bus_error_has_name(e, HUBOPS_ERROR_BUSY))
+                if (sd_bus_error_has_names(e, HUBOPS_ERROR_BUSY, HUBOPS_ERROR_TOO_MANY_REQUESTS))
                         return EXIT_BUSY;
                 if (sd_bus_error_has_names(e, HUBOPS_ERROR_TIMEOUT, SD_BUS_ERROR_TIMEOUT))
                         return EXIT_TIMEOUT;

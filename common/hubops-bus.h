@@ -15,6 +15,7 @@
 #define HUBOPS_IFACE_REBUILD "org.hubops.Helper1.Rebuild"
 
 #define HUBOPS_ERROR_BUSY "org.hubops.Helper1.Error.Busy"
+#define HUBOPS_ERROR_TOO_MANY_REQUESTS "org.hubops.Helper1.Error.TooManyRequests"
 #define HUBOPS_ERROR_NOT_CONFIGURED "org.hubops.Helper1.Error.NotConfigured"
 #define HUBOPS_ERROR_FAILED "org.hubops.Helper1.Error.Failed"
 #define HUBOPS_ERROR_TIMEOUT "org.hubops.Helper1.Error.Timeout"

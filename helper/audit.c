@@ -27,6 +27,9 @@ struct Audit {
         int fd;
         char *path;
         char *hostname;
+        sd_event *event;              /* times the AUDIT_SYNC_SOON batches; NULL: sync every record */
+        sd_event_source *sync_timer;
+        bool unsynced;                /* records written since the last fsync */
 };
 
 static const char *event_name(AuditEvent e) {
@@ -128,9 +131,62 @@ int audit_open(const char *path, const char *hostname, Audit **ret) {
         return 0;
 }
 
+/* fsync, and say so once if it fails: the records are in the file (the
+ * page cache) but their durability is not what was promised. */
+static int audit_sync(Audit *a) {
+        if (fsync(a->fd) < 0) {
+                int r = -errno;
+                fprintf(stderr, "hubopsd: cannot fsync audit log %s: %s\n", a->path, strerror(-r));
+                return r;
+        }
+        a->unsynced = false;
+        return 0;
+}
+
+static int on_sync_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Audit *a = userdata;
+
+        (void) s, (void) usec;
+        if (a->unsynced)
+                (void) audit_sync(a);
+        return 0;
+}
+
+/* Arm the one-shot timer unless it is already running. */
+static int sync_soon(Audit *a) {
+        int enabled = SD_EVENT_OFF, r;
+
+        a->unsynced = true;
+        if (!a->sync_timer)
+                return sd_event_add_time_relative(a->event, &a->sync_timer, CLOCK_MONOTONIC, AUDIT_SYNC_DELAY_USEC, 0,
+                                                  on_sync_timer, a);
+        r = sd_event_source_get_enabled(a->sync_timer, &enabled);
+        if (r < 0 || enabled != SD_EVENT_OFF)
+                return r;
+        r = sd_event_source_set_time_relative(a->sync_timer, AUDIT_SYNC_DELAY_USEC);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(a->sync_timer, SD_EVENT_ONESHOT);
+}
+
+int audit_attach_event(Audit *a, sd_event *e) {
+        if (!a || a->event)
+                return -EINVAL;
+        a->event = sd_event_ref(e);
+        return 0;
+}
+
+bool audit_sync_pending(const Audit *a) {
+        return a && a->unsynced;
+}
+
 void audit_close(Audit *a) {
         if (!a)
                 return;
+        if (a->fd >= 0 && a->unsynced)
+                (void) audit_sync(a);
+        sd_event_source_disable_unref(a->sync_timer);
+        sd_event_unref(a->event);
         if (a->fd >= 0)
                 close(a->fd);
         free(a->path);
@@ -207,8 +263,14 @@ int audit_write(Audit *a, const AuditRecord *rec, char *ret_id) {
                 }
                 done += (size_t) n;
         }
-        if (fsync(a->fd) < 0)
-                return -errno;
+        /* A refusal's record waits for a batched fsync (or, if no timer can
+         * be armed, gets its own); any other is durable before its action
+         * goes ahead, and takes the batch with it. */
+        if (!(rec->sync == AUDIT_SYNC_SOON && a->event && sync_soon(a) >= 0)) {
+                if (fsync(a->fd) < 0)
+                        return -errno;
+                a->unsynced = false;
+        }
 
         journal_send(a, rec, id, json);
         if (ret_id)

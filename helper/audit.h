@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <systemd/sd-event.h>
+
 /* Who asked. Read from the bus (GetConnectionCredentials), never from a PID
  * looked up later; login uid is informational only. */
 typedef struct Caller {
@@ -14,6 +16,19 @@ typedef struct Caller {
         uid_t login_uid;
         bool have_uid, have_pid, have_login_uid;
 } Caller;
+
+/* When a record must be on disk. */
+typedef enum AuditSync {
+        AUDIT_SYNC_NOW,  /* fsync'd before audit_write() returns: a record an action depends on */
+        AUDIT_SYNC_SOON, /* a refusal (nothing was done): written at once, so it outlives a
+                          * hubopsd crash, and fsync'd within AUDIT_SYNC_DELAY_USEC, with
+                          * the next NOW record, or at audit_close(), whichever comes first */
+} AuditSync;
+
+/* Refusals are made durable in batches: a caller who is refused cannot make
+ * hubopsd flush the disk once per call (each refused call costs the
+ * refusing caller little, and would cost the disk a flush). */
+#define AUDIT_SYNC_DELAY_USEC (1ULL * 1000000ULL)
 
 typedef enum AuditEvent {
         AUDIT_EVENT_REQUEST,      /* a privileged call: allowed, denied or failed */
@@ -33,13 +48,22 @@ typedef struct AuditRecord {
         const char *unit;           /* systemd unit, or NULL */
         uint64_t time_usec;         /* CLOCK_REALTIME when the request arrived */
         uint64_t duration_usec;
+        AuditSync sync;             /* AUDIT_SYNC_NOW unless said otherwise */
 } AuditRecord;
 
 typedef struct Audit Audit;
 
 /* Open (create, append-only, 0640) the JSON-lines file; the directory must exist. */
 int audit_open(const char *path, const char *hostname, Audit **ret);
+/* Flushes a pending AUDIT_SYNC_SOON batch first. */
 void audit_close(Audit *a);
+
+/* The event loop that times AUDIT_SYNC_SOON batches. Without one, every
+ * record is fsync'd at once. */
+int audit_attach_event(Audit *a, sd_event *e);
+
+/* Written but not yet fsync'd records? (For tests.) */
+bool audit_sync_pending(const Audit *a);
 
 /* Can a record be written right now? Checked before a privileged action so
  * that a full or read-only log refuses the action instead of losing the record. */

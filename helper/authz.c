@@ -18,10 +18,13 @@
 
 struct AuthzCheck {
         Context *context;
-        sd_bus_slot *polkit_slot;
-        sd_bus_slot *owner_slot;
+        sd_bus_slot *polkit_slot;     /* CheckAuthorization, then NameHasOwner */
+        sd_bus_slot *owner_slot;      /* interactive checks: the caller's NameOwnerChanged */
+        char *sender;                 /* the caller's unique name */
         sd_event_source *defer;
         char *cancellation_id;
+        uid_t uid;
+        bool counted;                 /* holds a place in Context.authz_pending */
         AuthzVerdict pending_verdict; /* for the deferred (root, early failure) path */
         const char *pending_reason;
         authz_callback_t callback;
@@ -32,6 +35,7 @@ const char *authz_verdict_to_string(AuthzVerdict v) {
         static const char *const names[] = {
                 [AUTHZ_YES] = "yes",     [AUTHZ_ROOT] = "root",   [AUTHZ_NO] = "no",
                 [AUTHZ_CHALLENGE] = "challenge", [AUTHZ_ERROR] = "error", [AUTHZ_CALLER_GONE] = "caller-gone",
+                [AUTHZ_LIMITED] = "limited",
         };
         return (unsigned) v < ELEMENTSOF(names) ? names[v] : "error";
 }
@@ -85,17 +89,81 @@ malformed:
         return AUTHZ_ERROR;
 }
 
+/* A place among the checks in flight for uid, or NULL if it has none left. */
+static AuthzPending *pending_take(Context *c, uid_t uid) {
+        AuthzPending *free_slot = NULL;
+
+        if (c->authz_pending_total >= AUTHZ_PENDING_TOTAL)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(c->authz_pending); i++) {
+                AuthzPending *p = &c->authz_pending[i];
+                if (p->n > 0 && p->uid == uid) {
+                        if (p->n >= AUTHZ_PENDING_PER_USER)
+                                return NULL;
+                        p->n++;
+                        c->authz_pending_total++;
+                        return p;
+                }
+                if (p->n == 0 && !free_slot)
+                        free_slot = p;
+        }
+        if (!free_slot)
+                return NULL; /* AUTHZ_USERS_MAX users waiting at once: the rest wait their turn */
+        *free_slot = (AuthzPending) { .uid = uid, .n = 1 };
+        c->authz_pending_total++;
+        return free_slot;
+}
+
+static void pending_release(AuthzCheck *a) {
+        Context *c = a->context;
+
+        if (!a->counted)
+                return;
+        a->counted = false;
+        c->authz_pending_total--;
+        for (size_t i = 0; i < ELEMENTSOF(c->authz_pending); i++)
+                if (c->authz_pending[i].n > 0 && c->authz_pending[i].uid == a->uid) {
+                        c->authz_pending[i].n--;
+                        return;
+                }
+}
+
 static void finish(AuthzCheck *a, AuthzVerdict v, const char *reason) {
         authz_callback_t cb = a->callback;
         void *ud = a->userdata;
 
         /* Free first: the callback may free the request that owns us. */
+        pending_release(a);
         a->callback = NULL;
         a->polkit_slot = sd_bus_slot_unref(a->polkit_slot);
         a->owner_slot = sd_bus_slot_unref(a->owner_slot);
         a->defer = sd_event_source_disable_unref(a->defer);
         if (cb)
                 cb(v, reason, ud);
+}
+
+static int on_caller_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        AuthzCheck *a = userdata;
+        int connected = 0;
+
+        (void) ret_error;
+        if (sd_bus_message_is_method_error(reply, NULL) || sd_bus_message_read(reply, "b", &connected) < 0)
+                finish(a, AUTHZ_ERROR, "could not confirm that the caller is still connected");
+        else if (!connected)
+                finish(a, AUTHZ_CALLER_GONE, "the caller disconnected before authorization completed");
+        else
+                finish(a, AUTHZ_YES, "authorized by polkit");
+        return 1;
+}
+
+/* polkit said yes to a non-interactive check, which holds no match on the
+ * caller's name: is the caller still there? Unique names are never reused,
+ * so one that has gone cannot come back, and nothing is run for it. */
+static int confirm_caller(AuthzCheck *a) {
+        a->polkit_slot = sd_bus_slot_unref(a->polkit_slot);
+        return sd_bus_call_method_async(a->context->bus, &a->polkit_slot, "org.freedesktop.DBus",
+                                        "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+                                        on_caller_confirmed, a, "s", a->sender);
 }
 
 static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -105,6 +173,11 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         (void) ret_error;
         v = authz_verdict_from_reply(reply, &reason);
+        if (v == AUTHZ_YES && !a->owner_slot) {
+                if (confirm_caller(a) < 0)
+                        finish(a, AUTHZ_ERROR, "could not confirm that the caller is still connected");
+                return 1;
+        }
         finish(a, v, reason);
         return 1;
 }
@@ -123,7 +196,25 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret
         (void) sd_bus_call_method_async(a->context->bus, NULL, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
                                         "CancelCheckAuthorization", NULL, NULL, "s", a->cancellation_id);
         finish(a, AUTHZ_CALLER_GONE, "the caller disconnected before authorization completed");
-        return 1;
+        return 0; /* not 1: that would stop sd-bus here, and the caller's other checks would never hear it */
+}
+
+/* The bus caps the matches one connection may hold (the system bus: 512 by
+ * default) and every pending check holds one. With no install callback,
+ * sd-bus closes the connection when AddMatch fails: one unprivileged caller
+ * with enough calls in flight would take the helper off the bus. Instead
+ * this check fails closed, since without the match a caller that leaves
+ * would go unnoticed. */
+static int on_owner_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        AuthzCheck *a = userdata;
+
+        (void) ret_error;
+        if (!sd_bus_message_is_method_error(m, NULL))
+                return 0;
+        (void) sd_bus_call_method_async(a->context->bus, NULL, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE,
+                                        "CancelCheckAuthorization", NULL, NULL, "s", a->cancellation_id);
+        finish(a, AUTHZ_ERROR, "too many authorization checks in flight, try again later");
+        return 0;
 }
 
 static int on_defer(sd_event_source *s, void *userdata) {
@@ -154,29 +245,45 @@ static int append_details(sd_bus_message *m, const char *const *details) {
         return sd_bus_message_close_container(m);
 }
 
+/* Is the caller still there when the verdict comes? A non-interactive
+ * check asks the bus once polkit has said yes (confirm_caller()): one round
+ * trip, on the path that acts anyway. An interactive one may keep an
+ * authentication dialog open for minutes, so it watches the caller's name
+ * instead and cancels the dialog the moment the caller leaves; once the bus
+ * has the match, any later disconnect reaches us before polkit can see the
+ * (gone) name. Each match counts against the bus's per-connection limit:
+ * hence interactive checks only, and the per-user cap. */
+static int watch_caller(AuthzCheck *a) {
+        _cleanup_free_ char *match = strdup_printf(
+                "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
+                a->sender);
+
+        if (!match)
+                return -ENOMEM;
+        return sd_bus_add_match_async(a->context->bus, &a->owner_slot, match, on_owner_changed,
+                                      on_owner_match_installed, a);
+}
+
 static int send_check(AuthzCheck *a, sd_bus_message *call, const char *action, const char *const *details,
                       AuthzFlags flags) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const char *sender = sd_bus_message_get_sender(call);
         bool interactive = !(flags & AUTHZ_NEVER_INTERACTIVE) &&
                            sd_bus_message_get_allow_interactive_authorization(call) > 0;
-        _cleanup_free_ char *match = NULL;
         sd_bus *bus = a->context->bus;
         int r;
 
         if (!sender)
                 return -EINVAL;
-
-        /* Watch the caller first: once the bus has our match, any later
-         * disconnect reaches us before polkit can see the (gone) name. */
-        match = strdup_printf("type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                              "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'",
-                              sender);
-        if (!match)
+        a->sender = strdup(sender);
+        if (!a->sender)
                 return -ENOMEM;
-        r = sd_bus_add_match_async(bus, &a->owner_slot, match, on_owner_changed, NULL, a);
-        if (r < 0)
-                return r;
+        if (interactive) {
+                r = watch_caller(a);
+                if (r < 0)
+                        return r;
+        }
 
         r = sd_bus_message_new_method_call(bus, &m, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization");
         if (r < 0)
@@ -213,7 +320,11 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
          * failure mode. Root calls are audited like all others. */
         if (caller_uid == 0)
                 r = defer_verdict(a, AUTHZ_ROOT, "caller is root");
+        else if (!pending_take(c, caller_uid))
+                r = defer_verdict(a, AUTHZ_LIMITED, "too many authorization checks in flight for this user");
         else {
+                a->uid = caller_uid;
+                a->counted = true;
                 r = send_check(a, call, action, details, flags);
                 if (r < 0) {
                         a->owner_slot = sd_bus_slot_unref(a->owner_slot);
@@ -231,9 +342,11 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
 void authz_check_free(AuthzCheck *a) {
         if (!a)
                 return;
+        pending_release(a);
         sd_bus_slot_unref(a->polkit_slot);
         sd_bus_slot_unref(a->owner_slot);
         sd_event_source_disable_unref(a->defer);
+        free(a->sender);
         free(a->cancellation_id);
         free(a);
 }

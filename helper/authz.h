@@ -16,13 +16,24 @@ typedef enum AuthzVerdict {
         AUTHZ_CHALLENGE,   /* polkit would say yes after authentication we may not ask for */
         AUTHZ_ERROR,       /* polkit absent, failed, or answered nonsense */
         AUTHZ_CALLER_GONE, /* the caller left the bus while we were asking */
+        AUTHZ_LIMITED,     /* not asked: the caller's user has too many checks in flight */
 } AuthzVerdict;
+
+/* polkitd answers one check at a time, and an interactive check holds a
+ * bus match on the caller's name (the bus caps one connection's matches:
+ * the system bus at 512). So one user may have at most
+ * AUTHZ_PENDING_PER_USER checks in flight, and all users together
+ * AUTHZ_PENDING_TOTAL: a flood of calls from one user is turned away at
+ * once (TooManyRequests, audited) instead of queueing everyone else's
+ * checks behind it. hubopsctl never has more than one. */
+#define AUTHZ_PENDING_PER_USER 32U
+#define AUTHZ_PENDING_TOTAL 256U
 
 static inline bool authz_verdict_allows(AuthzVerdict v) {
         return v == AUTHZ_YES || v == AUTHZ_ROOT;
 }
 
-/* "yes", "root", "no", "challenge", "error", "caller-gone": the audit spelling. */
+/* "yes", "root", "no", "challenge", "error", "caller-gone", "limited": the audit spelling. */
 const char *authz_verdict_to_string(AuthzVerdict v);
 
 typedef enum AuthzFlags {

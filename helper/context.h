@@ -20,6 +20,13 @@ typedef struct SystemdRemoved {
         char result[16];
 } SystemdRemoved;
 
+/* polkit checks in flight, per caller uid (helper/authz.c). */
+#define AUTHZ_USERS_MAX 64
+typedef struct AuthzPending {
+        uid_t uid;
+        unsigned n;
+} AuthzPending;
+
 /* All of hubopsd's state, owned by run() in main.c. */
 typedef struct Context {
         sd_event *event;
@@ -35,6 +42,8 @@ typedef struct Context {
         unsigned n_jobs;
         uint64_t last_job_id;   /* persisted in StateDirectory, so paths are never reused */
         uint64_t authz_serial;  /* for polkit cancellation ids */
+        AuthzPending authz_pending[AUTHZ_USERS_MAX]; /* n == 0: a free slot */
+        unsigned authz_pending_total;
         uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
         sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
         char directory_seen[64];          /* "state main root" last signalled */

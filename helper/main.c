@@ -25,6 +25,8 @@
 #include "iface-manager.h"
 #include "iface-rebuild.h"
 #include "iface-service.h"
+#include "directory.h"
+#include "job-record.h"
 #include "job.h"
 #include "rebuild.h"
 #include "macro.h"
@@ -116,6 +118,11 @@ static int prepare_files(Context *c) {
                         strerror(-r));
                 return r;
         }
+        /* The jobs a previous hubopsd left running, under their ids (which
+         * needs the last id, above); a malformed record refuses start-up. */
+        r = job_records_load(c);
+        if (r < 0)
+                return r;
         /* A malformed claim is refused, not dropped: dropping it would let a
          * second run start over a half-done one. */
         r = run_claim_load(c);
@@ -137,6 +144,10 @@ static int setup_bus(Context *c) {
         if (r < 0)
                 return fprintf(stderr, "hubopsd: cannot connect to the system bus: %s\n", strerror(-r)), r;
         r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+        /* Off the bus nobody can reach us: exit (the loop returns EXIT_FAILURE)
+         * so that systemd restarts us, rather than live on unreachable. */
+        if (r >= 0)
+                r = sd_bus_set_exit_on_disconnect(c->bus, true);
         if (r >= 0)
                 r = manager_register(c);
         if (r >= 0)
@@ -205,6 +216,9 @@ static int run(int argc, char *argv[]) {
                 r = sd_event_add_signal(c.event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(c.event, NULL, SIGINT, NULL, NULL);
+        /* Refusals' records are fsync'd in batches on this loop (audit.h). */
+        if (r >= 0)
+                r = audit_attach_event(c.audit, c.event);
         if (r < 0) {
                 fprintf(stderr, "hubopsd: cannot set up the event loop: %s\n", strerror(-r));
                 return EXIT_RUNTIME;
@@ -226,8 +240,12 @@ static int run(int argc, char *argv[]) {
                 return EXIT_RUNTIME;
         }
 
-        /* Before serving: a rebuild that outlived our predecessor is ours again. */
+        /* Before serving: what our predecessor left running is ours again,
+         * followed to its end, or reported as interrupted. */
         rebuild_restore(&c);
+        directory_restore(&c);
+        service_restore(&c);
+        job_records_end_unclaimed(&c);
 
         caps = caps_describe(capabilities_needed(c.config));
         fprintf(stderr, "hubopsd %s on %s: ready, %zu hooks, capabilities kept: %s\n", HUBOPS_VERSION,
@@ -238,6 +256,10 @@ static int run(int argc, char *argv[]) {
         (void) sd_notify(false, "STOPPING=1");
         if (r < 0) {
                 fprintf(stderr, "hubopsd: event loop failed: %s\n", strerror(-r));
+                return EXIT_RUNTIME;
+        }
+        if (r != 0) {
+                fprintf(stderr, "hubopsd: lost the connection to the system bus, exiting\n");
                 return EXIT_RUNTIME;
         }
         return EXIT_OK;

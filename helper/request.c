@@ -64,7 +64,7 @@ void request_free(Request *req) {
 }
 
 static int audit(Request *req, const char *result, const char *message, const char *job, const char *unit,
-                 char *ret_id) {
+                 AuditSync sync, char *ret_id) {
         AuditRecord rec = {
                 .event = AUDIT_EVENT_REQUEST,
                 .operation = req->operation,
@@ -78,6 +78,7 @@ static int audit(Request *req, const char *result, const char *message, const ch
                 .unit = unit,
                 .time_usec = req->time_usec,
                 .duration_usec = now_usec(CLOCK_MONOTONIC) - req->start_monotonic_usec,
+                .sync = sync,
         };
         int r = audit_write(req->context->audit, &rec, ret_id);
 
@@ -90,6 +91,7 @@ int request_reply_error(Request *req, const char *error_name, const char *fmt, .
         _cleanup_free_ char *msg = NULL;
         bool denied = strcmp(error_name, SD_BUS_ERROR_ACCESS_DENIED) == 0 ||
                       strcmp(error_name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) == 0;
+        bool turned_away = strcmp(error_name, HUBOPS_ERROR_TOO_MANY_REQUESTS) == 0;
         va_list ap;
 
         va_start(ap, fmt);
@@ -97,15 +99,18 @@ int request_reply_error(Request *req, const char *error_name, const char *fmt, .
                 msg = NULL;
         va_end(ap);
 
-        (void) audit(req, denied ? "denied" : req->verdict_known ? "failed" : "rejected", msg ? msg : error_name,
-                     NULL, NULL, NULL);
+        /* A refusal did nothing: its record may join the next batched fsync.
+         * A failure after authorization may have done something: durable now. */
+        (void) audit(req, denied ? "denied" : turned_away || !req->verdict_known ? "rejected" : "failed",
+                     msg ? msg : error_name, NULL, NULL,
+                     denied || turned_away || !req->verdict_known ? AUDIT_SYNC_SOON : AUDIT_SYNC_NOW, NULL);
         (void) sd_bus_reply_method_errorf(req->call, error_name, "%s", msg ? msg : error_name);
         request_free(req);
         return 1;
 }
 
 int request_reply_job(Request *req, Job *job) {
-        if (audit(req, "started", NULL, job->path, job->unit, job->audit_id) < 0) {
+        if (audit(req, "started", NULL, job->path, job->unit, AUDIT_SYNC_NOW, job->audit_id) < 0) {
                 /* The action has begun but cannot be recorded: say so loudly rather than pretend. */
                 (void) sd_bus_reply_method_errorf(req->call, HUBOPS_ERROR_AUDIT_FAILED,
                                                   "Started %s but could not write its audit record", job->path);
@@ -118,7 +123,7 @@ int request_reply_job(Request *req, Job *job) {
 }
 
 int request_reply_empty(Request *req, const char *job_path) {
-        (void) audit(req, "done", NULL, job_path, NULL, NULL);
+        (void) audit(req, "done", NULL, job_path, NULL, AUDIT_SYNC_NOW, NULL);
         (void) sd_bus_reply_method_return(req->call, NULL);
         request_free(req);
         return 1;
@@ -159,6 +164,11 @@ static void on_verdict(AuthzVerdict verdict, const char *reason, void *userdata)
         case AUTHZ_NO:
                 (void) request_reply_error(req, SD_BUS_ERROR_ACCESS_DENIED,
                                            "Not authorized for %s (polkit action %s denied)", what, req->action);
+                return;
+        case AUTHZ_LIMITED:
+                (void) request_reply_error(req, HUBOPS_ERROR_TOO_MANY_REQUESTS,
+                                           "Refusing %s: %s; try again once your earlier calls are answered", what,
+                                           reason ? reason : "too many requests in flight");
                 return;
         case AUTHZ_CALLER_GONE:
         case AUTHZ_ERROR:

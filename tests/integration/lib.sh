@@ -23,6 +23,8 @@ fail() {
         if [ -d "$HUBOPS_LAB_DIR/logs" ]; then
                 echo "--- lab logs ---" >&2
                 tail -n 20 "$HUBOPS_LAB_DIR"/logs/*.log >&2 || true
+                echo "--- the audit log's last records ---" >&2
+                tail -n 5 "$(audit_log)" >&2 2>/dev/null || true
                 echo "--- what loads the directory hosts (busy.d) ---" >&2
                 ls -la "$HUBOPS_LAB_DIR"/hosts/*/busy.d >&2 2>/dev/null || true
                 echo "--- the lab's failed units ---" >&2

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # While a caller's polkit check is pending, the helper keeps serving others;
-# a caller that disconnects before the verdict gets nothing run.
+# a caller that disconnects before the verdict gets nothing run, whether its
+# check was interactive (hubopsd watches its name and cancels the check) or
+# not (hubopsd confirms the caller is still there once polkit says yes).
 . "$(dirname "$0")/lib.sh"
 lab_up
 rm -f "$GATE/started" "$GATE/release"
@@ -10,6 +12,7 @@ before=$(last_job_id)
 
 # The lab's polkit rules hold the check for hook "polkit-gated" at the gate.
 # "$LAB" directly, not a shell function: it execs, so $! is the caller itself.
+# busctl allows interactive authorization unless told otherwise.
 "$LAB" as "$OPERATOR" "$HOST" busctl --address="$(bus_address)" --timeout=30 call org.hubops.Helper1 /org/hubops/Helper1 \
         org.hubops.Helper1.Hooks Run s polkit-gated >/dev/null 2>&1 &
 caller=$!
@@ -38,10 +41,35 @@ assert_eq "$(jq -r .result <<<"$rec")" denied "result"
 # The root call above took one job id; the abandoned request must take none.
 assert_eq "$(last_job_id)" "$((before + 1))" "no job for the abandoned request"
 assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="polkit-gated"')" 0 "nothing ran"
-ok "a caller that disconnects while its check is pending gets nothing run (verdict caller-gone)"
+ok "a caller that disconnects while its interactive check is pending gets nothing run (verdict caller-gone)"
 
 # After the gate opens, polkit's late answer must not run anything either.
 run_capture as_operator hubopsctl hooks run noop
 assert_eq "$rc" 0 "the helper still works afterwards"
 assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="polkit-gated"')" 0 "still nothing ran"
 ok "polkit's late answer for the gone caller is ignored"
+
+# A non-interactive check (hubopsctl --no-ask-password, scripts, runbooks)
+# holds no watch on the caller: polkit's yes comes first, then hubopsd asks
+# the bus whether the caller is still there, and runs nothing for a gone one.
+rm -f "$GATE/started" "$GATE/release"
+before=$(last_job_id)
+"$LAB" as "$OPERATOR" "$HOST" busctl --address="$(bus_address)" --timeout=30 \
+        --allow-interactive-authorization=no call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Hooks Run s polkit-gated >/dev/null 2>&1 &
+caller=$!
+wait_until 10 "the non-interactive check to reach the gate" test -e "$GATE/started"
+kill -KILL "$caller"
+wait "$caller" 2>/dev/null || true
+wait_until 10 "the bus to drop the caller" caller_gone
+assert_eq "$(audit_count '.details.hook=="polkit-gated"')" 1 "no record yet: polkit has not answered"
+touch "$GATE/release"
+two_recorded() { [ "$(audit_count '.details.hook=="polkit-gated"')" -ge 2 ]; }
+wait_until 10 "the helper to record the second abandoned request" two_recorded
+rec=$(audit_select '.details.hook=="polkit-gated"' | tail -n 1)
+assert_eq "$(jq -r .verdict <<<"$rec")" caller-gone "verdict"
+assert_eq "$(jq -r .result <<<"$rec")" denied "result"
+assert_contains "$(jq -r .message <<<"$rec")" "disconnected before authorization completed" "message"
+assert_eq "$(last_job_id)" "$before" "no job for it"
+assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="polkit-gated"')" 0 "nothing ran"
+ok "a caller gone when polkit says yes to its non-interactive check gets nothing run (verdict caller-gone)"

@@ -286,6 +286,59 @@ static void test_audit_open_refuses_symlink_and_missing_directory(void **state) 
         assert_null(a);
 }
 
+static unsigned count_lines(const char *path) {
+        char buf[8192];
+        unsigned n = 0;
+        FILE *f = fopen(path, "re");
+
+        assert_non_null(f);
+        while (fgets(buf, sizeof(buf), f))
+                n++;
+        (void) fclose(f);
+        return n;
+}
+
+/* A refusal's record is in the file at once, and fsync'd by the batch
+ * timer on the event loop, or by the next record that must be durable now. */
+static void test_audit_refusals_are_synced_in_batches(void **state) {
+        Dir *d = *state;
+        AuditRecord rec = request_record(NULL);
+        sd_event *e = NULL;
+        Audit *a = NULL;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(audit_open(d->log, "hub-01", &a), 0);
+
+        rec.sync = AUDIT_SYNC_SOON; /* no event loop yet: synced at once all the same */
+        assert_int_equal(audit_write(a, &rec, NULL), 0);
+        assert_false(audit_sync_pending(a));
+
+        assert_int_equal(audit_attach_event(a, e), 0);
+        assert_int_equal(audit_attach_event(a, e), -EINVAL);
+        assert_int_equal(audit_write(a, &rec, NULL), 0);
+        assert_int_equal(audit_write(a, &rec, NULL), 0);
+        assert_true(audit_sync_pending(a));
+        assert_int_equal(count_lines(d->log), 3); /* written, whatever the fsync */
+
+        rec.sync = AUDIT_SYNC_NOW; /* takes the batch with it */
+        assert_int_equal(audit_write(a, &rec, NULL), 0);
+        assert_false(audit_sync_pending(a));
+
+        rec.sync = AUDIT_SYNC_SOON; /* the timer, once more after it has fired once */
+        for (int round = 0; round < 2; round++) {
+                assert_int_equal(audit_write(a, &rec, NULL), 0);
+                assert_true(audit_sync_pending(a));
+                while (audit_sync_pending(a))
+                        assert_true(sd_event_run(e, UINT64_MAX) >= 0);
+        }
+
+        assert_int_equal(audit_write(a, &rec, NULL), 0);
+        assert_true(audit_sync_pending(a));
+        audit_close(a); /* flushes what is pending */
+        assert_int_equal(count_lines(d->log), 7);
+        sd_event_unref(e);
+}
+
 static void test_audit_check_writable_refuses_null(_unused_ void **state) {
         assert_int_equal(audit_check_writable(NULL), -EBADF);
 }
@@ -298,6 +351,7 @@ int main(void) {
                 cmocka_unit_test(test_audit_json_escapes_message),
                 cmocka_unit_test_setup_teardown(test_audit_write_appends_one_json_line_per_record, dir_setup,
                                                 dir_teardown),
+                cmocka_unit_test_setup_teardown(test_audit_refusals_are_synced_in_batches, dir_setup, dir_teardown),
                 cmocka_unit_test_setup_teardown(test_audit_open_refuses_symlink_and_missing_directory,
                                                 dir_setup, dir_teardown),
                 cmocka_unit_test(test_audit_check_writable_refuses_null),

@@ -190,6 +190,7 @@ static void test_authz_verdict_strings_and_allows(_unused_ void **state) {
                 { AUTHZ_CHALLENGE, "challenge", false },
                 { AUTHZ_ERROR, "error", false },
                 { AUTHZ_CALLER_GONE, "caller-gone", false },
+                { AUTHZ_LIMITED, "limited", false },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -201,6 +202,83 @@ static void test_authz_verdict_strings_and_allows(_unused_ void **state) {
         assert_false(authz_verdict_allows((AuthzVerdict) 42));
 }
 
+/* ---- the per-user limit on checks in flight ---- */
+
+typedef struct Tally {
+        unsigned by_verdict[AUTHZ_LIMITED + 1];
+} Tally;
+
+static void count_verdict(AuthzVerdict v, const char *reason, void *userdata) {
+        Tally *t = userdata;
+
+        assert_non_null(reason);
+        assert_true((unsigned) v <= AUTHZ_LIMITED);
+        t->by_verdict[v]++;
+}
+
+/* Start a check for uid. The call has no sender, so polkit is never really
+ * asked (the check ends in AUTHZ_ERROR), but it holds its place among the
+ * checks in flight until its verdict is delivered, as a real one does. */
+static AuthzCheck *start(Fixture *f, Context *c, uid_t uid, Tally *t) {
+        static const char *const details[] = { "hook", "noop", NULL };
+        AuthzCheck *a = NULL;
+
+        assert_int_equal(authz_check_async(c, f->call, uid, "org.hubops.hook.run", details, 0, count_verdict, t, &a),
+                         0);
+        return a;
+}
+
+static void deliver(Context *c) {
+        while (sd_event_run(c->event, 0) > 0)
+                ;
+}
+
+static void test_authz_limits_checks_in_flight_per_user(void **state) {
+        Fixture *f = *state;
+        Context c = { .bus = f->bus };
+        AuthzCheck *checks[AUTHZ_PENDING_TOTAL + 2] = { 0 };
+        unsigned n = 0;
+        Tally t = { 0 };
+
+        assert_int_equal(sd_event_new(&c.event), 0);
+        for (unsigned i = 0; i < AUTHZ_PENDING_PER_USER; i++)
+                checks[n++] = start(f, &c, 1000, &t);
+        checks[n++] = start(f, &c, 1000, &t); /* one too many for uid 1000 */
+        checks[n++] = start(f, &c, 1001, &t); /* another user is not held up */
+        checks[n++] = start(f, &c, 0, &t);    /* nor is root, which polkit is not asked about */
+        deliver(&c);
+        assert_int_equal(t.by_verdict[AUTHZ_LIMITED], 1);
+        assert_int_equal(t.by_verdict[AUTHZ_ERROR], AUTHZ_PENDING_PER_USER + 1);
+        assert_int_equal(t.by_verdict[AUTHZ_ROOT], 1);
+        assert_int_equal(c.authz_pending_total, 0); /* every verdict gave its place back */
+
+        /* Places come back: uid 1000 may ask again. */
+        checks[n++] = start(f, &c, 1000, &t);
+        deliver(&c);
+        assert_int_equal(t.by_verdict[AUTHZ_LIMITED], 1);
+        for (unsigned i = 0; i < n; i++)
+                authz_check_free(checks[i]);
+
+        /* All users together: AUTHZ_PENDING_TOTAL, then no one more. */
+        n = 0;
+        t = (Tally) { 0 };
+        for (unsigned i = 0; i < AUTHZ_PENDING_TOTAL; i++)
+                checks[n++] = start(f, &c, 2000 + i / AUTHZ_PENDING_PER_USER, &t);
+        checks[n++] = start(f, &c, 3000, &t);
+        assert_int_equal(c.authz_pending_total, AUTHZ_PENDING_TOTAL);
+        /* A check freed before its verdict (its caller's request went away) gives its place back too. */
+        authz_check_free(checks[0]);
+        checks[0] = NULL;
+        assert_int_equal(c.authz_pending_total, AUTHZ_PENDING_TOTAL - 1);
+        deliver(&c);
+        assert_int_equal(t.by_verdict[AUTHZ_LIMITED], 1);
+        assert_int_equal(t.by_verdict[AUTHZ_ERROR], AUTHZ_PENDING_TOTAL - 1);
+        for (unsigned i = 0; i < n; i++)
+                authz_check_free(checks[i]);
+        assert_int_equal(c.authz_pending_total, 0);
+        sd_event_unref(c.event);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_authz_decodes_polkit_result, bus_setup, bus_teardown),
@@ -208,6 +286,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_authz_error_replies_are_errors, bus_setup, bus_teardown),
                 cmocka_unit_test_setup_teardown(test_authz_malformed_replies_are_errors, bus_setup, bus_teardown),
                 cmocka_unit_test(test_authz_verdict_strings_and_allows),
+                cmocka_unit_test_setup_teardown(test_authz_limits_checks_in_flight_per_user, bus_setup,
+                                                bus_teardown),
         };
 
         return cmocka_run_group_tests_name("authz", tests, NULL, NULL);
