@@ -41,6 +41,7 @@ int cmd_rebuild(sd_bus *bus, const Invocation *inv);
 /* These reach the hosts of the site config themselves: bus is NULL. */
 int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv);
 int cmd_runbook(sd_bus *bus, const Invocation *inv);
+int cmd_site_status(sd_bus *bus, const Invocation *inv);
 
 /* Wait until the helper's CPU idle stays >= threshold (a fraction) for
  * hold_usec, sampling every half second; where prefixes the lines ("dirhost: ").

@@ -9,7 +9,7 @@
 #include "transport.h"
 
 /* Site config addresses as transport targets: "local", "ssh:[USER@]HOST[:PORT]", or an sd-bus address. */
-static Target target_of(const SiteHost *h) {
+Target hosts_target_of(const SiteHost *h) {
         if (strcmp(h->address, "local") == 0)
                 return (Target) { 0 };
         if (strncmp(h->address, "ssh:", 4) == 0)
@@ -41,7 +41,7 @@ int hosts_get(Hosts *h, const char *name, sd_bus **ret, char *err, size_t err_si
         }
         c->bus = sd_bus_flush_close_unref(c->bus);
 
-        Target t = target_of(sh);
+        Target t = hosts_target_of(sh);
         r = transport_open(&t, false, &c->bus);
         if (r >= 0)
                 /* transport_open() connects lazily (ssh starts on first use): make the first call here. */

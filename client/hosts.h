@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 
 #include "site-config.h"
+#include "transport.h"
 
 /* One bus connection per site host, opened on first use and kept for the
  * run: an ssh host costs one ssh session, not one per call. */
@@ -23,3 +24,6 @@ typedef struct Hosts {
  * is opened again. */
 int hosts_get(Hosts *h, const char *name, sd_bus **ret, char *err, size_t err_size);
 void hosts_close(Hosts *h);
+
+/* A site host's Address= as a transport target (no connection made). */
+Target hosts_target_of(const SiteHost *h);

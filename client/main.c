@@ -60,6 +60,7 @@ static const Verb verbs[] = {
         { "runbook", "show", VERB_SITE, cmd_runbook },
         { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
         { "runbook", "abandon", VERB_SITE, cmd_runbook },
+        { "site", "status", VERB_SITE, cmd_site_status },
 };
 
 static void help(void) {
@@ -87,7 +88,8 @@ static void help(void) {
                "  job show ID               one job's state and result\n"
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
                "  job cancel ID             cancel a running job\n\n"
-               "Runbooks (hosts from the site config, see --site):\n"
+               "Site (hosts from the site config, see --site):\n"
+               "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
                "  rebuild-tables HUB        the mailhub table rebuild across the site: plan, preflight,\n"
                "                            confirm, then every step (resumable)\n"
                "  runbook list              this user's runs and where each stands\n"
@@ -118,7 +120,8 @@ static void help(void) {
                "Exit status:\n"
                "  0 success, 1 the operation failed or was canceled, 2 usage error,\n"
                "  3 not authorized, 4 helper unreachable, 5 timed out (job wait or load gate),\n"
-               "  6 no such hook, service, directory, rebuild or job, 7 busy (another operation runs).\n");
+               "  6 no such hook, service, directory, rebuild or job, 7 busy (another operation runs,\n"
+               "  or too many of your calls are waiting for polkit).\n");
 }
 
 typedef struct Options {
@@ -286,10 +289,10 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
                                                 "and --outside-window apply only to rebuild-tables and runbook resume");
         if (!(verb->flags & VERB_SITE) && o.inv.site)
-                return output_error(EXIT_USAGE, "--site applies only to rebuild-tables and runbook commands");
+                return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
         if (verb->flags & VERB_SITE) {
                 if (!target_is_local(&o.inv.target))
-                        return output_error(EXIT_USAGE, "Runbooks reach their hosts through the site config "
+                        return output_error(EXIT_USAGE, "Site commands reach their hosts through the site config "
                                                         "(Address=), not -H or --address");
                 if (o.inv.run.roll_forward && strcmp(o.words[0], "runbook") != 0)
                         return output_error(EXIT_USAGE, "--roll-forward applies only to runbook resume");

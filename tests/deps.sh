@@ -5,6 +5,7 @@
 #
 #   tests/deps.sh            build, test, lint, fuzz
 #   tests/deps.sh --bench    the same, plus what tests/bench/run measures against
+#   tests/deps.sh --memcheck the same, plus valgrind (tests/memcheck)
 set -euo pipefail
 
 packages=(
@@ -23,6 +24,9 @@ packages=(
         # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)
         clang clang-tidy cppcheck libclang-rt-dev
 )
+if [ "${1:-}" = --memcheck ]; then
+        packages+=(valgrind)
+fi
 if [ "${1:-}" = --bench ]; then
         # setuid tools only the benchmark runs (sudo, doas, pkexec): not on every test machine
         packages+=(sudo opendoas pkexec)

@@ -50,7 +50,7 @@ operator|6|No service "sshd" is configured on hub1|service start sshd
 operator|6|Unknown interface org.hubops.Helper1.Directory|directory status
 operator|2|Usage: hubopsctl rebuild-tables HUB|rebuild-tables
 operator|2|apply only to rebuild-tables and runbook resume|status --yes
-operator|2|--site applies only to rebuild-tables and runbook commands|status --site /x
+operator|2|--site applies only to site status, rebuild-tables and runbook commands|status --site /x
 operator|2|not -H or --address|-H example rebuild-tables hub1
 operator|2|--roll-forward applies only to runbook resume|rebuild-tables hub1 --roll-forward
 operator|2|hub1 is not a mailhub|rebuild-tables hub1 --dry-run
