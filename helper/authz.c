@@ -18,6 +18,7 @@
 
 struct AuthzCheck {
         Context *context;
+        AuthzCheck *prev, *next;      /* in Context.authz_checks */
         sd_bus_slot *polkit_slot;     /* CheckAuthorization, then NameHasOwner */
         sd_bus_slot *owner_slot;      /* interactive checks: the caller's NameOwnerChanged */
         char *sender;                 /* the caller's unique name */
@@ -310,6 +311,10 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
         if (!a)
                 return -ENOMEM;
         a->context = c;
+        a->next = c->authz_checks;
+        if (a->next)
+                a->next->prev = a;
+        c->authz_checks = a;
         a->callback = callback;
         a->userdata = userdata;
         a->cancellation_id = strdup_printf("hubops-%d-%llu", (int) getpid(), (unsigned long long) ++c->authz_serial);
@@ -342,6 +347,12 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
 void authz_check_free(AuthzCheck *a) {
         if (!a)
                 return;
+        if (a->prev)
+                a->prev->next = a->next;
+        else
+                a->context->authz_checks = a->next;
+        if (a->next)
+                a->next->prev = a->prev;
         pending_release(a);
         sd_bus_slot_unref(a->polkit_slot);
         sd_bus_slot_unref(a->owner_slot);
@@ -349,4 +360,16 @@ void authz_check_free(AuthzCheck *a) {
         free(a->sender);
         free(a->cancellation_id);
         free(a);
+}
+
+void authz_checks_abort_all(Context *c) {
+        for (;;) {
+                AuthzCheck *a = c->authz_checks;
+                while (a && !a->callback)
+                        a = a->next;
+                if (!a)
+                        return;
+                /* The callback answers the caller and frees the request (and a). */
+                finish(a, AUTHZ_ERROR, "hubopsd is stopping");
+        }
 }

@@ -50,6 +50,11 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
                       const char *const *details, AuthzFlags flags, authz_callback_t callback, void *userdata,
                       AuthzCheck **ret);
 void authz_check_free(AuthzCheck *a);
+
+/* At shutdown, while the bus is still up: every check still waiting for a
+ * verdict gets AUTHZ_ERROR ("hubopsd is stopping") now, so each caller is
+ * answered (and audited) rather than left to time out. */
+void authz_checks_abort_all(Context *c);
 static inline void authz_check_freep(AuthzCheck **a) {
         authz_check_free(*a);
 }

@@ -12,6 +12,10 @@
 typedef struct Audit Audit;
 typedef struct Job Job;
 typedef struct SystemdWatch SystemdWatch;
+typedef struct UnitOp UnitOp;
+typedef struct AuthzCheck AuthzCheck;
+typedef struct DirOp DirOp;
+typedef struct DirRestore DirRestore;
 
 /* systemd jobs removed lately, for a watch registered after the fact. */
 #define SYSTEMD_RECENT_MAX 32
@@ -34,6 +38,7 @@ typedef struct Context {
         sd_bus *systemd;        /* connection to the systemd manager; NULL until needed */
         sd_bus_slot *job_removed_slot;
         SystemdWatch *watches;  /* systemd jobs someone waits for */
+        UnitOp *unit_ops;       /* operations helper/unit-run.c follows */
         SystemdRemoved recent[SYSTEMD_RECENT_MAX];
         unsigned recent_next;
         HelperConfig *config;
@@ -42,9 +47,12 @@ typedef struct Context {
         unsigned n_jobs;
         uint64_t last_job_id;   /* persisted in StateDirectory, so paths are never reused */
         uint64_t authz_serial;  /* for polkit cancellation ids */
+        AuthzCheck *authz_checks; /* every check not yet freed (helper/authz.c) */
         AuthzPending authz_pending[AUTHZ_USERS_MAX]; /* n == 0: a free slot */
         unsigned authz_pending_total;
         uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
+        DirOp *directory_op;           /* its state (helper/directory.c) */
+        DirRestore *directory_restores; /* directory jobs a dead helper left, being followed */
         sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
         char directory_seen[64];          /* "state main root" last signalled */
         DirectorySnapshot directory_cache; /* directory_observe_cached(), valid for one loop iteration */

@@ -109,6 +109,8 @@ static void op_free(DirOp *op) {
         sd_event_source_disable_unref(op->next);
         if (op->context->directory_job_id == op->job_id)
                 op->context->directory_job_id = 0;
+        if (op->context->directory_op == op)
+                op->context->directory_op = NULL;
         free(op);
 }
 
@@ -208,14 +210,15 @@ static int run_command(DirOp *op, char **argv, const char *what, uint64_t timeou
 
         if (!name)
                 return -ENOMEM;
-        return unit_run_transient(op->context, &u, on_unit_started, on_unit_done, op);
+        return unit_run_transient(op->context, &u, on_unit_started, on_unit_done, op, NULL);
 }
 
 static int step_stop_or_start(DirOp *op, bool stop) {
         const DirectoryConfig *d = &op->context->config->directory;
 
         if (d->unit)
-                return unit_run_verb(op->context, stop ? "Stop" : "Start", d->unit, on_unit_started, on_unit_done, op);
+                return unit_run_verb(op->context, stop ? "Stop" : "Start", d->unit, on_unit_started, on_unit_done, op,
+                                     NULL);
         return stop ? run_command(op, d->stop_command, "stop", d->stop_timeout_usec, false)
                     : run_command(op, d->start_command, "start", d->start_timeout_usec, true);
 }
@@ -400,6 +403,7 @@ int directory_run(Context *c, Job *j, DirectoryVerb verb) {
         directory_observe(&c->config->directory, &s);
         *op = (DirOp) { .context = c, .job_id = j->id, .verb = verb, .memory_before = s.memory_bytes };
         c->directory_job_id = j->id;
+        c->directory_op = op;
         next_step(op);
         return 0;
 }
@@ -409,8 +413,9 @@ int directory_run(Context *c, Job *j, DirectoryVerb verb) {
 /* What the dead helper was doing, as its record says. Nothing is resumed: a
  * systemd job it had begun is followed to its end, for the truth, and then
  * the job ends "interrupted"; running the operation again completes it. */
-typedef struct DirRestore {
+struct DirRestore {
         Context *context;
+        DirRestore *next;       /* in Context.directory_restores */
         uint64_t job_id;
         char verb[16];          /* the operation: stop, kill-root, start, restart */
         char phase[32];         /* where it was cut off */
@@ -421,7 +426,23 @@ typedef struct DirRestore {
         char since[640];        /* what happened after the restart */
         uint64_t deadline;      /* CLOCK_MONOTONIC: for readiness after a start */
         sd_event_source *poll_timer;
-} DirRestore;
+};
+
+static void restore_free(DirRestore *rs) {
+        for (DirRestore **p = &rs->context->directory_restores; *p; p = &(*p)->next)
+                if (*p == rs) {
+                        *p = rs->next;
+                        break;
+                }
+        sd_event_source_disable_unref(rs->poll_timer);
+        free(rs);
+}
+
+void directory_ops_free(Context *c) {
+        op_free(c->directory_op);
+        while (c->directory_restores)
+                restore_free(c->directory_restores);
+}
 
 static void restore_end(DirRestore *rs, const char *since) {
         Context *c = rs->context;
@@ -441,8 +462,7 @@ static void restore_end(DirRestore *rs, const char *since) {
         if (j)
                 job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
         directory_properties_changed(c);
-        sd_event_source_disable_unref(rs->poll_timer);
-        free(rs);
+        restore_free(rs);
 }
 
 /* A start that went on to succeed: the state worth reporting is the one it
@@ -487,7 +507,7 @@ static int follow_step(DirRestore *rs, Job *j, const UnitState *u) {
                         rs->done_before, rs->done_before[0] ? "; " : "", rs->what, rs->unit);
         job_set_phase(j, rs->phase, message);
         return unit_follow(rs->context, rs->transient ? NULL : strcmp(rs->what, "stop") == 0 ? "Stop" : "Start",
-                           rs->unit, u->job, on_restored_step_done, rs);
+                           rs->unit, u->job, on_restored_step_done, rs, NULL);
 }
 
 static int on_restored_step_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -502,7 +522,7 @@ static int on_restored_step_state(sd_bus_message *reply, void *userdata, sd_bus_
                 r = follow_step(rs, j, &u);
         else if (r >= 0 && rs->transient && (strcmp(u.active, "active") == 0 || strcmp(u.active, "failed") == 0))
                 /* It ended while no helper watched; the unit still holds how. */
-                r = unit_read_transient_outcome(rs->context, rs->unit, on_restored_step_done, rs);
+                r = unit_read_transient_outcome(rs->context, rs->unit, on_restored_step_done, rs, NULL);
         else {
                 (void) snprintf(since, sizeof(since), "; the %s (%s) %s", rs->what, rs->unit,
                                 r < 0 ? "could not be looked up in systemd" : "had ended; its result was not seen");
@@ -528,6 +548,8 @@ static void restore_one(Context *c, Job *j) {
         }
         rs->context = c;
         rs->job_id = j->id;
+        rs->next = c->directory_restores;
+        c->directory_restores = rs;
         (void) snprintf(rs->verb, sizeof(rs->verb), "%s",
                         j->details[0] && strcmp(j->details[0], "verb") == 0 && j->details[1] ? j->details[1] : "restart");
         (void) snprintf(rs->phase, sizeof(rs->phase), "%s", j->phase);

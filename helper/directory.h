@@ -37,3 +37,8 @@ void directory_restore(Context *c);
 
 /* Called after each phase so Directory's properties can be signalled. */
 void directory_properties_changed(Context *c);
+
+/* At shutdown, once no callback can come any more: free the operation in
+ * progress and the restored jobs being followed (their systemd jobs go on;
+ * jobs.json has them for the next hubopsd). */
+void directory_ops_free(Context *c);

@@ -21,6 +21,14 @@ typedef struct HookRun {
         uint64_t job_id;
 } HookRun;
 
+/* hubopsd stopped while the hook ran (its unit goes on). */
+static void hook_run_free(void *userdata) {
+        HookRun *run = userdata;
+
+        request_free(run->request);
+        free(run);
+}
+
 static void on_hook_started(Context *c, int error, const char *message, const char *systemd_job,
                             void *userdata) {
         HookRun *run = userdata;
@@ -74,7 +82,7 @@ static void act_run(Request *req, void *userdata) {
                 return;
         }
         *run = (HookRun) { .request = req, .job_id = job->id };
-        r = unit_run_transient(c, &u, on_hook_started, on_hook_done, run);
+        r = unit_run_transient(c, &u, on_hook_started, on_hook_done, run, hook_run_free);
         if (r < 0) {
                 free(run);
                 job_discard(job);

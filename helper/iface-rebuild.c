@@ -77,6 +77,14 @@ typedef struct RebuildRun {
         uint64_t job_id;
 } RebuildRun;
 
+/* hubopsd stopped while the rebuild ran (it goes on; rebuild.json has it). */
+static void rebuild_run_free(void *userdata) {
+        RebuildRun *run = userdata;
+
+        request_free(run->request);
+        free(run);
+}
+
 /* The unit ended (seen live, or found ended after a helper restart). */
 static void on_rebuild_done(Context *c, const UnitOutcome *o, void *userdata) {
         RebuildRun *run = userdata;
@@ -184,7 +192,7 @@ static void act_start(Request *req, void *userdata) {
         /* A canceled run leaves the stable unit "failed"; forget it first (queued
          * before the start on the same connection, so systemd sees it first). */
         systemd_collect_unit(c, j->unit, true);
-        r = unit_run_transient(c, &u, on_rebuild_started, on_rebuild_done, run);
+        r = unit_run_transient(c, &u, on_rebuild_started, on_rebuild_done, run, rebuild_run_free);
         if (r < 0) {
                 free(run);
                 job_discard(j);
@@ -222,10 +230,10 @@ static int on_unit_found(sd_bus_message *reply, void *userdata, sd_bus_error *re
         r = systemd_decode_unit_state(reply, &u);
         if (r >= 0 && strcmp(u.active, "activating") == 0 && u.job_id != 0) {
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                r = unit_follow(c, NULL, j->unit, u.job, on_rebuild_done, run);
+                r = unit_follow(c, NULL, j->unit, u.job, on_rebuild_done, run, rebuild_run_free);
         } else if (r >= 0 && (strcmp(u.active, "active") == 0 || strcmp(u.active, "failed") == 0))
                 /* It ended while no helper watched: its real result is still on the unit. */
-                r = unit_read_transient_outcome(c, j->unit, on_rebuild_done, run);
+                r = unit_read_transient_outcome(c, j->unit, on_rebuild_done, run, rebuild_run_free);
         else {
                 UnitOutcome o = { .exit_status = -1 };
                 (void) snprintf(o.result, sizeof(o.result), "unknown");

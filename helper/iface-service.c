@@ -25,6 +25,14 @@ typedef struct ServiceRun {
         char verb[8]; /* Start, Stop, Restart */
 } ServiceRun;
 
+/* hubopsd stopped while systemd's job ran (it goes on; jobs.json has it). */
+static void service_run_free(void *userdata) {
+        ServiceRun *run = userdata;
+
+        request_free(run->request);
+        free(run);
+}
+
 static void on_service_started(Context *c, int error, const char *message, const char *systemd_job,
                                void *userdata) {
         ServiceRun *run = userdata;
@@ -71,7 +79,8 @@ static void act_service(Request *req, void *userdata) {
         }
         run->request = req;
         run->job_id = job->id;
-        r = unit_run_verb(c, run->verb, run->service->unit, on_service_started, on_service_done, run);
+        r = unit_run_verb(c, run->verb, run->service->unit, on_service_started, on_service_done, run,
+                          service_run_free);
         if (r < 0) {
                 free(run);
                 job_discard(job);
@@ -191,7 +200,7 @@ static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_
         if (j && r >= 0 && u.job_id != 0 && strcmp(u.job, j->systemd_job) == 0) {
                 /* systemd's job still runs: follow it, its result is the job's. */
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                r = unit_follow(c, run->verb, j->unit, u.job, on_service_done, run);
+                r = unit_follow(c, run->verb, j->unit, u.job, on_service_done, run, service_run_free);
                 if (r >= 0)
                         return 0;
         }

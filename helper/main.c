@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "authz.h"
 #include "caps.h"
 #include "config.h"
 #include "context.h"
@@ -29,6 +30,7 @@
 #include "job-record.h"
 #include "job.h"
 #include "rebuild.h"
+#include "unit-run.h"
 #include "macro.h"
 #include "run-claim.h"
 #include "systemd-client.h"
@@ -46,11 +48,25 @@ typedef struct Options {
         bool check_only;
 } Options;
 
+/* SIGTERM, SIGINT: answer every caller still waiting for polkit while the
+ * bus is up (leaving the loop closes it), then leave the loop. */
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Context *c = userdata;
+
+        (void) si;
+        authz_checks_abort_all(c);
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
 static void context_done(Context *c) {
+        authz_checks_abort_all(c); /* any left (the loop ended otherwise): their callers are gone with the bus */
         directory_unregister(c);
         jobs_free_all(c);
         systemd_disconnect(c);
         systemd_watches_free(c);
+        /* What was in progress goes on under systemd; only our state for it goes. */
+        unit_ops_free_all(c);
+        directory_ops_free(c);
         if (c->bus)
                 c->bus = sd_bus_flush_close_unref(c->bus);
         c->event = sd_event_unref(c->event);
@@ -213,9 +229,9 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_event_set_watchdog(c.event, true);
         if (r >= 0)
-                r = sd_event_add_signal(c.event, NULL, SIGTERM, NULL, NULL);
+                r = sd_event_add_signal(c.event, NULL, SIGTERM, on_stop_signal, &c);
         if (r >= 0)
-                r = sd_event_add_signal(c.event, NULL, SIGINT, NULL, NULL);
+                r = sd_event_add_signal(c.event, NULL, SIGINT, on_stop_signal, &c);
         /* Refusals' records are fsync'd in batches on this loop (audit.h). */
         if (r >= 0)
                 r = audit_attach_event(c.audit, c.event);

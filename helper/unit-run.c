@@ -10,25 +10,42 @@
 
 #include "macro.h"
 
-typedef struct UnitOp {
+struct UnitOp {
         Context *context;
+        UnitOp *prev, *next;  /* in Context.unit_ops */
         char *unit;
         char verb[16];       /* "" for a transient unit */
         unit_started_t started;
         unit_done_t done;
         void *userdata;
+        unit_userdata_free_t userdata_free;
         char job_result[16]; /* systemd's word for the job */
-} UnitOp;
+};
 
 static void unit_op_free(UnitOp *op) {
         if (!op)
                 return;
+        if (op->prev)
+                op->prev->next = op->next;
+        else
+                op->context->unit_ops = op->next;
+        if (op->next)
+                op->next->prev = op->prev;
         free(op->unit);
         free(op);
 }
 
+void unit_ops_free_all(Context *c) {
+        while (c->unit_ops) {
+                UnitOp *op = c->unit_ops;
+                if (op->userdata_free)
+                        op->userdata_free(op->userdata);
+                unit_op_free(op);
+        }
+}
+
 static UnitOp *unit_op_new(Context *c, const char *unit, const char *verb, unit_started_t started, unit_done_t done,
-                           void *userdata) {
+                           void *userdata, unit_userdata_free_t userdata_free) {
         UnitOp *op = calloc(1, sizeof(UnitOp));
 
         if (!op || !(op->unit = strdup(unit))) {
@@ -40,6 +57,11 @@ static UnitOp *unit_op_new(Context *c, const char *unit, const char *verb, unit_
         op->started = started;
         op->done = done;
         op->userdata = userdata;
+        op->userdata_free = userdata_free;
+        op->next = c->unit_ops;
+        if (op->next)
+                op->next->prev = op;
+        c->unit_ops = op;
         return op;
 }
 
@@ -164,8 +186,8 @@ static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
 }
 
 int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,
-                       void *userdata) {
-        UnitOp *op = unit_op_new(c, u->name, NULL, started, done, userdata);
+                       void *userdata, unit_userdata_free_t userdata_free) {
+        UnitOp *op = unit_op_new(c, u->name, NULL, started, done, userdata, userdata_free);
         int r;
 
         if (!op)
@@ -177,8 +199,8 @@ int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t starte
 }
 
 int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t started, unit_done_t done,
-                  void *userdata) {
-        UnitOp *op = unit_op_new(c, unit, verb, started, done, userdata);
+                  void *userdata, unit_userdata_free_t userdata_free) {
+        UnitOp *op = unit_op_new(c, unit, verb, started, done, userdata, userdata_free);
         int r;
 
         if (!op)
@@ -190,8 +212,8 @@ int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t
 }
 
 int unit_follow(Context *c, const char *verb, const char *unit, const char *job_path, unit_done_t done,
-                void *userdata) {
-        UnitOp *op = unit_op_new(c, unit, verb, NULL, done, userdata);
+                void *userdata, unit_userdata_free_t userdata_free) {
+        UnitOp *op = unit_op_new(c, unit, verb, NULL, done, userdata, userdata_free);
         int r;
 
         if (!op)
@@ -202,8 +224,9 @@ int unit_follow(Context *c, const char *verb, const char *unit, const char *job_
         return r;
 }
 
-int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata) {
-        UnitOp *op = unit_op_new(c, unit, NULL, NULL, done, userdata);
+int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata,
+                                unit_userdata_free_t userdata_free) {
+        UnitOp *op = unit_op_new(c, unit, NULL, NULL, done, userdata, userdata_free);
         int r;
 
         if (!op)

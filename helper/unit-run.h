@@ -26,18 +26,26 @@ typedef struct UnitOutcome {
 typedef void (*unit_started_t)(Context *c, int error, const char *message, const char *systemd_job,
                                void *userdata);
 typedef void (*unit_done_t)(Context *c, const UnitOutcome *outcome, void *userdata);
+/* Frees userdata when hubopsd stops before done was called (the unit goes
+ * on under systemd). NULL: the caller keeps track of userdata itself. */
+typedef void (*unit_userdata_free_t)(void *userdata);
 
 int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,
-                       void *userdata);
+                       void *userdata, unit_userdata_free_t userdata_free);
 
 /* verb: "Start", "Stop" or "Restart". */
 int unit_run_verb(Context *c, const char *verb, const char *unit, unit_started_t started, unit_done_t done,
-                  void *userdata);
+                  void *userdata, unit_userdata_free_t userdata_free);
 
 /* After a helper restart: follow a systemd job (job_path) that is still
  * running to its end, as unit_run_verb() (verb) or unit_run_transient()
  * (verb NULL) would have; or read the outcome of a transient unit that
  * already ended. */
 int unit_follow(Context *c, const char *verb, const char *unit, const char *job_path, unit_done_t done,
-                void *userdata);
-int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata);
+                void *userdata, unit_userdata_free_t userdata_free);
+int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata,
+                                unit_userdata_free_t userdata_free);
+
+/* At shutdown, after the systemd connection is closed (no callback can come
+ * any more): free the operations still being followed, and their userdata. */
+void unit_ops_free_all(Context *c);

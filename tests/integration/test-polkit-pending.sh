@@ -73,3 +73,30 @@ assert_contains "$(jq -r .message <<<"$rec")" "disconnected before authorization
 assert_eq "$(last_job_id)" "$before" "no job for it"
 assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="polkit-gated"')" 0 "nothing ran"
 ok "a caller gone when polkit says yes to its non-interactive check gets nothing run (verdict caller-gone)"
+
+# hubopsd stopped while a check is pending: the caller is answered at once
+# (not left to time out), the refusal is audited, nothing runs, and nothing
+# is left allocated (under ASan, LeakSanitizer reports into hubopsd's log).
+rm -f "$GATE/started" "$GATE/release"
+before=$(last_job_id)
+answer=$(mktemp)
+at_exit "rm -f '$answer'"
+"$LAB" as "$OPERATOR" "$HOST" hubopsctl --json --no-ask-password hooks run polkit-gated >"$answer" 2>&1 &
+caller=$!
+wait_until 10 "the check to reach the gate" test -e "$GATE/started"
+pid=$(cat "$HUBOPS_LAB_DIR/pids/$HOST-hubopsd.pid")
+kill -TERM "$pid"
+rc=0
+wait "$caller" || rc=$?
+assert_eq "$rc" 3 "hubopsctl's exit status (not authorized)"
+assert_contains "$(jq -r .error.message "$answer")" "hubopsd is stopping" "the caller's answer"
+touch "$GATE/release"
+helper_gone() { [ ! -e "/proc/$pid" ] || [ "$(awk '{ print $3 }' "/proc/$pid/stat")" = Z ]; }
+wait_until 30 "hubopsd to exit on SIGTERM" helper_gone
+rec=$(audit_select '.details.hook=="polkit-gated"' | tail -n 1)
+assert_eq "$(jq -r .verdict <<<"$rec")" error "verdict"
+assert_eq "$(jq -r .result <<<"$rec")" denied "result"
+assert_contains "$(jq -r .message <<<"$rec")" "hubopsd is stopping" "message"
+assert_eq "$(last_job_id)" "$before" "no job"
+assert_not_contains "$(cat "$HUBOPS_LAB_DIR/logs/$HOST-hubopsd.log")" "Sanitizer" "hubopsd's log after SIGTERM"
+ok "SIGTERM with a check pending: the caller is refused at once (hubopsd is stopping), audited, nothing runs or leaks"
