@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Messages for fuzz-bus.c, built from the input: method calls for the
- * helper's vtables, and the replies the helper decodes from polkit and
- * systemd. Values come either from the input's bytes or from dictionaries
- * of what means something to the helper (configured hook names, job paths,
- * property names, the edges of the name and window limits), so the fuzzer
- * reaches the deep paths quickly and still tries every byte. */
+ * helper's vtables, the answers of the polkit behind the caller, and the
+ * replies the helper decodes from polkit and systemd. Values come either
+ * from the input's bytes or from dictionaries of what means something to
+ * the helper (configured hook and service names, job paths, property and
+ * operation names, run ids, the edges of the name, description and window
+ * limits), so the fuzzer reaches the deep paths quickly and still tries
+ * every byte. */
 
 #include <string.h>
 
@@ -14,10 +16,16 @@
 
 #define JOB_RUNNING_PATH HUBOPS_JOB_PATH_PREFIX "/1"
 #define JOB_DONE_PATH HUBOPS_JOB_PATH_PREFIX "/2"
+#define JOB_STUCK_PATH HUBOPS_JOB_PATH_PREFIX "/3"
 #define IFACE_PROPERTIES "org.freedesktop.DBus.Properties"
 #define RAW_STRING_MAX 96
 #define ARRAY_MAX 4
 #define DEPTH_MAX 4
+
+/* 256 bytes: the longest run description. */
+#define D16 "dddddddddddddddd"
+#define D64 D16 D16 D16 D16
+#define D256 D64 D64 D64 D64
 
 typedef struct Target {
         const char *path;      /* NULL: from the input */
@@ -43,6 +51,23 @@ static const Target targets[] = {
         { HUBOPS_OBJECT_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", "" },
         { HUBOPS_OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", "" },
         { NULL, NULL, NULL, "" },
+        /* 16: what the directory and mailhub roles add, and the site lock. */
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetHealth", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "CanRun", "ss" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ClaimRun", "ss" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ReleaseRun", "s" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_SERVICE, "Start", "s" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_SERVICE, "Stop", "s" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_SERVICE, "Restart", "s" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_SERVICE, "GetState", "s" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "Stop", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "KillRoot", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "Start", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "Restart", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_REBUILD, "Start", "" },
+        { JOB_STUCK_PATH, HUBOPS_IFACE_JOB, "Cancel", "" },
+        { HUBOPS_OBJECT_PATH, IFACE_PROPERTIES, "GetAll", "s" },
+        { NULL, HUBOPS_IFACE_MANAGER, NULL, "s" },
 };
 
 /* Wrong shapes: missing, extra and mistyped arguments, and the two reply shapes. */
@@ -51,6 +76,7 @@ static const char *const signatures[] = {
         "ssv", "(bba{ss})", "(bb)", "bba{ss}", "(bba{sv})", "a{sv}", "a{ss}", "(sv)", "a(sv)",
 };
 
+/* At most 128 entries: an even selector byte picks one. */
 static const char *const strings[] = {
         "noop", "slow", "whoami", "nope", "", ".hidden", "-dash", "a b", "../../etc/passwd", "noop\n",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  /* 64: the longest name */
@@ -59,19 +85,32 @@ static const char *const strings[] = {
         "Operation", "Details", "Unit", "StartedAt", "StartedByUID", "State", "Result", "Message", "ExitStatus",
         "FinishedAt", "OutputTail", "ExecMainCode", "ExecMainStatus", "success", "exit-code", "timeout",
         "polkit.retains_authorization_after_challenge",
+        /* 36 */
+        HUBOPS_IFACE_SERVICE, HUBOPS_IFACE_DIRECTORY, HUBOPS_IFACE_REBUILD, "regclient", "broken",
+        "regclient-fuzzhost.service", "MainPID", "RootPID", "MemoryBytes", "CurrentJob", "LastResult",
+        "LastStartedAt", "LastDuration", "ExpectedDuration", "CurrentRun", "Phase", "Progress", "ProgressValid",
+        "ExpectedEndAt", "EstimateBasis", "AuditId", "hook.run", "service.start", "service.stop",
+        "service.restart", "service.reload", "directory.stop", "directory.kill-root", "directory.start",
+        "directory.restart", "directory.", "run.claim", "rebuild.start", "rebuild.cancel", "rebuild.",
+        "site-run-7", "site-run-8", "Runbook rebuild-tables mailhub2", "tab\there", D256, D256 "d",
+        "GetLoad", "ClaimRun", "ReleaseRun", "CanRun", "GetHealth", "ListJobs", "Start", "Stop", "KillRoot",
 };
 
 static const char *const paths[] = {
         "/", HUBOPS_OBJECT_PATH, JOB_RUNNING_PATH, JOB_DONE_PATH,
         HUBOPS_JOB_PATH_PREFIX, HUBOPS_JOB_PATH_PREFIX "/0", HUBOPS_JOB_PATH_PREFIX "/01",
-        HUBOPS_JOB_PATH_PREFIX "/3", HUBOPS_JOB_PATH_PREFIX "/18446744073709551615",
+        JOB_STUCK_PATH, HUBOPS_JOB_PATH_PREFIX "/18446744073709551615",
         HUBOPS_JOB_PATH_PREFIX "/18446744073709551616", HUBOPS_JOB_PATH_PREFIX "/1/x", "/org/hubops",
+        HUBOPS_JOB_PATH_PREFIX "/4",
 };
 
 static const char *const error_names[] = {
         SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_NO_REPLY,
         SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_UNKNOWN_OBJECT, "org.freedesktop.PolicyKit1.Error.Failed",
+        "org.freedesktop.PolicyKit1.Error.Cancelled", SD_BUS_ERROR_TIMEOUT,
 };
+
+_Static_assert(ELEMENTSOF(strings) <= 128, "an even selector byte reaches 128 strings");
 
 /* What a variant may hold. */
 static const char variant_types[] = { 's', 'u', 'i', 'b', 't', 'o' };
@@ -212,7 +251,7 @@ static int append_arguments(sd_bus_message *m, FuzzInput *in, const char *signat
         return r;
 }
 
-int fuzz_bus_build_call(sd_bus *bus, FuzzInput *in, sd_bus_message **ret) {
+int fuzz_bus_build_call(sd_bus *as_nobody, sd_bus *as_root, FuzzInput *in, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const Target *t = &targets[fuzz_take_u8(in) % ELEMENTSOF(targets)];
         char path_buf[RAW_STRING_MAX + 1], iface_buf[RAW_STRING_MAX + 1], member_buf[RAW_STRING_MAX + 1];
@@ -226,16 +265,49 @@ int fuzz_bus_build_call(sd_bus *bus, FuzzInput *in, sd_bus_message **ret) {
                 interface = take_string(in, strings, ELEMENTSOF(strings), iface_buf);
         if (!member)
                 member = take_string(in, strings, ELEMENTSOF(strings), member_buf);
-        if (flags & 0x80)
+        if (flags & FUZZ_CALL_WRONG_SIGNATURE)
                 signature = signatures[fuzz_take_u8(in) % ELEMENTSOF(signatures)];
 
         /* No destination: a direct connection, as to systemd's private socket. */
-        r = sd_bus_message_new_method_call(bus, &m, NULL, path, interface, member);
+        r = sd_bus_message_new_method_call(flags & FUZZ_CALL_AS_ROOT ? as_root : as_nobody, &m, NULL, path,
+                                           interface, member);
         if (r < 0)
                 return r;
-        (void) sd_bus_message_set_allow_interactive_authorization(m, flags & 1);
-        (void) sd_bus_message_set_expect_reply(m, !(flags & 2));
+        if (flags & FUZZ_CALL_WITH_NAME) {
+                r = sd_bus_message_set_sender(m, FUZZ_BUS_CALLER_NAME);
+                if (r < 0)
+                        return r;
+        }
+        (void) sd_bus_message_set_allow_interactive_authorization(m, flags & FUZZ_CALL_INTERACTIVE);
+        (void) sd_bus_message_set_expect_reply(m, !(flags & FUZZ_CALL_NO_REPLY));
         r = append_arguments(m, in, signature);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int fuzz_bus_build_error_to(sd_bus_message *call, FuzzInput *in, sd_bus_message **ret) {
+        uint8_t flags = fuzz_take_u8(in);
+        char buf[RAW_STRING_MAX + 1];
+        const char *message = flags & 1 ? take_string(in, strings, ELEMENTSOF(strings), buf) : NULL;
+        sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(error_names[(flags >> 1) % ELEMENTSOF(error_names)], message);
+
+        return sd_bus_message_new_method_error(call, ret, &e);
+}
+
+int fuzz_bus_build_reply_to(sd_bus_message *call, FuzzInput *in, const char *signature, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        uint8_t flags = fuzz_take_u8(in);
+        int r;
+
+        if (flags & 1)
+                return fuzz_bus_build_error_to(call, in, ret);
+        if (flags & 0x80)
+                signature = signatures[fuzz_take_u8(in) % ELEMENTSOF(signatures)];
+        r = sd_bus_message_new_method_return(call, &m);
+        if (r >= 0)
+                r = append_arguments(m, in, signature);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
@@ -244,31 +316,17 @@ int fuzz_bus_build_call(sd_bus *bus, FuzzInput *in, sd_bus_message **ret) {
 
 int fuzz_bus_build_reply(sd_bus *bus, FuzzInput *in, const char *signature, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *m = NULL;
-        uint8_t flags = fuzz_take_u8(in);
-        static uint64_t cookie;
         int r;
 
-        /* A reply needs a sealed call to answer; sd-bus hands callbacks sealed, rewound replies. */
+        /* A reply needs a sealed call to answer; sd-bus hands callbacks sealed,
+         * rewound replies. Fixed cookies: nothing about one input leaks into the next. */
         r = sd_bus_message_new_method_call(bus, &call, NULL, "/", "org.example", "Call");
         if (r >= 0)
-                r = sd_bus_message_seal(call, ++cookie, 0);
-        if (r < 0)
-                return r;
-        if (flags & 1) {
-                char buf[RAW_STRING_MAX + 1];
-                const char *message = flags & 2 ? take_string(in, strings, ELEMENTSOF(strings), buf) : NULL;
-                sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(error_names[(flags >> 2) % ELEMENTSOF(error_names)],
-                                                         message);
-                r = sd_bus_message_new_method_error(call, &m, &e);
-        } else {
-                if (flags & 0x80)
-                        signature = signatures[fuzz_take_u8(in) % ELEMENTSOF(signatures)];
-                r = sd_bus_message_new_method_return(call, &m);
-                if (r >= 0)
-                        r = append_arguments(m, in, signature);
-        }
+                r = sd_bus_message_seal(call, 1, 0);
         if (r >= 0)
-                r = sd_bus_message_seal(m, ++cookie, 0);
+                r = fuzz_bus_build_reply_to(call, in, signature, &m);
+        if (r >= 0)
+                r = sd_bus_message_seal(m, 2, 0);
         if (r >= 0)
                 r = sd_bus_message_rewind(m, true);
         if (r < 0)

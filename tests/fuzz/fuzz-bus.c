@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hubopsd's D-Bus surface under fuzzed calls. The real vtables (Manager,
- * Hooks, Job, plus sd-bus's Properties, Introspectable, ObjectManager)
- * serve one end of a socketpair; the fuzzer is the caller at the other end.
- * No polkit is reachable (a direct connection has no bus names, so there is
- * no system-bus-name subject to ask about) and neither is systemd: every
- * privileged path must end in a denial or an error reply, never a crash, a
- * leak or a hang. A root caller is allowed without polkit and so reaches the
- * act step (job creation, the systemd client) too.
+ * Hooks, Service, Directory, Rebuild, Job, plus sd-bus's Properties,
+ * Introspectable, ObjectManager) serve two connections, one made as root
+ * and one as nobody (fuzz-bus-fixture.c); the fuzzer is the caller at the
+ * other ends, and the polkit behind them.
+ *
+ * A root caller is allowed without polkit. A call from nobody that carries
+ * a bus name (FUZZ_BUS_CALLER_NAME) makes the helper ask polkit about that
+ * name, on the same connection: the fuzzer answers each CheckAuthorization
+ * from the input (yes, no, challenge, an error, any reply at all, or the
+ * caller leaving first: NameOwnerChanged, and NameHasOwner says so from
+ * then on), so the act step after a "yes" is fuzzed for an unprivileged
+ * caller too. A call from nobody without a name cannot be asked about and
+ * is denied. No systemd is reachable: every act that needs one must end in
+ * an error reply. Every call that expects a reply must get exactly one,
+ * never a crash, a leak or a hang.
  *
  * Then the replies the helper decodes from the other side: polkit's
  * CheckAuthorization result and systemd's GetAll(Service) outcome, as
@@ -17,123 +25,68 @@
  * sd_bus_message_append*() from the input: target (path, interface, member)
  * from a table or from the input, argument signature from a table of right
  * and wrong ones, values from the input or from a dictionary of the names
- * that mean something here. */
+ * that mean something here.
+ *
+ * The input, in order:
+ *   byte 0   bits 0-2: calls - 1 (calls stop early where the input ends);
+ *            bits 3-4: replies to decode at the end
+ *   byte 1   the state the helper starts from (FUZZ_STATE_* in fuzz-bus.h)
+ *   calls    each: target, flags (FUZZ_CALL_*), arguments
+ *   answers  consumed as the helper asks, whenever it has nothing else to do:
+ *            one byte per polkit check, oldest first (ANSWER_*, plus what
+ *            an error or free-form reply takes), and one byte for the CPU
+ *            counters when pending GetLoad windows are made to end
+ *   replies  to decode
+ * Past its end the input reads as zeros: polkit says yes, no CPU time passes.
+ * The seeds (corpus/bus) are written by make-bus-seeds, which spells them out
+ * in these terms. */
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
-#define SD_JOURNAL_SUPPRESS_LOCATION 1 /* as in helper/audit.c: the plain function, not the macro */
-#include <systemd/sd-journal.h>
 
-#include "audit.h"
 #include "authz.h"
-#include "config.h"
-#include "context.h"
-#include "fuzz.h"
 #include "fuzz-bus.h"
-#include "hubops-bus.h"
-#include "iface-hooks.h"
-#include "iface-manager.h"
-#include "job.h"
+#include "fuzz.h"
 #include "macro.h"
 #include "systemd-client.h"
 
 #define CALLS_MAX 8
-#define NOBODY_UID 65534
+#define CHECKS_MAX 16
+#define POSTPONES_MAX 16
+#define ROUNDS_MAX 256
+#define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
+#define DBUS_NAME "org.freedesktop.DBus"
+
+/* What polkit does with a check: the low 3 bits of its byte. */
+enum {
+        ANSWER_YES,
+        ANSWER_NO,
+        ANSWER_CHALLENGE,
+        ANSWER_DISMISSED,   /* no, after the user dismissed the dialog */
+        ANSWER_ERROR,       /* an error reply (fuzz_bus_build_error_to) */
+        ANSWER_ANY,         /* any reply, well-typed or not (fuzz_bus_build_reply_to) */
+        ANSWER_CALLER_LEFT, /* NameOwnerChanged first (bit 3: the name only moved), then a late yes */
+        ANSWER_POSTPONE,    /* answer the others first */
+        ANSWER_NAME_MOVED = 8,
+};
 
 typedef struct Harness {
-        Context context;
-        sd_bus *client;
+        FuzzBusFixture *f;
         FuzzInput in;
-        unsigned n_calls;
         unsigned replies_pending;
+        sd_bus_message *checks[CHECKS_MAX]; /* CheckAuthorization calls not answered yet, oldest first */
+        unsigned n_checks;
+        unsigned postponed;
+        bool caller_left; /* FUZZ_BUS_CALLER_NAME has left the bus */
 } Harness;
 
-static struct {
-        char dir[64];
-        char audit_log[96];
-        HelperConfig *config;
-} env;
-
-/* hubopsd writes each audit record to the journal too. A fuzzer sending
- * millions of them to the machine's journald is no test: the record of truth
- * is the file, which is exercised in full. This definition in the executable
- * takes precedence over libsystemd's for helper/audit.c. */
-int sd_journal_send(const char *format, ...) {
-        (void) format;
-        return 0;
+static void run_until_idle(sd_event *e) {
+        while (sd_event_run(e, 0) > 0)
+                ;
 }
-
-static void write_file(const char *path, const char *content, size_t size) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-        if (fd < 0 || write(fd, content, size) != (ssize_t) size)
-                abort();
-        (void) close(fd);
-}
-
-/* A log for job 1 whose tail holds bytes that are not valid in a D-Bus string. */
-static void write_job_log(void) {
-        char path[160], text[5000];
-
-        for (size_t i = 0; i < sizeof(text); i++)
-                text[i] = (char) (i * 7 % 256);
-        (void) snprintf(path, sizeof(path), "%s/jobs/hubops-fuzz-hook-noop-1.service.log", env.dir);
-        write_file(path, text, sizeof(text));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st, (void) flag, (void) ftw;
-        (void) remove(path);
-        return 0;
-}
-
-/* Only the directory mkdtemp() made for this process, depth first. */
-static void remove_environment(void) {
-        if (env.dir[0])
-                (void) nftw(env.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-        config_free(env.config);
-}
-
-/* Once per process: a tmpfs directory (audit records are fsync'd), the helper
- * config, a job log. */
-static void setup_environment(void) {
-        static const char *const subdirs[] = { "state", "jobs" };
-        char text[2048], *error = NULL;
-        FILE *f;
-
-        (void) snprintf(env.dir, sizeof(env.dir), "%s/hubops-fuzz-bus.XXXXXX",
-                        access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(env.dir))
-                abort();
-        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
-                char path[96];
-                (void) snprintf(path, sizeof(path), "%s/%s", env.dir, subdirs[i]);
-                if (mkdir(path, 0700) < 0)
-                        abort();
-        }
-        (void) snprintf(env.audit_log, sizeof(env.audit_log), "%s/audit.jsonl", env.dir);
-        (void) snprintf(text, sizeof(text), FUZZ_BUS_CONFIG, env.dir, env.dir, env.dir, env.dir);
-        f = fmemopen(text, strlen(text), "r");
-        if (!f || config_parse(f, "fuzz-bus.conf", &env.config, &error) < 0) {
-                fprintf(stderr, "fuzz-bus: built-in config refused: %s\n", error ? error : "?");
-                abort();
-        }
-        (void) fclose(f);
-        write_job_log();
-        (void) atexit(remove_environment);
-}
-
-/* ---- one run ---- */
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Harness *h = userdata;
@@ -141,117 +94,181 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
         (void) error;
         h->replies_pending--;
-        /* FUZZ_BUS_VERBOSE=1: what each call got, for writing seeds. */
-        if (getenv("FUZZ_BUS_VERBOSE"))
+        if (h->f->verbose)
                 fprintf(stderr, "fuzz-bus: reply %s%s%s\n", e ? e->name : "return ",
                         e ? ": " : sd_bus_message_get_signature(m, true), e && e->message ? e->message : "");
         return 0;
 }
 
-/* The caller's uid is the socket's peer credential, fixed at socketpair():
- * made as nobody, the call goes to polkit; as root, it is allowed outright
- * and reaches the (unreachable) systemd manager. */
-static int make_socketpair(bool as_root, int fds[2]) {
-        bool drop = !as_root && geteuid() == 0;
-        int r;
+static int keep_check(Harness *h, sd_bus_message *m) {
+        const char *action = "?";
+        uint32_t flags = 0;
 
-        if (drop && seteuid(NOBODY_UID) < 0)
-                abort();
-        r = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds);
-        if (drop && seteuid(0) < 0)
-                abort();
-        return r < 0 ? -errno : 0;
+        if (h->n_checks >= CHECKS_MAX) {
+                fprintf(stderr, "fuzz-bus: more than %d polkit checks at once\n", CHECKS_MAX);
+                abort(); /* a limit of the harness, not a finding */
+        }
+        h->checks[h->n_checks++] = sd_bus_message_ref(m);
+        if (h->f->verbose && sd_bus_message_skip(m, "(sa{sv})") >= 0 && sd_bus_message_read(m, "s", &action) >= 0 &&
+            sd_bus_message_skip(m, "a{ss}") >= 0 && sd_bus_message_read(m, "u", &flags) >= 0)
+                fprintf(stderr, "fuzz-bus: polkit asked about %s%s\n", action, flags & 1 ? " (interactive)" : "");
+        return 1;
 }
 
-static int start_bus(sd_event *e, int fd, bool server, sd_bus **ret) {
-        sd_bus *bus = NULL;
-        sd_id128_t id;
+/* The bus daemon knows who is connected: the caller, until it leaves. */
+static void answer_name_has_owner(Harness *h, sd_bus_message *m) {
+        const char *name = NULL;
+        bool connected;
+
+        if (sd_bus_message_read(m, "s", &name) < 0) {
+                (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_INVALID_ARGS, "Invalid arguments");
+                return;
+        }
+        connected = strcmp(name, FUZZ_BUS_CALLER_NAME) == 0 && !h->caller_left;
+        if (h->f->verbose)
+                fprintf(stderr, "fuzz-bus: the bus says %s is %s\n", name, connected ? "there" : "gone");
+        (void) sd_bus_reply_method_return(m, "b", connected);
+}
+
+/* The callers' side of both connections, which is also the bus daemon and
+ * polkit: polkit's checks are kept to be answered from the input, the bus
+ * daemon answers NameHasOwner, and any other call gets what a peer that
+ * does not know it says (CancelCheckAuthorization expects no reply at all).
+ * Signals and replies go on to the reply callbacks. */
+static int on_caller_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Harness *h = userdata;
+
+        (void) error;
+        if (sd_bus_message_is_method_call(m, POLKIT_IFACE, "CheckAuthorization") > 0)
+                return keep_check(h, m);
+        if (sd_bus_message_is_method_call(m, DBUS_NAME, "NameHasOwner") > 0) {
+                answer_name_has_owner(h, m);
+                return 1;
+        }
+        if (sd_bus_message_is_method_call(m, NULL, NULL) <= 0)
+                return 0;
+        (void) sd_bus_reply_method_errorf(m, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method %s.%s",
+                                          sd_bus_message_get_interface(m), sd_bus_message_get_member(m));
+        return 1;
+}
+
+static void send_calls(Harness *h, unsigned n) {
+        FuzzBusFixture *f = h->f;
+
+        /* Only while the input lasts: zeros would only repeat the first target. */
+        for (unsigned i = 0; i < n && (i == 0 || h->in.size > 0); i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                sd_bus *bus;
+
+                if (fuzz_bus_build_call(f->nobody.caller, f->root.caller, &h->in, &m) < 0)
+                        continue; /* not a message sd-bus would send: nothing to test */
+                bus = sd_bus_message_get_bus(m);
+                if (f->verbose)
+                        fprintf(stderr, "fuzz-bus: call %s %s.%s(%s) as %s%s\n", sd_bus_message_get_path(m),
+                                sd_bus_message_get_interface(m), sd_bus_message_get_member(m),
+                                sd_bus_message_get_signature(m, true), bus == f->root.caller ? "root" : "nobody",
+                                sd_bus_message_get_sender(m) ? " with a bus name" : "");
+                if (!sd_bus_message_get_expect_reply(m)) {
+                        (void) sd_bus_send(bus, m, NULL);
+                        continue;
+                }
+                if (sd_bus_call_async(bus, NULL, m, on_reply, h, 0) >= 0)
+                        h->replies_pending++;
+        }
+}
+
+static int make_verdict(sd_bus_message *call, int authorized, int challenge, const char *detail, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_new(&bus);
+        r = sd_bus_message_new_method_return(call, &m);
         if (r >= 0)
-                r = sd_bus_set_fd(bus, fd, fd);
-        if (r >= 0 && server && (r = sd_id128_randomize(&id)) >= 0)
-                r = sd_bus_set_server(bus, 1, id);
-        if (r >= 0)
-                r = sd_bus_set_anonymous(bus, 1);
-        if (r >= 0)
-                r = sd_bus_start(bus);
-        if (r >= 0)
-                r = sd_bus_attach_event(bus, e, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0) {
-                (void) close(fd);
-                sd_bus_close_unref(bus);
+                r = detail ? sd_bus_message_append(m, "(bba{ss})", authorized, challenge, 1, detail, "true")
+                           : sd_bus_message_append(m, "(bba{ss})", authorized, challenge, 0);
+        if (r < 0)
                 return r;
-        }
-        *ret = bus;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
-/* The helper as main.c sets it up, plus two jobs: 1 running, 2 done. */
-static int setup_helper(Harness *h) {
-        static const char *const details[] = { "hook", "noop", NULL };
-        Context *c = &h->context;
-        Job *running, *done;
-        int fd, r;
+/* What the bus daemon says when the caller's name goes away (or moves). */
+static int send_owner_changed(sd_bus *bus, bool gone) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
 
-        fd = open(env.audit_log, O_WRONLY | O_TRUNC | O_CLOEXEC); /* one run's records at a time */
-        if (fd >= 0)
-                (void) close(fd);
-        c->config = env.config;
-        r = audit_open(env.audit_log, env.config->hostname, &c->audit);
+        r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/DBus", DBUS_NAME, "NameOwnerChanged");
         if (r >= 0)
-                r = manager_register(c);
+                r = sd_bus_message_set_sender(m, DBUS_NAME);
         if (r >= 0)
-                r = hooks_register(c);
+                r = sd_bus_message_append(m, "sss", FUZZ_BUS_CALLER_NAME, FUZZ_BUS_CALLER_NAME, gone ? "" : ":1.43");
         if (r >= 0)
-                r = jobs_register(c);
-        if (r >= 0)
-                r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
-        if (r >= 0)
-                r = job_new(c, "hook.run", details, "hook-noop", HUBOPS_ACTION_JOB_CANCEL, 1000, &running);
-        if (r >= 0)
-                r = job_new(c, "hook.run", details, "hook-noop", HUBOPS_ACTION_JOB_CANCEL, 1000, &done);
-        if (r >= 0)
-                job_finish(done, JOB_DONE, "success", 0, "exited with status 0");
+                r = sd_bus_send(bus, m, NULL);
         return r;
 }
 
-static int send_calls(Harness *h) {
-        for (unsigned i = 0; i < h->n_calls; i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-                if (fuzz_bus_build_call(h->client, &h->in, &m) < 0)
-                        continue; /* not a message sd-bus would send: nothing to test */
-                if (!sd_bus_message_get_expect_reply(m)) {
-                        (void) sd_bus_send(h->client, m, NULL);
-                        continue;
-                }
-                if (sd_bus_call_async(h->client, NULL, m, on_reply, h, 0) < 0)
-                        continue;
-                h->replies_pending++;
+static int make_answer(Harness *h, sd_bus_message *call, uint8_t a, sd_bus_message **ret) {
+        switch (a % 8) {
+        case ANSWER_NO:
+                return make_verdict(call, 0, 0, NULL, ret);
+        case ANSWER_CHALLENGE:
+                return make_verdict(call, 0, 1, NULL, ret);
+        case ANSWER_DISMISSED:
+                return make_verdict(call, 0, 0, "polkit.dismissed", ret);
+        case ANSWER_ERROR:
+                return fuzz_bus_build_error_to(call, &h->in, ret);
+        case ANSWER_ANY:
+                return fuzz_bus_build_reply_to(call, &h->in, "(bba{ss})", ret);
+        case ANSWER_CALLER_LEFT:
+                /* Sent first, so the helper has seen it when the yes arrives. */
+                h->caller_left = h->caller_left || !(a & ANSWER_NAME_MOVED);
+                (void) send_owner_changed(sd_bus_message_get_bus(call), !(a & ANSWER_NAME_MOVED));
+                return make_verdict(call, 1, 0, NULL, ret);
+        default:
+                return make_verdict(call, 1, 0, NULL, ret);
         }
-        return 0;
 }
 
-/* Dispatch until nothing is left to do now; both ends share the loop. */
-static void run_until_idle(sd_event *e) {
-        while (sd_event_run(e, 0) > 0)
-                ;
+static void answer_check(Harness *h) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = h->checks[0], *reply = NULL;
+        uint8_t a = fuzz_take_u8(&h->in);
+
+        h->n_checks--;
+        for (unsigned i = 0; i < h->n_checks; i++)
+                h->checks[i] = h->checks[i + 1];
+        if (a % 8 == ANSWER_POSTPONE && h->n_checks > 0 && h->postponed < POSTPONES_MAX) {
+                h->postponed++;
+                h->checks[h->n_checks++] = TAKE_PTR(call);
+                return;
+        }
+        if (h->f->verbose)
+                fprintf(stderr, "fuzz-bus: polkit answers %u\n", (unsigned) a % 8);
+        if (make_answer(h, call, a, &reply) >= 0)
+                (void) sd_bus_send(NULL, reply, NULL);
+        else {
+                /* No reply could be made from the input: polkit's silence, as the timeout ends it. */
+                sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_NO_REPLY, "Connection timed out");
+                (void) sd_bus_reply_method_error(call, &e);
+        }
 }
 
-/* As at helper shutdown, after the caller has gone: pending polkit checks
- * fail on the closed connection and must free their requests. */
-static void teardown(Harness *h) {
-        Context *c = &h->context;
+/* Until the helper has nothing left to do: each time it is idle, polkit
+ * answers the oldest check, else the pending GetLoad windows end. */
+static void settle(Harness *h) {
+        FuzzBusFixture *f = h->f;
 
-        h->client = sd_bus_close_unref(h->client);
-        if (c->event)
-                run_until_idle(c->event);
-        jobs_free_all(c);
-        systemd_disconnect(c);
-        c->bus = sd_bus_flush_close_unref(c->bus);
-        c->event = sd_event_unref(c->event);
-        audit_close(c->audit);
+        for (unsigned round = 0;; round++) {
+                if (round >= ROUNDS_MAX) {
+                        fprintf(stderr, "fuzz-bus: the helper keeps finding more to do\n");
+                        __builtin_trap();
+                }
+                run_until_idle(f->context.event);
+                if (h->n_checks > 0)
+                        answer_check(h);
+                else if (fuzz_bus_fixture_timers_pending(f))
+                        fuzz_bus_fixture_fire_timers(f, fuzz_take_u8(&h->in));
+                else
+                        return;
+        }
 }
 
 /* Decode what polkit and systemd might answer. */
@@ -263,11 +280,11 @@ static void decode_replies(Harness *h, unsigned n) {
                 ServiceOutcome o;
                 int r;
 
-                if (fuzz_bus_build_reply(h->client, &h->in, from_polkit ? "(bba{ss})" : "a{sv}", &m) < 0)
+                if (fuzz_bus_build_reply(h->f->nobody.caller, &h->in, from_polkit ? "(bba{ss})" : "a{sv}", &m) < 0)
                         continue;
                 if (from_polkit) {
                         AuthzVerdict v = authz_verdict_from_reply(m, &reason);
-                        if (getenv("FUZZ_BUS_VERBOSE"))
+                        if (h->f->verbose)
                                 fprintf(stderr, "fuzz-bus: polkit verdict %s (%s)\n", authz_verdict_to_string(v),
                                         reason ? reason : "?");
                         /* The reason goes into the audit record and the caller's error message. */
@@ -276,7 +293,7 @@ static void decode_replies(Harness *h, unsigned n) {
                         continue;
                 }
                 r = systemd_decode_outcome(m, &o);
-                if (getenv("FUZZ_BUS_VERBOSE"))
+                if (h->f->verbose)
                         fprintf(stderr, "fuzz-bus: systemd outcome %d: %s %d %d\n", r, r == 0 ? o.result : "-",
                                 r == 0 ? o.exit_code : 0, r == 0 ? o.exit_status : 0);
                 if (r == 0 && (o.result[0] == '\0' || !memchr(o.result, '\0', sizeof(o.result))))
@@ -284,31 +301,38 @@ static void decode_replies(Harness *h, unsigned n) {
         }
 }
 
-/* Input: one byte (bit 0: caller is root; bits 1-3: calls - 1; bits 4-5:
- * replies to decode), the calls (fuzz-bus-messages.c), then the replies. */
+/* NOLINTNEXTLINE(readability-non-const-parameter): libFuzzer's signature */
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+        (void) argc, (void) argv;
+        fuzz_bus_enter_own_pid_namespace();
+        return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        Harness h = { .in = { data, size } };
-        uint8_t mode = fuzz_take_u8(&h.in);
-        int fds[2];
+        static Harness h;
+        uint8_t shape, state;
 
-        if (!env.config)
-                setup_environment();
-        h.n_calls = (mode >> 1) % CALLS_MAX + 1;
-        if (sd_event_new(&h.context.event) < 0 || make_socketpair(mode & 1, fds) < 0)
-                abort();
-        if (start_bus(h.context.event, fds[0], true, &h.context.bus) < 0) {
-                (void) close(fds[1]);
-                abort();
+        if (!h.f) {
+                h.f = fuzz_bus_fixture();
+                if (sd_bus_add_filter(h.f->nobody.caller, NULL, on_caller_message, &h) < 0 ||
+                    sd_bus_add_filter(h.f->root.caller, NULL, on_caller_message, &h) < 0)
+                        abort();
         }
-        if (start_bus(h.context.event, fds[1], false, &h.client) < 0 || setup_helper(&h) < 0)
-                abort();
+        h.in = (FuzzInput) { data, size };
+        h.replies_pending = 0;
+        h.postponed = 0;
+        h.caller_left = false;
+        shape = fuzz_take_u8(&h.in);
+        state = fuzz_take_u8(&h.in);
 
-        /* GetLoad's window timer (10 ms at least) is not waited for: it is torn
-         * down pending, as at helper shutdown. What it parses is fuzzed by
-         * fuzz-procfs. */
-        (void) send_calls(&h);
-        run_until_idle(h.context.event);
-        decode_replies(&h, (mode >> 4) & 3);
-        teardown(&h);
+        fuzz_bus_fixture_begin(h.f, state);
+        send_calls(&h, shape % CALLS_MAX + 1);
+        settle(&h);
+        if (h.replies_pending > 0) {
+                fprintf(stderr, "fuzz-bus: %u call(s) never answered\n", h.replies_pending);
+                __builtin_trap();
+        }
+        decode_replies(&h, (shape >> 3) & 3);
+        fuzz_bus_fixture_end(h.f);
         return 0;
 }
