@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "format.h"
 #include "job.h"
+#include "json-read.h"
 #include "macro.h"
 #include "names.h"
 #include "procfs.h"
@@ -63,16 +64,6 @@ static int get_text(json_object *o, const char *key, char *dst, size_t size) {
         return text_from(v, dst, size);
 }
 
-static int get_u64(json_object *o, const char *key, uint64_t *ret) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
-            json_object_get_int64(v) < 0)
-                return -EBADMSG;
-        *ret = (uint64_t) json_object_get_int64(v);
-        return 0;
-}
-
 static bool systemd_job_is_valid(const char *s) {
         const char *n = s + strlen(SYSTEMD_JOB_PREFIX);
 
@@ -101,8 +92,8 @@ static int parse_details(json_object *o, JobRecord *r) {
 static int parse_record(json_object *o, JobRecord *r) {
         uint64_t by = 0;
 
-        if (!json_object_is_type(o, json_type_object) || get_u64(o, "id", &r->id) < 0 || r->id == 0 ||
-            get_u64(o, "started_at", &r->started_at) < 0 || get_u64(o, "started_by", &by) < 0 ||
+        if (!json_object_is_type(o, json_type_object) || json_read_u64(o, "id", &r->id) < 0 || r->id == 0 ||
+            json_read_u64(o, "started_at", &r->started_at) < 0 || json_read_u64(o, "started_by", &by) < 0 ||
             by > UINT32_MAX || get_text(o, "operation", r->operation, sizeof(r->operation)) < 0 ||
             get_text(o, "unit", r->unit, sizeof(r->unit)) < 0 ||
             get_text(o, "cancel_action", r->cancel_action, sizeof(r->cancel_action)) < 0 ||

@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "format.h"
 #include "hubops-bus.h"
+#include "json-read.h"
 #include "macro.h"
 #include "names.h"
 #include "procfs.h"
@@ -32,16 +33,6 @@ static int get_string(json_object *o, const char *key, char *dst, size_t size) {
         return 0;
 }
 
-static int get_u64(json_object *o, const char *key, uint64_t *ret) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int) ||
-            json_object_get_int64(v) < 0)
-                return -EBADMSG;
-        *ret = (uint64_t) json_object_get_int64(v);
-        return 0;
-}
-
 int run_claim_parse(const char *json, RunClaim *ret) {
         json_object *o = json_tokener_parse(json);
         RunClaim c = { .held = true };
@@ -53,7 +44,7 @@ int run_claim_parse(const char *json, RunClaim *ret) {
         if (get_string(o, "run", c.run_id, sizeof(c.run_id)) < 0 || !name_is_valid(c.run_id) ||
             get_string(o, "owner", c.owner, sizeof(c.owner)) < 0 ||
             get_string(o, "description", c.description, sizeof(c.description)) < 0 ||
-            get_u64(o, "uid", &uid) < 0 || uid > UINT32_MAX || get_u64(o, "since", &c.since) < 0)
+            json_read_u64(o, "uid", &uid) < 0 || uid > UINT32_MAX || json_read_u64(o, "since", &c.since) < 0)
                 goto out;
         c.uid = (uint32_t) uid;
         *ret = c;

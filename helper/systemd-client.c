@@ -270,7 +270,8 @@ int systemd_get_unit_state(Context *c, const char *unit, sd_bus_message_handler_
         return get_all(c, unit, "org.freedesktop.systemd1.Unit", callback, userdata);
 }
 
-static int read_unit_property(sd_bus_message *reply, const char *name, UnitState *u) {
+static int read_unit_property(sd_bus_message *reply, const char *name, void *userdata) {
+        UnitState *u = userdata;
         char *dst = strcmp(name, "ActiveState") == 0 ? u->active : strcmp(name, "SubState") == 0 ? u->sub : NULL;
         const char *s;
         int r;
@@ -290,8 +291,10 @@ static int read_unit_property(sd_bus_message *reply, const char *name, UnitState
         return sd_bus_message_skip(reply, "v");
 }
 
-int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret) {
-        UnitState u = { .active = "" };
+/* A GetAll reply (or error reply): each property to read_property(reply,
+ * name, userdata), which reads or skips its variant. */
+static int decode_properties(sd_bus_message *reply, int (*read_property)(sd_bus_message *, const char *, void *),
+                             void *userdata) {
         int r;
 
         if (!reply)
@@ -306,10 +309,18 @@ int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret) {
 
                 r = sd_bus_message_read(reply, "s", &name);
                 if (r >= 0)
-                        r = read_unit_property(reply, name, &u);
+                        r = read_property(reply, name, userdata);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
         }
+        return r;
+}
+
+int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret) {
+        UnitState u = { .active = "" };
+        int r;
+
+        r = decode_properties(reply, read_unit_property, &u);
         if (r < 0)
                 return r;
         if (u.active[0] == '\0' || u.sub[0] == '\0')
@@ -324,43 +335,31 @@ int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t c
         return get_all(c, unit, "org.freedesktop.systemd1.Service", callback, userdata);
 }
 
+static int read_outcome_property(sd_bus_message *reply, const char *name, void *userdata) {
+        ServiceOutcome *o = userdata;
+        const char *s;
+        int r;
+
+        if (strcmp(name, "Result") == 0) {
+                r = sd_bus_message_read(reply, "v", "s", &s);
+                if (r >= 0)
+                        (void) snprintf(o->result, sizeof(o->result), "%s", s);
+                return r;
+        }
+        if (strcmp(name, "ExecMainCode") == 0)
+                return sd_bus_message_read(reply, "v", "i", &o->exit_code);
+        if (strcmp(name, "ExecMainExitTimestamp") == 0)
+                return sd_bus_message_read(reply, "v", "t", &o->exited_at);
+        if (strcmp(name, "ExecMainStatus") == 0)
+                return sd_bus_message_read(reply, "v", "i", &o->exit_status);
+        return sd_bus_message_skip(reply, "v");
+}
+
 int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
         ServiceOutcome o = { .result = "" };
         int r;
 
-        if (!reply)
-                return -EINVAL;
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                r = sd_bus_message_get_errno(reply);
-                return r > 0 ? -r : -EIO;
-        }
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name, *s;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r < 0)
-                        return r;
-                if (strcmp(name, "Result") == 0) {
-                        r = sd_bus_message_read(reply, "v", "s", &s);
-                        if (r >= 0)
-                                (void) snprintf(o.result, sizeof(o.result), "%s", s);
-                } else if (strcmp(name, "ExecMainCode") == 0)
-                        r = sd_bus_message_read(reply, "v", "i", &o.exit_code);
-                else if (strcmp(name, "ExecMainExitTimestamp") == 0)
-                        r = sd_bus_message_read(reply, "v", "t", &o.exited_at);
-                else if (strcmp(name, "ExecMainStatus") == 0)
-                        r = sd_bus_message_read(reply, "v", "i", &o.exit_status);
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
+        r = decode_properties(reply, read_outcome_property, &o);
         if (r < 0)
                 return r;
         if (o.result[0] == '\0')
