@@ -15,7 +15,7 @@ packages=(
         # install locations only (pkg-config variables): dbus-1.pc, polkit-gobject-1.pc
         libdbus-1-dev libpolkit-gobject-1-dev
         # the lab's real parts
-        systemd dbus-daemon polkitd util-linux passwd procps
+        systemd dbus-daemon dbus-user-session polkitd util-linux passwd procps
         # real ssh for hubopsctl -H: the lab runs its own sshd per ssh host (own
         # port, host key and config; /etc/ssh and any system sshd are not used)
         openssh-server openssh-client iproute2
