@@ -75,6 +75,7 @@ n_suppressed=$(suppressed "$outsider_uid")
 [ "$n_suppressed" -gt 0 ] || fail "no refusal was suppressed"
 [ "$n_written" -ge "$BURST" ] || fail "only $n_written refusals written, fewer than the burst ($BURST)"
 rec=$(audit_select ".event==\"suppressed\" and .caller.uid==$outsider_uid" | head -n1)
+echo "# $rec"
 assert_eq "$(jq -r .result <<<"$rec")" suppressed "the suppressed record's result"
 assert_eq "$(jq -r '.suppressed.first_usec <= .suppressed.last_usec and .suppressed.count > 0' <<<"$rec")" true \
         "the suppressed record's count and times"
