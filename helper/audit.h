@@ -55,8 +55,8 @@ typedef struct AuditLimits {
         uint64_t reserve_bytes;         /* 0: no reserve */
 } AuditLimits;
 
-#define AUDIT_LIMITS_DEFAULT                                             \
-        ((AuditLimits) { .refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT,      \
+#define AUDIT_LIMITS_DEFAULT \
+        ((AuditLimits) { .refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT, \
                          .refusal_interval_usec = AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC, \
                          .reserve_bytes = AUDIT_RESERVE_DEFAULT_BYTES })
 
@@ -87,7 +87,9 @@ int audit_open(const char *path, const char *hostname, Audit **ret);
  * batch. */
 void audit_close(Audit *a);
 
-/* Write the suppressed counts pending, then budget afresh with these limits. */
+/* Write the suppressed counts pending (into the reserve if need be), then
+ * budget afresh with these limits: at start-up, and by the bus fuzzer
+ * after each input. */
 int audit_set_limits(Audit *a, const AuditLimits *l);
 
 /* The event loop that times AUDIT_SYNC_SOON batches and the suppressed
