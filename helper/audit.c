@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,20 @@
 #include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
 
+#include "clock.h"
 #include "macro.h"
 
 /* One MESSAGE_ID per event kind, so `journalctl MESSAGE_ID=…` finds them. */
-#define AUDIT_MESSAGE_ID_REQUEST "6d1c4f0a3b8e4e2f9a7b5c3d1e0f2a4b"
-#define AUDIT_MESSAGE_ID_JOB_FINISHED "b2e94d7c61a84f03a5d8c7e6f1b30a29"
+static const char *const message_ids[] = {
+        [AUDIT_EVENT_REQUEST] = "6d1c4f0a3b8e4e2f9a7b5c3d1e0f2a4b",
+        [AUDIT_EVENT_JOB_FINISHED] = "b2e94d7c61a84f03a5d8c7e6f1b30a29",
+        [AUDIT_EVENT_SUPPRESSED] = "4f7a2c9e1d6b48a3b05e8d1c7f2a9e63",
+};
+static const char *const event_names[] = {
+        [AUDIT_EVENT_REQUEST] = "request",
+        [AUDIT_EVENT_JOB_FINISHED] = "job-finished",
+        [AUDIT_EVENT_SUPPRESSED] = "suppressed",
+};
 
 struct Audit {
         int fd;
@@ -30,10 +40,13 @@ struct Audit {
         sd_event *event;              /* times the AUDIT_SYNC_SOON batches; NULL: sync every record */
         sd_event_source *sync_timer;
         bool unsynced;                /* records written since the last fsync */
+        AuditBudget *budget;          /* refusal records per caller uid (audit-budget.h) */
+        uint64_t reserve_bytes;       /* free space refusals leave to authorized operations */
+        sd_event_source *report_timer; /* writes the suppressed counts when due */
 };
 
 static const char *event_name(AuditEvent e) {
-        return e == AUDIT_EVENT_JOB_FINISHED ? "job-finished" : "request";
+        return (unsigned) e < ELEMENTSOF(event_names) ? event_names[e] : "request";
 }
 
 static void put_string(json_object *o, const char *key, const char *value) {
@@ -71,6 +84,22 @@ static void format_time(uint64_t usec, char *buf, size_t size) {
                         (unsigned long long) (usec % USEC_PER_SEC));
 }
 
+static json_object *suppressed_to_json(const AuditSuppressed *s) {
+        json_object *o = json_object_new_object();
+        char when[64];
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "count", json_object_new_int64((int64_t) s->count));
+        format_time(s->first_usec, when, sizeof(when));
+        put_string(o, "first", when);
+        json_object_object_add(o, "first_usec", json_object_new_int64((int64_t) s->first_usec));
+        format_time(s->last_usec, when, sizeof(when));
+        put_string(o, "last", when);
+        json_object_object_add(o, "last_usec", json_object_new_int64((int64_t) s->last_usec));
+        return o;
+}
+
 int audit_format_json(const AuditRecord *rec, const char *hostname, const char *id, char **ret) {
         json_object *o = json_object_new_object(), *details;
         char when[64];
@@ -101,6 +130,8 @@ int audit_format_json(const AuditRecord *rec, const char *hostname, const char *
         put_string(o, "job", rec->job);
         put_string(o, "unit", rec->unit);
         json_object_object_add(o, "duration_usec", json_object_new_int64((int64_t) rec->duration_usec));
+        if (rec->suppressed)
+                json_object_object_add(o, "suppressed", suppressed_to_json(rec->suppressed));
 
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         line = s ? strdup(s) : NULL;
@@ -113,6 +144,7 @@ int audit_format_json(const AuditRecord *rec, const char *hostname, const char *
 
 int audit_open(const char *path, const char *hostname, Audit **ret) {
         _cleanup_free_ Audit *a = calloc(1, sizeof(Audit));
+        const AuditLimits limits = AUDIT_LIMITS_DEFAULT;
 
         if (!a)
                 return -ENOMEM;
@@ -121,7 +153,9 @@ int audit_open(const char *path, const char *hostname, Audit **ret) {
                 return -errno;
         a->path = strdup(path);
         a->hostname = strdup(hostname);
-        if (!a->path || !a->hostname) {
+        a->reserve_bytes = limits.reserve_bytes;
+        if (!a->path || !a->hostname ||
+            audit_budget_new(limits.refusal_burst, limits.refusal_interval_usec, &a->budget) < 0) {
                 close(a->fd);
                 free(a->path);
                 free(a->hostname);
@@ -180,20 +214,6 @@ bool audit_sync_pending(const Audit *a) {
         return a && a->unsynced;
 }
 
-void audit_close(Audit *a) {
-        if (!a)
-                return;
-        if (a->fd >= 0 && a->unsynced)
-                (void) audit_sync(a);
-        sd_event_source_disable_unref(a->sync_timer);
-        sd_event_unref(a->event);
-        if (a->fd >= 0)
-                close(a->fd);
-        free(a->path);
-        free(a->hostname);
-        free(a);
-}
-
 int audit_check_writable(Audit *a) {
         struct statvfs sv;
         struct stat st;
@@ -218,8 +238,7 @@ static void journal_send(const Audit *a, const AuditRecord *rec, const char *id,
                 "MESSAGE=hubops %s %s: %s%s%s (verdict %s)", event_name(rec->event), rec->operation,
                 rec->result ? rec->result : "-", rec->message ? ": " : "", rec->message ? rec->message : "",
                 rec->verdict ? rec->verdict : "-",
-                "MESSAGE_ID=%s",
-                rec->event == AUDIT_EVENT_JOB_FINISHED ? AUDIT_MESSAGE_ID_JOB_FINISHED : AUDIT_MESSAGE_ID_REQUEST,
+                "MESSAGE_ID=%s", message_ids[(unsigned) rec->event < ELEMENTSOF(message_ids) ? rec->event : 0],
                 "PRIORITY=%d", LOG_NOTICE, "HUBOPS_AUDIT_ID=%s", id, "HUBOPS_HOST=%s", a->hostname,
                 "HUBOPS_OPERATION=%s", rec->operation, "HUBOPS_VERDICT=%s", rec->verdict ? rec->verdict : "",
                 "HUBOPS_RESULT=%s", rec->result ? rec->result : "", "HUBOPS_ACTION=%s",
@@ -230,7 +249,7 @@ static void journal_send(const Audit *a, const AuditRecord *rec, const char *id,
         (void) r;
 }
 
-int audit_write(Audit *a, const AuditRecord *rec, char *ret_id) {
+static int write_record(Audit *a, const AuditRecord *rec, char *ret_id) {
         _cleanup_free_ char *json = NULL, *line = NULL;
         sd_id128_t rid;
         char id[SD_ID128_STRING_MAX];
@@ -276,4 +295,151 @@ int audit_write(Audit *a, const AuditRecord *rec, char *ret_id) {
         if (ret_id)
                 memcpy(ret_id, id, SD_ID128_STRING_MAX);
         return 0;
+}
+
+/* Room for a refusal's record above the reserve? A statvfs that fails says
+ * yes: the write will fail as well, and say why. */
+static bool refusal_has_room(const Audit *a) {
+        struct statvfs sv;
+
+        if (a->reserve_bytes == 0 || fstatvfs(a->fd, &sv) < 0)
+                return true;
+        return sv.f_bavail > audit_reserve_blocks(a->reserve_bytes, sv.f_frsize, sv.f_blocks);
+}
+
+static int write_suppressed(Audit *a, const AuditSuppressed *s) {
+        const Caller who = { .uid = s->uid, .have_uid = s->uid != AUDIT_BUDGET_UID_UNKNOWN };
+        char message[256], from[48];
+        const AuditRecord rec = {
+                .event = AUDIT_EVENT_SUPPRESSED,
+                .operation = "refusals",
+                .caller = &who,
+                .result = "suppressed",
+                .message = message,
+                .time_usec = now_usec(CLOCK_REALTIME),
+                .sync = AUDIT_SYNC_SOON,
+                .suppressed = s,
+        };
+
+        if (who.have_uid)
+                (void) snprintf(from, sizeof(from), "uid %u", (unsigned) s->uid);
+        else
+                (void) snprintf(from, sizeof(from), "callers of unknown uid");
+        (void) snprintf(message, sizeof(message),
+                        "suppressed %" PRIu64 " refusals from %s (over the budget of refusal records, "
+                        "or within the space reserved for authorized operations)", s->count, from);
+        return write_record(a, &rec, NULL);
+}
+
+static int report_if_room(const AuditSuppressed *s, void *userdata) {
+        Audit *a = userdata;
+
+        if (!refusal_has_room(a))
+                return -ENOSPC;
+        return write_suppressed(a, s);
+}
+
+/* At the end: into the reserve if need be; a count that cannot be written
+ * is said on stderr (the journal), never dropped unsaid. */
+static int report_anyway(const AuditSuppressed *s, void *userdata) {
+        Audit *a = userdata;
+        int r = write_suppressed(a, s);
+
+        if (r < 0)
+                fprintf(stderr, "hubopsd: cannot write to %s that %" PRIu64
+                                " refusals from uid %ld were suppressed: %s\n",
+                        a->path, s->count, s->uid == AUDIT_BUDGET_UID_UNKNOWN ? -1L : (long) s->uid,
+                        strerror(-r));
+        return 0;
+}
+
+static void report_due(Audit *a, uint64_t now) {
+        if (audit_budget_due(a->budget) <= now)
+                (void) audit_budget_report(a->budget, true, now, report_if_room, a);
+}
+
+static int on_report_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Arm the one-shot timer for the next count due, not before earliest, unless it is armed. */
+static void arm_report_timer(Audit *a, uint64_t earliest) {
+        uint64_t due = audit_budget_due(a->budget);
+        int enabled = SD_EVENT_OFF;
+
+        if (!a->event || due == UINT64_MAX)
+                return;
+        if (due < earliest)
+                due = earliest;
+        if (!a->report_timer) {
+                (void) sd_event_add_time(a->event, &a->report_timer, CLOCK_MONOTONIC, due, 0, on_report_timer, a);
+                return;
+        }
+        if (sd_event_source_get_enabled(a->report_timer, &enabled) < 0 || enabled != SD_EVENT_OFF)
+                return;
+        if (sd_event_source_set_time(a->report_timer, due) >= 0)
+                (void) sd_event_source_set_enabled(a->report_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_report_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Audit *a = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        (void) s, (void) usec;
+        report_due(a, now);
+        /* What is still due found no room: try again later, not in a loop. */
+        arm_report_timer(a, audit_budget_due(a->budget) <= now ? now + AUDIT_SUPPRESSED_REPORT_USEC : now);
+        return 0;
+}
+
+/* A refusal's record is written if its caller's budget allows and the
+ * reserve is not reached; otherwise it is counted. */
+static bool refusal_admitted(Audit *a, const AuditRecord *rec) {
+        uid_t uid = rec->caller && rec->caller->have_uid ? rec->caller->uid : AUDIT_BUDGET_UID_UNKNOWN;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        report_due(a, now); /* first, so that the log reads in time order */
+        if (audit_budget_take(a->budget, uid, now) && refusal_has_room(a))
+                return true;
+        audit_budget_suppress(a->budget, uid, rec->time_usec, now);
+        arm_report_timer(a, now);
+        return false;
+}
+
+int audit_write(Audit *a, const AuditRecord *rec, char *ret_id) {
+        if (rec->event == AUDIT_EVENT_REQUEST && rec->sync == AUDIT_SYNC_SOON && !refusal_admitted(a, rec))
+                return 1;
+        return write_record(a, rec, ret_id);
+}
+
+int audit_set_limits(Audit *a, const AuditLimits *l) {
+        _cleanup_(audit_budget_freep) AuditBudget *b = NULL;
+        int r;
+
+        if (!a || !l)
+                return -EINVAL;
+        r = audit_budget_new(l->refusal_burst, l->refusal_interval_usec, &b);
+        if (r < 0)
+                return r;
+        (void) audit_budget_report(a->budget, false, 0, report_anyway, a);
+        audit_budget_free(a->budget);
+        a->budget = TAKE_PTR(b);
+        a->reserve_bytes = l->reserve_bytes;
+        return 0;
+}
+
+void audit_close(Audit *a) {
+        if (!a)
+                return;
+        a->report_timer = sd_event_source_disable_unref(a->report_timer);
+        a->sync_timer = sd_event_source_disable_unref(a->sync_timer);
+        a->event = sd_event_unref(a->event); /* from here on every record is synced at once */
+        if (a->fd >= 0)
+                (void) audit_budget_report(a->budget, false, 0, report_anyway, a);
+        if (a->fd >= 0 && a->unsynced)
+                (void) audit_sync(a);
+        if (a->fd >= 0)
+                close(a->fd);
+        audit_budget_free(a->budget);
+        free(a->path);
+        free(a->hostname);
+        free(a);
 }

@@ -17,6 +17,9 @@
 #define CHECK_PATHS_MAX 16
 #define TIMEOUT_MAX_USEC (7ULL * 86400ULL * USEC_PER_SEC)
 #define CAP_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
+/* A burst past a million records, or a reserve past 1 TiB, is a typo. */
+#define AUDIT_REFUSAL_BURST_MAX 1000000UL
+#define AUDIT_RESERVE_MAX (1ULL << 40)
 
 static int set_string(Parser *p, char **field, const char *value) {
         char *v = strdup(value);
@@ -48,6 +51,29 @@ static int set_timeout(Parser *p, const char *key, uint64_t *field, const char *
                 return parser_error(p, "invalid %s= \"%s\" (a span from 1ms to 7d)", key, value);
         *field = t;
         return 1;
+}
+
+/* "N", "NK", "NM" or "NG" (powers of 1024), N at most 13 digits: nothing
+ * else (no sign, space or fraction), and at most max. */
+static int parse_size(const char *value, uint64_t max, uint64_t *ret) {
+        static const char suffixes[] = "KMG";
+        const char *end = value + strspn(value, "0123456789"), *suffix;
+        uint64_t n = 0, unit = 1;
+
+        if (end == value || end - value > 13)
+                return -EINVAL;
+        if (*end != '\0') {
+                suffix = strchr(suffixes, *end);
+                if (!suffix || end[1] != '\0')
+                        return -EINVAL;
+                unit = 1ULL << (10 * (suffix - suffixes + 1));
+        }
+        for (const char *d = value; d < end; d++)
+                n = n * 10 + (uint64_t) (*d - '0');
+        if (n > max / unit)
+                return -ERANGE;
+        *ret = n * unit;
+        return 0;
 }
 
 static int set_argv(Parser *p, const char *key, char ***field, const char *value) {
@@ -111,6 +137,30 @@ static int parse_check_paths(Parser *p, const char *value) {
         return 1;
 }
 
+static int parse_audit_limit(Parser *p, const char *key, const char *value) {
+        HelperConfig *c = p->config;
+        uint64_t n;
+
+        if (strcmp(key, "AuditRefusalBurst") == 0) {
+                /* A count: digits only, no size suffix. */
+                if (strspn(value, "0123456789") != strlen(value) ||
+                    parse_size(value, AUDIT_REFUSAL_BURST_MAX, &n) < 0 || n < 1)
+                        return parser_error(p, "invalid AuditRefusalBurst= \"%s\" (1 to %lu records)", value,
+                                            AUDIT_REFUSAL_BURST_MAX);
+                c->audit_refusal_burst = (unsigned) n;
+                return 1;
+        }
+        if (strcmp(key, "AuditRefusalIntervalSec") == 0)
+                return set_timeout(p, key, &c->audit_refusal_interval_usec, value);
+        if (strcmp(key, "AuditReserve") == 0) {
+                if (parse_size(value, AUDIT_RESERVE_MAX, &c->audit_reserve_bytes) < 0)
+                        return parser_error(p, "invalid AuditReserve= \"%s\" (bytes, or with K, M, G; at most 1T)",
+                                            value);
+                return 1;
+        }
+        return parser_error(p, "unknown key %s= in [Helper]", key);
+}
+
 int parse_helper_key(Parser *p, const char *key, const char *value) {
         HelperConfig *c = p->config;
 
@@ -133,6 +183,8 @@ int parse_helper_key(Parser *p, const char *key, const char *value) {
         }
         if (strcmp(key, "AuditLog") == 0)
                 return set_path(p, key, &c->audit_log, value);
+        if (strncmp(key, "Audit", 5) == 0)
+                return parse_audit_limit(p, key, value);
         if (strcmp(key, "StateDirectory") == 0)
                 return set_path(p, key, &c->state_directory, value);
         if (strcmp(key, "CPUStatSource") == 0)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config-parser.h"
 #include "execline.h"
 #include "format.h"
@@ -197,6 +198,9 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
         c->services = calloc(SERVICES_MAX, sizeof(ServiceConfig));
         if (!c->hooks || !c->services)
                 return -ENOMEM;
+        c->audit_refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT;
+        c->audit_refusal_interval_usec = AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC;
+        c->audit_reserve_bytes = AUDIT_RESERVE_DEFAULT_BYTES;
         p.config = c;
 
         r = ini_strict_parse(&p.ini, ret_error);

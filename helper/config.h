@@ -68,6 +68,9 @@ typedef struct HelperConfig {
         char **roles; /* NULL-terminated */
         char *systemd_address; /* NULL: org.freedesktop.systemd1 on the system bus */
         char *audit_log;
+        unsigned audit_refusal_burst;         /* AuditRefusalBurst= */
+        uint64_t audit_refusal_interval_usec; /* AuditRefusalIntervalSec= */
+        uint64_t audit_reserve_bytes;         /* AuditReserve= */
         char *state_directory;
         char *cpu_stat_source;
         char *unit_prefix;

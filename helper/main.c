@@ -121,6 +121,11 @@ static int parse_argv(int argc, char *argv[], Options *o) {
 }
 
 static int prepare_files(Context *c) {
+        const AuditLimits limits = {
+                .refusal_burst = c->config->audit_refusal_burst,
+                .refusal_interval_usec = c->config->audit_refusal_interval_usec,
+                .reserve_bytes = c->config->audit_reserve_bytes,
+        };
         int r;
 
         if (mkdir(c->config->state_directory, 0700) < 0 && errno != EEXIST) {
@@ -148,8 +153,13 @@ static int prepare_files(Context *c) {
                 return r;
         }
         r = audit_open(c->config->audit_log, c->config->hostname, &c->audit);
-        if (r < 0)
+        if (r < 0) {
                 fprintf(stderr, "hubopsd: cannot open audit log %s: %s\n", c->config->audit_log, strerror(-r));
+                return r;
+        }
+        r = audit_set_limits(c->audit, &limits);
+        if (r < 0)
+                fprintf(stderr, "hubopsd: cannot set the audit log's limits: %s\n", strerror(-r));
         return r;
 }
 

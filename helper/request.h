@@ -12,7 +12,8 @@
  * through the same order: read arguments, validate, request_authorize() (the
  * polkit verdict), act, then request_reply_*(), which writes the one audit
  * record for the call and sends the reply. Nothing is changed before the
- * verdict, and no reply leaves before its audit record is on disk. */
+ * verdict, and no reply leaves before its audit record is on disk (or, for
+ * a refusal past its caller's budget, is counted: audit-budget.h). */
 
 typedef struct Request Request;
 typedef struct Job Job;

@@ -333,6 +333,19 @@ static int remove_entry_cb(const char *path, const struct stat *st, int flag, st
         return 0;
 }
 
+/* As main.c does; again after each input, which writes the suppressed
+ * counts and starts every caller's budget afresh. */
+static void set_audit_limits(Context *c) {
+        const AuditLimits limits = {
+                .refusal_burst = c->config->audit_refusal_burst,
+                .refusal_interval_usec = c->config->audit_refusal_interval_usec,
+                .reserve_bytes = c->config->audit_reserve_bytes,
+        };
+
+        if (audit_set_limits(c->audit, &limits) < 0)
+                abort();
+}
+
 /* At exit: everything freed, and only the directory mkdtemp() made removed. */
 static void teardown(void) {
         Context *c = &fx.f.context;
@@ -360,6 +373,7 @@ FuzzBusFixture *fuzz_bus_fixture(void) {
         c->config = load_config();
         if (sd_event_new(&c->event) < 0 || audit_open(fx.audit_log, c->config->hostname, &c->audit) < 0)
                 abort();
+        set_audit_limits(c);
         make_peer(c->event, false, &f->nobody);
         make_peer(c->event, true, &f->root);
         if (register_objects(c, f->root.helper) < 0 || register_objects(c, f->nobody.helper) < 0 ||
@@ -565,6 +579,7 @@ void fuzz_bus_fixture_end(FuzzBusFixture *f) {
         begin_rebuild(&c->rebuild, 0);
         c->directory_job_id = 0;
         c->directory_cache_at = 0;
+        set_audit_limits(c);
         if (truncate(fx.audit_log, 0) < 0)
                 abort();
         if (fx.cpu_stat_changed) {

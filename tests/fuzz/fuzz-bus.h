@@ -13,7 +13,8 @@
  * them, two services, the directory and the rebuild. systemd is at an
  * address nobody listens on, so nothing is ever started. The directory's
  * processes are programs inside the scratch directory, which holds no
- * program: no PID on the machine can match them, so none is ever signalled. */
+ * program: no PID on the machine can match them, so none is ever signalled.
+ * A refusal budget of 4 records: a short input's refusals get past it. */
 #define FUZZ_BUS_CONFIG \
         "[Helper]\n" \
         "Hostname=fuzzhost\n" \
@@ -25,6 +26,9 @@
         "CPUStatSource=@DIR@/cpu-stat\n" \
         "UnitPrefix=hubops-fuzz\n" \
         "CheckPaths=@DIR@ @DIR@/no-such-dir\n" \
+        "AuditRefusalBurst=4\n" \
+        "AuditRefusalIntervalSec=1h\n" \
+        "AuditReserve=64K\n" \
         "\n" \
         "[Hook noop]\n" \
         "Description=Do nothing, successfully\n" \

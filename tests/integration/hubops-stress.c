@@ -16,15 +16,17 @@
  *       calls=M hooks=H failed=F" (F calls got a wrong reply, each
  *       described on stderr), and at the end "clients N calls=T failed=P"
  *       (P processes saw a wrong reply or failed).
- *   hubops-stress flood W [COUNT]
- *       Hooks.Run noop with W calls always in flight, until COUNT are sent
- *       or, without COUNT, until EOF on stdin; then collects the replies
- *       still due. Each must be AccessDenied naming the polkit action
- *       ("denied": polkit said no) or TooManyRequests ("refused": the
+ *   hubops-stress flood W [COUNT [HOOK]]
+ *       Hooks.Run noop (or HOOK) with W calls always in flight, until COUNT
+ *       are sent or, without COUNT, until EOF on stdin; then collects the
+ *       replies still due. Each must be AccessDenied naming the polkit
+ *       action ("denied": polkit said no) or TooManyRequests ("refused": the
  *       outsider already had its share of checks in flight, so hubopsd did
- *       not ask polkit; the message says so). Prints "flooding
- *       NAME" at the first denial, "refused NAME" at the first refusal, and
- *       at the end "flood NAME sent=S denied=D refused=R other=O".
+ *       not ask polkit; the message says so); for a HOOK that is not
+ *       configured, NotConfigured naming it ("refused" too: polkit is not
+ *       asked either). Prints "flooding NAME" at the first denial, "refused
+ *       NAME" at the first refusal, and at the end "flood NAME sent=S
+ *       denied=D refused=R other=O".
  *
  * Both use the system bus, $DBUS_SYSTEM_BUS_ADDRESS (a lab host's bus).
  * Exit status: 0 every reply was the expected one, 1 a reply was wrong or a
@@ -77,6 +79,7 @@ typedef struct Flood {
         unsigned window;
         unsigned in_flight;
         unsigned long count; /* stop after this many; 0: at EOF on stdin */
+        const char *hook;
         unsigned long sent, denied, refused, other;
         bool stopping;
 } Flood;
@@ -508,8 +511,11 @@ static int on_denial(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                         say_first(f, "flooding");
                 return 0;
         }
-        if (e && sd_bus_error_has_name(e, HUBOPS_ERROR_TOO_MANY_REQUESTS) && e->message &&
-            strstr(e->message, "too many authorization checks in flight")) {
+        if (e && e->message &&
+            ((sd_bus_error_has_name(e, HUBOPS_ERROR_TOO_MANY_REQUESTS) &&
+              strstr(e->message, "too many authorization checks in flight")) ||
+             (sd_bus_error_has_name(e, HUBOPS_ERROR_NOT_CONFIGURED) && strcmp(f->hook, HOOK) != 0 &&
+              strstr(e->message, f->hook)))) {
                 if (f->refused++ == 0)
                         say_first(f, "refused");
                 return 0;
@@ -517,7 +523,7 @@ static int on_denial(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         if (++f->other <= ERRORS_SHOWN)
                 fprintf(stderr, "hubops-stress: flood reply %lu: expected %s (polkit action %s denied) or %s, got %s: %s\n",
                         f->denied + f->refused + f->other, SD_BUS_ERROR_ACCESS_DENIED, HUBOPS_ACTION_HOOK_RUN,
-                        HUBOPS_ERROR_TOO_MANY_REQUESTS,
+                        strcmp(f->hook, HOOK) != 0 ? HUBOPS_ERROR_NOT_CONFIGURED : HUBOPS_ERROR_TOO_MANY_REQUESTS,
                         e ? e->name : "a method return", e && e->message ? e->message : "");
         return 0;
 }
@@ -525,7 +531,7 @@ static int on_denial(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 static int flood_fill(Flood *f) {
         while (!f->stopping && f->in_flight < f->window) {
                 int r = sd_bus_call_method_async(f->bus, NULL, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS,
-                                                 "Run", on_denial, f, "s", HOOK);
+                                                 "Run", on_denial, f, "s", f->hook);
                 if (r < 0)
                         return r;
                 f->in_flight++;
@@ -558,9 +564,9 @@ static int flood_wait(Flood *f) {
         return 0;
 }
 
-static int run_flood(unsigned window, unsigned count) {
+static int run_flood(unsigned window, unsigned count, const char *hook) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Flood f = { .window = window, .count = count };
+        Flood f = { .window = window, .count = count, .hook = hook };
         const char *name = NULL;
         int r;
 
@@ -611,14 +617,14 @@ int main(int argc, char *argv[]) {
         if (argc == 7 && strcmp(argv[1], "clients") == 0 && parse_unsigned(argv[2], 1, CLIENTS_MAX, &n) &&
             parse_unsigned(argv[3], 1, UINT_MAX / CLIENTS_MAX, &calls) && parse_unsigned(argv[4], 0, calls, &hooks))
                 r = run_clients(n, calls, hooks, argv[5], argv[6]);
-        else if ((argc == 3 || argc == 4) && strcmp(argv[1], "flood") == 0 &&
+        else if (argc >= 3 && argc <= 5 && strcmp(argv[1], "flood") == 0 &&
                  parse_unsigned(argv[2], 1, WINDOW_MAX, &window) &&
                  (argc == 3 || parse_unsigned(argv[3], 1, UINT_MAX, &count)))
-                r = run_flood(window, count);
+                r = run_flood(window, count, argc == 5 ? argv[4] : HOOK);
         else {
                 fprintf(stderr,
                         "Usage: hubops-stress clients N CALLS HOOKS HOSTNAME ROLES\n"
-                        "       hubops-stress flood WINDOW [COUNT]\n");
+                        "       hubops-stress flood WINDOW [COUNT [HOOK]]\n");
                 return 2;
         }
         return r < 0 ? 1 : 0;

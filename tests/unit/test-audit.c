@@ -190,6 +190,37 @@ static void test_audit_json_escapes_message(_unused_ void **state) {
         }
 }
 
+static void test_audit_json_suppressed_has_count_and_span(_unused_ void **state) {
+        const Caller who = { .uid = 1002, .have_uid = true };
+        const AuditSuppressed s = { .uid = 1002, .count = 4711, .first_usec = 1700000000123456ULL,
+                                    .last_usec = 1700000060000000ULL };
+        AuditRecord rec = {
+                .event = AUDIT_EVENT_SUPPRESSED,
+                .operation = "refusals",
+                .caller = &who,
+                .result = "suppressed",
+                .time_usec = 1700000070000000ULL,
+                .suppressed = &s,
+        };
+        json_object *o = format_and_parse(&rec, ID), *n;
+
+        assert_string_field(o, "event", "suppressed");
+        assert_string_field(o, "result", "suppressed");
+        assert_int_field(get(o, "caller"), "uid", 1002);
+        n = get(o, "suppressed");
+        assert_int_field(n, "count", 4711);
+        assert_int_field(n, "first_usec", 1700000000123456LL);
+        assert_string_field(n, "first", "2023-11-14T22:13:20.123456Z");
+        assert_int_field(n, "last_usec", 1700000060000000LL);
+        assert_string_field(n, "last", "2023-11-14T22:14:20.000000Z");
+        json_object_put(o);
+
+        rec = request_record(NULL); /* other records have no "suppressed" */
+        o = format_and_parse(&rec, ID);
+        assert_false(json_object_object_get_ex(o, "suppressed", NULL));
+        json_object_put(o);
+}
+
 /* The file side: a private directory per test. */
 typedef struct Dir {
         char path[64];
@@ -339,6 +370,68 @@ static void test_audit_refusals_are_synced_in_batches(void **state) {
         sd_event_unref(e);
 }
 
+/* Reads the log: the number of lines with each event word, and the
+ * suppressed records' counts added up. */
+static void count_events(const char *path, unsigned *ret_requests, unsigned *ret_suppressed, uint64_t *ret_count) {
+        char buf[8192];
+        FILE *f = fopen(path, "re");
+
+        assert_non_null(f);
+        *ret_requests = *ret_suppressed = 0;
+        *ret_count = 0;
+        while (fgets(buf, sizeof(buf), f)) {
+                json_object *o = json_tokener_parse(buf);
+                const char *event;
+
+                assert_non_null(o);
+                event = json_object_get_string(get(o, "event"));
+                if (strcmp(event, "suppressed") == 0) {
+                        assert_int_field(get(o, "caller"), "uid", 1002);
+                        *ret_count += (uint64_t) json_object_get_int64(get(get(o, "suppressed"), "count"));
+                        (*ret_suppressed)++;
+                } else
+                        (*ret_requests)++;
+                json_object_put(o);
+        }
+        (void) fclose(f);
+}
+
+/* Past its budget a caller's refusals are counted, not written, and the
+ * count is written at close; records an action depends on, and root's,
+ * are never budgeted. */
+static void test_audit_refusals_past_the_budget_are_counted(void **state) {
+        const Caller outsider = { .uid = 1002, .have_uid = true }, root = { .uid = 0, .have_uid = true };
+        const AuditLimits limits = { .refusal_burst = 2, .refusal_interval_usec = 3600 * USEC_PER_SEC };
+        AuditRecord rec = request_record(&outsider);
+        Dir *d = *state;
+        unsigned requests, suppressed;
+        uint64_t count;
+        Audit *a = NULL;
+
+        assert_int_equal(audit_open(d->log, "hub-01", &a), 0);
+        assert_int_equal(audit_set_limits(a, &(const AuditLimits) { 0 }), -EINVAL);
+        assert_int_equal(audit_set_limits(a, &limits), 0);
+        rec.sync = AUDIT_SYNC_SOON;
+        rec.result = "rejected";
+        for (int i = 0; i < 7; i++)
+                assert_int_equal(audit_write(a, &rec, NULL), i < 2 ? 0 : 1);
+        rec.sync = AUDIT_SYNC_NOW;
+        rec.result = "started";
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(audit_write(a, &rec, NULL), 0);
+        rec = request_record(&root);
+        rec.sync = AUDIT_SYNC_SOON;
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(audit_write(a, &rec, NULL), 0);
+        assert_int_equal(count_lines(d->log), 2 + 3 + 4);
+
+        audit_close(a);
+        count_events(d->log, &requests, &suppressed, &count);
+        assert_int_equal(requests, 2 + 3 + 4);
+        assert_int_equal(suppressed, 1);
+        assert_int_equal(count, 5);
+}
+
 static void test_audit_check_writable_refuses_null(_unused_ void **state) {
         assert_int_equal(audit_check_writable(NULL), -EBADF);
 }
@@ -349,9 +442,12 @@ int main(void) {
                 cmocka_unit_test(test_audit_json_login_uid_null_when_unset),
                 cmocka_unit_test(test_audit_json_job_finished_omits_absent_fields),
                 cmocka_unit_test(test_audit_json_escapes_message),
+                cmocka_unit_test(test_audit_json_suppressed_has_count_and_span),
                 cmocka_unit_test_setup_teardown(test_audit_write_appends_one_json_line_per_record, dir_setup,
                                                 dir_teardown),
                 cmocka_unit_test_setup_teardown(test_audit_refusals_are_synced_in_batches, dir_setup, dir_teardown),
+                cmocka_unit_test_setup_teardown(test_audit_refusals_past_the_budget_are_counted, dir_setup,
+                                                dir_teardown),
                 cmocka_unit_test_setup_teardown(test_audit_open_refuses_symlink_and_missing_directory,
                                                 dir_setup, dir_teardown),
                 cmocka_unit_test(test_audit_check_writable_refuses_null),

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "audit.h"
 #include "config.h"
 #include "macro.h"
 
@@ -132,11 +133,38 @@ static void test_config_fills_in_defaults(_unused_ void **state) {
         assert_string_equal(c->state_directory, HELPER_STATE_DIRECTORY_DEFAULT);
         assert_string_equal(c->cpu_stat_source, "/proc/stat");
         assert_string_equal(c->unit_prefix, "hubops");
+        assert_int_equal(c->audit_refusal_burst, AUDIT_REFUSAL_BURST_DEFAULT);
+        assert_int_equal(c->audit_refusal_interval_usec, AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC);
+        assert_int_equal(c->audit_reserve_bytes, AUDIT_RESERVE_DEFAULT_BYTES);
         assert_int_equal(h->timeout_usec, 300ULL * 1000000ULL);
         assert_int_equal(h->capability_mask, 0);
         assert_null(h->group);
         assert_null(h->description);
         config_free(c);
+}
+
+static void test_config_parses_audit_limits(_unused_ void **state) {
+        static const struct {
+                const char *reserve;
+                uint64_t bytes;
+        } sizes[] = {
+                { "0", 0 }, { "4096", 4096 }, { "64K", 64ULL << 10 }, { "2M", 2ULL << 20 },
+                { "1024G", 1ULL << 40 }, { "0001", 1 },
+        };
+        char text[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+                HelperConfig *c;
+
+                (void) snprintf(text, sizeof(text),
+                                "[Helper]\nAuditRefusalBurst=1000000\nAuditRefusalIntervalSec=1min\nAuditReserve=%s\n",
+                                sizes[i].reserve);
+                c = parse_good(text);
+                assert_int_equal(c->audit_refusal_burst, 1000000);
+                assert_int_equal(c->audit_refusal_interval_usec, 60ULL * 1000000ULL);
+                assert_int_equal(c->audit_reserve_bytes, sizes[i].bytes);
+                config_free(c);
+        }
 }
 
 static void test_config_accepts_empty_file_and_comments(_unused_ void **state) {
@@ -248,6 +276,23 @@ static void test_config_rejects_bad_files(_unused_ void **state) {
                 { "[Helper]\nRoles=a b c d e f g h i j k l m n o p q\n", 2, "too many roles" },
                 { "[Helper]\nSystemdAddress=\n", 2, "invalid SystemdAddress=" },
                 { "[Helper]\nUnitPrefix=a-very-long-unit-prefix-over-32-bytes\n", 2, "invalid UnitPrefix=" },
+                { "[Helper]\nAuditRefusalBurst=0\n", 2, "invalid AuditRefusalBurst= \"0\" (1 to 1000000" },
+                { "[Helper]\nAuditRefusalBurst=1000001\n", 2, "invalid AuditRefusalBurst=" },
+                { "[Helper]\nAuditRefusalBurst=64K\n", 2, "invalid AuditRefusalBurst=" },
+                { "[Helper]\nAuditRefusalBurst=-1\n", 2, "invalid AuditRefusalBurst=" },
+                { "[Helper]\nAuditRefusalBurst=\n", 2, "invalid AuditRefusalBurst=" },
+                { "[Helper]\nAuditRefusalIntervalSec=0\n", 2, "invalid AuditRefusalIntervalSec=" },
+                { "[Helper]\nAuditRefusalIntervalSec=8d\n", 2, "invalid AuditRefusalIntervalSec=" },
+                { "[Helper]\nAuditReserve=\n", 2, "invalid AuditReserve= \"\" (bytes, or with K, M, G" },
+                { "[Helper]\nAuditReserve=1T\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=1025G\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=1MB\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=1 M\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=1.5M\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=m\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=+1\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditReserve=99999999999999\n", 2, "invalid AuditReserve=" },
+                { "[Helper]\nAuditRefusals=1\n", 2, "unknown key AuditRefusals= in [Helper]" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -425,6 +470,7 @@ int main(void) {
                 cmocka_unit_test(test_config_parses_helper_section),
                 cmocka_unit_test(test_config_parses_hook_section),
                 cmocka_unit_test(test_config_fills_in_defaults),
+                cmocka_unit_test(test_config_parses_audit_limits),
                 cmocka_unit_test(test_config_accepts_empty_file_and_comments),
                 cmocka_unit_test(test_config_same_key_in_two_sections_is_no_duplicate),
                 cmocka_unit_test(test_config_find_hook_returns_named_hook_or_null),
