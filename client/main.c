@@ -356,5 +356,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         /* A closed pipe on stdout (hubopsctl ... | head) is the reader's choice, not a crash. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* Fractions and loads to their precision: 0.67, not 0.67000000000000004. */
+        (void) json_c_set_serialization_double_format("%.6g", JSON_C_OPTION_GLOBAL);
         return run(argc, argv);
 }

@@ -89,6 +89,14 @@ done < <(jq -r '.data[0][] | [.[0], .[1]] | @tsv' "$HUBOPS_LAB_DIR/ops.json")
 [ "$n" -gt 3 ] || fail "ListOperations named only $n operations"
 ok "can-run takes each of the $n operations ListOperations names"
 
+# JSON numbers to their precision (0.67, never 0.67000000000000004).
+for i in 1 2 3; do
+        run_capture as_operator hubopsctl --json load
+        assert_eq "$rc" 0 "--json load"
+        assert_not_contains "$(grep -oE '[0-9]+\.[0-9]{7,}' <<<"$out" || true)" "." "numbers in $out"
+done
+ok "--json prints fractions and loads to their precision"
+
 # A site config anyone may write could send the runbook anywhere: refused.
 install -m 0666 "$HUBOPS_LAB_DIR/site.conf" "$HUBOPS_LAB_DIR/site-ww.conf"
 run_capture as_operator hubopsctl rebuild-tables hub1 --dry-run --site "$HUBOPS_LAB_DIR/site-ww.conf"
