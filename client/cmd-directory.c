@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "helper-info.h"
 #include "hubops-bus.h"
 #include "job-wait.h"
 #include "macro.h"
@@ -29,7 +30,7 @@ int cmd_directory_status(sd_bus *bus, const Invocation *inv) {
                 r = sd_bus_get_property_trivial(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY,
                                                 "MemoryBytes", &error, 't', &memory);
         if (r < 0)
-                return output_bus_error(&error, r, "Cannot read the directory's state");
+                return helper_role_error(bus, &error, r, "directory", "Cannot read the directory's state");
 
         if (output.json) {
                 json_object *o = json_object_new_object();
@@ -66,6 +67,6 @@ int cmd_directory_verb(sd_bus *bus, const Invocation *inv) {
         r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, member, &error,
                                &reply, NULL);
         if (r < 0)
-                return output_bus_error(&error, r, "Cannot manage the directory");
+                return helper_role_error(bus, &error, r, "directory", "Cannot manage the directory");
         return job_follow(bus, inv, reply);
 }

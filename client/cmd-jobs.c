@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "helper-info.h"
 #include "hubops-bus.h"
 #include "job-wait.h"
 #include "macro.h"
@@ -47,14 +48,26 @@ static const char *field(json_object *o, const char *key) {
         return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
 }
 
+/* Columns as wide as their widest cell, as systemctl sizes its tables. */
 void jobs_print_table(json_object *jobs) {
+        static const char *const keys[] = { "id", "operation", "subject", "state" };
+        static const char *const heads[] = { "ID", "OPERATION", "SUBJECT", "STATE" };
         size_t n = json_object_array_length(jobs);
+        int w[ELEMENTSOF(keys)];
 
-        printf("%6s  %-10s %-24s %-9s %s\n", "ID", "OPERATION", "SUBJECT", "STATE", "PATH");
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                w[k] = (int) strlen(heads[k]);
+                for (size_t i = 0; i < n; i++) {
+                        int len = (int) strlen(field(json_object_array_get_idx(jobs, i), keys[k]));
+                        if (len > w[k])
+                                w[k] = len;
+                }
+        }
+        printf("%*s  %-*s %-*s %-*s %s\n", w[0], "ID", w[1], "OPERATION", w[2], "SUBJECT", w[3], "STATE", "PATH");
         for (size_t i = 0; i < n; i++) {
                 json_object *j = json_object_array_get_idx(jobs, i);
-                printf("%6s  %-10s %-24s %-9s %s\n", field(j, "id"), field(j, "operation"), field(j, "subject"),
-                       field(j, "state"), field(j, "path"));
+                printf("%*s  %-*s %-*s %-*s %s\n", w[0], field(j, "id"), w[1], field(j, "operation"), w[2],
+                       field(j, "subject"), w[3], field(j, "state"), field(j, "path"));
         }
 }
 
@@ -112,6 +125,11 @@ int cmd_job_show(sd_bus *bus, const Invocation *inv) {
         if (r != EXIT_OK)
                 return r;
         r = job_info_get(bus, path, &j, &error);
+        if (r < 0 && helper_error_is_not_offered(&error))
+                return output_error(EXIT_NOT_CONFIGURED,
+                                    "No job %s on this host: it never existed, or it ended and was dropped "
+                                    "(the helper keeps the last %d finished jobs; see hubopsctl jobs)",
+                                    inv->args[0], HUBOPS_JOBS_FINISHED_KEPT);
         if (r < 0)
                 return output_bus_error(&error, r, "Cannot read job");
         if (strcmp(j.state, HUBOPS_JOB_RUNNING) == 0 && !output.json) {

@@ -15,6 +15,9 @@
 #define LOAD_SAMPLE_MS 1000U
 /* The gate samples back to back in shorter windows, so it notices soon. */
 #define GATE_SAMPLE_MS 500U
+/* Off a terminal (a log), a waiting gate writes a line when it crosses the
+ * threshold either way, and otherwise once a minute: not one per sample. */
+#define GATE_LOG_EVERY_USEC (60ULL * USEC_PER_SEC)
 
 typedef struct LoadSample {
         double idle, avg[3];
@@ -56,7 +59,8 @@ static void print_sample(const LoadSample *s, const char *event, uint64_t held, 
 int load_gate(sd_bus *bus, const char *where, double threshold, uint64_t hold_usec, uint64_t timeout_usec,
               uint64_t *ret_waited) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        uint64_t start = now_usec(CLOCK_MONOTONIC), since = 0;
+        uint64_t start = now_usec(CLOCK_MONOTONIC), since = 0, logged_at = 0;
+        bool logged = false, logged_above = false;
         char want[32], held[32], waited[32];
         LoadSample s;
         int r;
@@ -86,8 +90,11 @@ int load_gate(sd_bus *bus, const char *where, double threshold, uint64_t hold_us
                         return EXIT_OK;
                 }
                 print_sample(&s, "gate-waiting", h, now - start);
-                output_status("%sCPU idle %.1f%% (want >= %.0f%% for %s; held %s; waited %s)", where, s.idle * 100.0,
-                              threshold * 100.0, want, held, waited);
+                if (output.tty || !logged || (since != 0) != logged_above || now - logged_at >= GATE_LOG_EVERY_USEC) {
+                        logged = true, logged_above = since != 0, logged_at = now;
+                        output_status("%sCPU idle %.1f%% (want >= %.0f%% for %s; held %s; waited %s)", where,
+                                      s.idle * 100.0, threshold * 100.0, want, held, waited);
+                }
                 if (timeout_usec && now - start >= timeout_usec)
                         return output_error(EXIT_TIMEOUT,
                                             "Load gate timed out after %s: %sCPU idle %.1f%% never stayed >= %.0f%% "

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "helper-info.h"
 #include "hubops-bus.h"
 #include "job-wait.h"
 #include "macro.h"
@@ -72,7 +73,7 @@ static int cmd_start(sd_bus *bus, const Invocation *inv) {
         r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_REBUILD, "Start", &error, &reply,
                                NULL);
         if (r < 0)
-                return output_bus_error(&error, r, "Cannot start the rebuild");
+                return helper_role_error(bus, &error, r, "rebuild", "Cannot start the rebuild");
         return job_follow(bus, inv, reply);
 }
 
@@ -82,7 +83,7 @@ static int read_info(sd_bus *bus, RebuildInfo *b) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r = get_info(bus, b, &error);
 
-        return r < 0 ? output_bus_error(&error, r, "Cannot read the rebuild's state") : EXIT_OK;
+        return r < 0 ? helper_role_error(bus, &error, r, "rebuild", "Cannot read the rebuild's state") : EXIT_OK;
 }
 
 static int cmd_status_rebuild(sd_bus *bus) {
@@ -136,7 +137,7 @@ static int cmd_cancel(sd_bus *bus) {
         if (r != EXIT_OK)
                 return r;
         if (strcmp(b.current_job, "/") == 0)
-                return output_error(EXIT_FAILED, "No rebuild is running");
+                return output_error(EXIT_NOT_CONFIGURED, "No rebuild is running");
         return job_cancel(bus, b.current_job);
 }
 

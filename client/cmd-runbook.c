@@ -33,13 +33,13 @@ static void catch_interrupts(const Run *r) {
 
         if (output.json)
                 (void) snprintf(interrupt_text, sizeof(interrupt_text),
-                                "{\"event\":\"interrupted\",\"run\":\"%s\",\"resume\":\"hubopsctl runbook resume %s\"}\n",
-                                r->id, r->id);
+                                "{\"event\":\"interrupted\",\"run\":\"%s\",\"resume\":\"hubopsctl runbook resume %s%s\"}\n",
+                                r->id, r->id, output_resume_yes());
         else
                 (void) snprintf(interrupt_text, sizeof(interrupt_text),
                                 "\nInterrupted. Jobs already started go on; nothing else is done.\n"
-                                "Continue with: hubopsctl runbook resume %s\n",
-                                r->id);
+                                "Continue with: hubopsctl runbook resume %s%s\n",
+                                r->id, output_resume_yes());
         (void) sigemptyset(&sa.sa_mask);
         (void) sigaction(SIGINT, &sa, NULL);
         (void) sigaction(SIGTERM, &sa, NULL);
@@ -121,8 +121,12 @@ int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv) {
                                                 "[--tidy-up-on-failure] [--outside-window] [--site FILE]");
         }
         code = load_site(inv, &site);
-        if (code == EXIT_OK && plan_rebuild_tables(site, inv->args[0], run, err, sizeof(err)) < 0)
-                code = output_error(EXIT_USAGE, "%s", err);
+        if (code == EXIT_OK) {
+                /* An unknown host is "no such" (6), as in site status; a host of the wrong kind is usage (2). */
+                int r = plan_rebuild_tables(site, inv->args[0], run, err, sizeof(err));
+                if (r < 0)
+                        code = output_error(r == -ENOENT ? EXIT_NOT_CONFIGURED : EXIT_USAGE, "%s", err);
+        }
         if (code != EXIT_OK) {
                 free(run);
                 return code;
@@ -161,17 +165,23 @@ int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv) {
         return code;
 }
 
+/* Run ids begin with their start time (YYYYMMDD-HHMMSS-...): newest first. */
+static int newest_first(const struct dirent **a, const struct dirent **b) {
+        return -alphasort(a, b);
+}
+
 static int list_runs(void) {
-        DIR *d = NULL;
+        struct dirent **entries = NULL;
         json_object *a = json_object_new_array();
         char dir[512];
-        struct dirent *de;
+        int n = 0;
 
         if (run_dir(dir, sizeof(dir), false) >= 0)
-                d = opendir(dir);
+                n = scandir(dir, &entries, NULL, newest_first);
         if (!output.json)
                 printf("%-32s %-16s %-10s %-18s %s\n", "RUN", "RUNBOOK", "HUB", "STATUS", "NEXT STEP");
-        while (d && (de = readdir(d))) {
+        for (int e = 0; e < n; e++) {
+                const struct dirent *de = entries[e];
                 char id[RUN_ID_LEN + 8], err[512];
                 size_t l = strlen(de->d_name);
                 Run *r;
@@ -205,8 +215,9 @@ static int list_runs(void) {
                                run_status_to_string(r->status), next);
                 free(r);
         }
-        if (d)
-                (void) closedir(d);
+        for (int e = 0; e < n; e++)
+                free(entries[e]);
+        free(entries);
         if (output.json) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "runs", a);

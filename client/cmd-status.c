@@ -5,37 +5,13 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "helper-info.h"
 #include "hubops-bus.h"
 #include "macro.h"
+#include "operations.h"
 #include "output.h"
-#include "strv.h"
 
 #define STATUS_LOAD_WINDOW_MS 250U
-
-typedef struct ManagerInfo {
-        char version[64];
-        char hostname[128];
-        char **roles;
-} ManagerInfo;
-
-static int get_manager(sd_bus *bus, ManagerInfo *m, sd_bus_error *error) {
-        _cleanup_free_ char *version = NULL, *hostname = NULL;
-        int r;
-
-        r = sd_bus_get_property_string(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "Version",
-                                       error, &version);
-        if (r >= 0)
-                r = sd_bus_get_property_string(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER,
-                                               "Hostname", error, &hostname);
-        if (r >= 0)
-                r = sd_bus_get_property_strv(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "Roles",
-                                             error, &m->roles);
-        if (r < 0)
-                return r;
-        (void) snprintf(m->version, sizeof(m->version), "%s", version);
-        (void) snprintf(m->hostname, sizeof(m->hostname), "%s", hostname);
-        return 0;
-}
 
 static json_object *roles_json(char **roles) {
         json_object *a = json_object_new_array();
@@ -45,7 +21,7 @@ static json_object *roles_json(char **roles) {
         return a;
 }
 
-static void print_text(const ManagerInfo *m, double idle, const double avg[3], uint64_t mem, json_object *jobs) {
+static void print_text(const HelperInfo *m, double idle, const double avg[3], uint64_t mem, json_object *jobs) {
         printf("Host:     %s\nVersion:  %s\nRoles:   ", m->hostname, m->version);
         for (char **i = m->roles; i && *i; i++)
                 printf(" %s", *i);
@@ -59,7 +35,7 @@ static void print_text(const ManagerInfo *m, double idle, const double avg[3], u
                 jobs_print_table(jobs);
 }
 
-static void print_json(const ManagerInfo *m, double idle, const double avg[3], uint64_t mem, json_object *jobs) {
+static void print_json(const HelperInfo *m, double idle, const double avg[3], uint64_t mem, json_object *jobs) {
         json_object *o = json_object_new_object(), *lo = json_object_new_object();
 
         json_object_object_add(o, "hostname", json_object_new_string(m->hostname));
@@ -79,14 +55,14 @@ static void print_json(const ManagerInfo *m, double idle, const double avg[3], u
 int cmd_status(sd_bus *bus, const Invocation *inv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *load = NULL;
-        ManagerInfo m = { 0 };
+        HelperInfo m = { 0 };
         json_object *jobs = NULL;
         double idle = 0, avg[3] = { 0, 0, 0 };
         uint64_t mem = 0;
         int r;
 
         (void) inv;
-        r = get_manager(bus, &m, &error);
+        r = helper_info_get(bus, &m, &error);
         if (r >= 0)
                 r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetLoad",
                                        &error, &load, "u", STATUS_LOAD_WINDOW_MS);
@@ -95,7 +71,7 @@ int cmd_status(sd_bus *bus, const Invocation *inv) {
         if (r >= 0)
                 r = jobs_fetch(bus, &error, &jobs);
         if (r < 0) {
-                strv_free(m.roles);
+                helper_info_done(&m);
                 return output_bus_error(&error, r, "Cannot read the helper's status");
         }
 
@@ -104,7 +80,31 @@ int cmd_status(sd_bus *bus, const Invocation *inv) {
         else
                 print_text(&m, idle, avg, mem, jobs);
         json_object_put(jobs);
-        strv_free(m.roles);
+        helper_info_done(&m);
+        return EXIT_OK;
+}
+
+/* Refused here, before the helper is asked: an operation it would not know,
+ * or a subject missing or extra. The names are those of ListOperations. */
+static int can_run_args(const Invocation *inv) {
+        const OperationName *op;
+        char names[512] = "";
+        size_t n = 0;
+
+        if (inv->n_args < 1 || inv->n_args > 2)
+                return output_error(EXIT_USAGE, "Usage: hubopsctl can-run OPERATION [SUBJECT]");
+        op = operation_name_find(inv->args[0]);
+        if (!op) {
+                for (size_t i = 0; i < n_operation_names && n < sizeof(names); i++)
+                        n += (size_t) snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+                                               operation_names[i].name);
+                return output_error(EXIT_USAGE, "Unknown operation \"%s\"; operations: %s", inv->args[0], names);
+        }
+        if (op->subject && inv->n_args != 2)
+                return output_error(EXIT_USAGE, "Usage: hubopsctl can-run %s %s (which %s?)", op->name, op->subject,
+                                    op->subject);
+        if (!op->subject && inv->n_args != 1)
+                return output_error(EXIT_USAGE, "Usage: hubopsctl can-run %s (it takes no subject)", op->name);
         return EXIT_OK;
 }
 
@@ -114,8 +114,9 @@ int cmd_can_run(sd_bus *bus, const Invocation *inv) {
         const char *answer, *reason;
         int r;
 
-        if (inv->n_args < 1 || inv->n_args > 2)
-                return output_error(EXIT_USAGE, "Usage: hubopsctl can-run OPERATION [SUBJECT]");
+        r = can_run_args(inv);
+        if (r != EXIT_OK)
+                return r;
         r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "CanRun", &error,
                                &reply, "ss", inv->args[0], inv->n_args > 1 ? inv->args[1] : "");
         if (r >= 0)

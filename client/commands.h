@@ -34,6 +34,7 @@ int cmd_job_wait(sd_bus *bus, const Invocation *inv);
 int cmd_job_show(sd_bus *bus, const Invocation *inv);
 int cmd_directory_status(sd_bus *bus, const Invocation *inv);
 int cmd_directory_verb(sd_bus *bus, const Invocation *inv);
+int cmd_service_list(sd_bus *bus, const Invocation *inv);
 int cmd_service_status(sd_bus *bus, const Invocation *inv);
 int cmd_service_verb(sd_bus *bus, const Invocation *inv);
 int cmd_load(sd_bus *bus, const Invocation *inv);

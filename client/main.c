@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "commands.h"
 #include "exit-codes.h"
+#include "hosts.h"
 #include "macro.h"
 #include "output.h"
 #include "timespan.h"
@@ -43,6 +44,7 @@ static const Verb verbs[] = {
         { "directory", "kill-root", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
         { "directory", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
         { "directory", "restart", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
+        { "service", "list", 0, cmd_service_list },
         { "service", "status", 0, cmd_service_status },
         { "service", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
         { "service", "stop", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
@@ -78,6 +80,7 @@ static void help(void) {
                "  directory status          the directory server's state, PIDs and memory\n"
                "  directory stop|kill-root|start|restart\n"
                "                            run that directory procedure and wait for it\n"
+               "  service list              the configured services and their states\n"
                "  service status NAME       a configured service's state\n"
                "  service start|stop|restart NAME\n"
                "  rebuild start             start the table rebuild and follow its progress\n"
@@ -189,6 +192,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_WAIT_IDLE: {
                         char *end;
                         double v = strtod(optarg, &end);
+                        /* "90" or "90%", as the site config's IdleThreshold= writes it. */
+                        if (end != optarg && *end == '%')
+                                end++;
                         if (end == optarg || *end != '\0' || !(v >= 0.0 && v <= 100.0))
                                 return output_error(EXIT_USAGE, "Invalid --wait-idle \"%s\" (a percentage, 0-100)",
                                                     optarg),
@@ -258,7 +264,39 @@ static const Verb *find_verb(Options *o) {
         return NULL;
 }
 
+/* "hooks" alone, or "hooks frob": say what the group takes. */
+static int unknown_command(const Options *o) {
+        char words[256] = "";
+        size_t n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs) && n < sizeof(words); i++)
+                if (verbs[i].word2 && strcmp(verbs[i].word1, o->words[0]) == 0)
+                        n += (size_t) snprintf(words + n, sizeof(words) - n, "%s%s", n ? "|" : "", verbs[i].word2);
+        if (words[0] == '\0')
+                return output_error(EXIT_USAGE, "Unknown command \"%s%s%s\" (see --help)", o->words[0],
+                                    o->n_words > 1 ? " " : "", o->n_words > 1 ? o->words[1] : "");
+        if (o->n_words > 1)
+                return output_error(EXIT_USAGE, "Unknown command \"%s %s\"; hubopsctl %s takes %s (see --help)",
+                                    o->words[0], o->words[1], o->words[0], words);
+        return output_error(EXIT_USAGE, "Usage: hubopsctl %s %s ... (see --help)", o->words[0], words);
+}
+
+/* -H NAME: operators know their hosts by the site's names, so a [Host NAME]
+ * of the site config (if there is one) gives the address; anything else
+ * (user@host, host:port, a name the site lacks) goes to ssh as given. */
+static void resolve_site_host(Target *t, SiteConfig **site) {
+        _cleanup_free_ char *err = NULL;
+        const SiteHost *h;
+
+        if (!t->host || strpbrk(t->host, "@:") || site_config_load(NULL, site, &err) < 0)
+                return;
+        h = site_find_host(*site, t->host);
+        if (h)
+                *t = hosts_target_of(h);
+}
+
 static int run(int argc, char *argv[]) {
+        _cleanup_(site_config_freep) SiteConfig *site = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Options o = { .ask_password = true, .inv.wait_idle = -1 };
         const Verb *verb;
@@ -274,8 +312,7 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "No command given (see --help)");
         verb = find_verb(&o);
         if (!verb)
-                return output_error(EXIT_USAGE, "Unknown command \"%s%s%s\" (see --help)", o.words[0],
-                                    o.n_words > 1 ? " " : "", o.n_words > 1 ? o.words[1] : "");
+                return unknown_command(&o);
         if (!(verb->flags & VERB_WAITS) && o.inv.no_wait)
                 return output_error(EXIT_USAGE, "--no-wait applies only to commands that start a job");
         if (!(verb->flags & (VERB_WAITS | VERB_GATE)) && o.inv.timeout_usec)
@@ -299,6 +336,7 @@ static int run(int argc, char *argv[]) {
                 return verb->run(NULL, &o.inv);
         }
 
+        resolve_site_host(&o.inv.target, &site);
         /* As systemctl: an agent only for a local, non-root user on a terminal who may be asked. */
         if ((verb->flags & VERB_PRIVILEGED) && o.ask_password && !output.json && target_is_local(&o.inv.target))
                 interactive = agent_open();
@@ -318,5 +356,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         /* A closed pipe on stdout (hubopsctl ... | head) is the reader's choice, not a crash. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* Fractions and loads to their precision: 0.67, not 0.67000000000000004. */
+        (void) json_c_set_serialization_double_format("%.6g", JSON_C_OPTION_GLOBAL);
         return run(argc, argv);
 }

@@ -20,7 +20,7 @@ int output_exit_code(const sd_bus_error *e, int r) {
                         return EXIT_NOT_AUTHORIZED;
                 if (sd_bus_error_has_names(e, HUBOPS_ERROR_NOT_CONFIGURED, HUBOPS_ERROR_NO_SUCH_JOB,
                                            SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_INTERFACE,
-                                           SD_BUS_ERROR_UNKNOWN_PROPERTY))
+                                           SD_BUS_ERROR_UNKNOWN_PROPERTY, SD_BUS_ERROR_UNKNOWN_METHOD))
                         return EXIT_NOT_CONFIGURED;
                 if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
                                            SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_DISCONNECTED,
@@ -71,6 +71,11 @@ int output_bus_error(const sd_bus_error *e, int r, const char *doing) {
                 (void) snprintf(msg, sizeof(msg), "%s: %s", doing, e->message ? e->message : e->name);
         else
                 (void) snprintf(msg, sizeof(msg), "%s: %s", doing, strerror(r < 0 ? -r : r));
+        /* The operator wants the way in, not the action's name alone. */
+        if (e && sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED))
+                (void) snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+                                " (access is granted by the host's polkit rules in /etc/polkit-1/rules.d: "
+                                "usually membership of the group hubops; ask its administrator)");
         if (code == EXIT_UNREACHABLE && !(e && sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY)))
                 (void) snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
                                 " (is hubopsd running and reachable at that address?)");

@@ -38,3 +38,9 @@ _printf_(1, 2) void output_line(const char *fmt, ...);
  * line. Never with --json. */
 _printf_(1, 2) void output_status(const char *fmt, ...);
 void output_status_done(void);
+
+/* What a printed "hubopsctl runbook resume ID" needs to work as shown: off a
+ * terminal (or for a JSON reader) it cannot confirm, so it needs --yes. */
+static inline const char *output_resume_yes(void) {
+        return output.tty && !output.json ? "" : " --yes";
+}

@@ -152,7 +152,7 @@ int plan_rebuild_tables(const SiteConfig *site, const char *hub, Run *ret, char 
 
         if (!h) {
                 (void) snprintf(err, err_size, "%s: no [Host %s] in %s", hub, hub, site->path);
-                return -EINVAL;
+                return -ENOENT;
         }
         if (!site_host_has_role(h, "mailhub")) {
                 (void) snprintf(err, err_size, "%s is not a mailhub (Roles= in %s)", hub, site->path);

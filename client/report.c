@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "macro.h"
 #include "output.h"
 #include "runbook.h"
 #include "timespan.h"
@@ -67,6 +68,14 @@ void runbook_print_plan(const Run *r, bool with_status) {
         }
         printf("Plan: %s %s (directory: %s)%s%s\n", r->runbook, r->hub, r->directory_host, r->id[0] ? ", run " : "",
                r->id);
+        /* Columns as wide as their widest cell: long hook names must not run into the next column. */
+        int wh = 0, wo = 0, ws = 0;
+        for (unsigned i = 0; i < r->n_steps; i++) {
+                const char *op = step_operation(&r->steps[i]);
+                wh = MAX(wh, (int) strlen(r->steps[i].host));
+                wo = MAX(wo, (int) strlen(op ? op : "(wait)"));
+                ws = MAX(ws, (int) strlen(r->steps[i].subject));
+        }
         for (unsigned i = 0; i < r->n_steps; i++) {
                 const Step *s = &r->steps[i];
                 const char *op = step_operation(s);
@@ -80,7 +89,8 @@ void runbook_print_plan(const Run *r, bool with_status) {
                 char st[32] = "";
                 if (with_status)
                         (void) snprintf(st, sizeof(st), "  [%s]", step_status_to_string(s->status));
-                printf("  %2u. %-10s %-18s %-12s %s%s\n", i + 1, s->host, op ? op : "(wait)", s->subject, what, st);
+                printf("  %2u. %-*s %-*s %-*s %s%s\n", i + 1, wh, s->host, wo, op ? op : "(wait)", ws, s->subject,
+                       what, st);
                 printf("      observe: %s%s%s\n", step_observation(s), strcmp(gate, "-") ? "; gate: " : "",
                        strcmp(gate, "-") ? gate : "");
         }

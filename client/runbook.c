@@ -410,18 +410,19 @@ static void print_stopped(const Run *r) {
         if (r->status == RUN_DETACHED)
                 runbook_emit(r, NULL, "run-detached",
                              "Run %s detached while the rebuild runs. Re-attach and finish with: hubopsctl runbook "
-                             "resume %s",
-                             r->id, r->id);
+                             "resume %s%s",
+                             r->id, r->id, output_resume_yes());
         else if (r->status == RUN_FAILED) {
                 runbook_emit(r, NULL, "run-failed", "Run %s stopped: %s. The site stays claimed by it.", r->id,
                              r->message);
-                runbook_emit(r, NULL, "run-failed-hint", "  Retry the failed step:   hubopsctl runbook resume %s",
-                             r->id);
+                runbook_emit(r, NULL, "run-failed-hint", "  Retry the failed step:   hubopsctl runbook resume %s%s",
+                             r->id, output_resume_yes());
                 runbook_emit(r, NULL, "run-failed-hint",
-                             "  Or roll forward (tidy up): hubopsctl runbook resume %s --roll-forward", r->id);
+                             "  Or roll forward (tidy up): hubopsctl runbook resume %s --roll-forward%s", r->id,
+                             output_resume_yes());
         } else
-                runbook_emit(r, NULL, "run-interrupted", "Run %s %s. Continue with: hubopsctl runbook resume %s",
-                             r->id, r->message, r->id);
+                runbook_emit(r, NULL, "run-interrupted", "Run %s %s. Continue with: hubopsctl runbook resume %s%s",
+                             r->id, r->message, r->id, output_resume_yes());
 }
 
 int runbook_execute(Exec *x) {

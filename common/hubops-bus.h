@@ -40,3 +40,6 @@
 
 /* Upper bound on any name a caller may pass (hook, service); longer is InvalidArgs. */
 #define HUBOPS_NAME_MAX 64
+
+/* Finished jobs stay inspectable (Job objects, ListJobs) for the newest this many. */
+#define HUBOPS_JOBS_FINISHED_KEPT 64

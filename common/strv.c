@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "strv.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,4 +34,22 @@ char **strv_copy(const char *const *l) {
                         return NULL;
                 }
         return copy;
+}
+
+int strv_extend(char ***l, const char *value) {
+        unsigned n = strv_length(*l);
+        char *v = strdup(value);
+        char **grown;
+
+        if (!v)
+                return -ENOMEM;
+        grown = realloc(*l, (n + 2) * sizeof(char *));
+        if (!grown) {
+                free(v);
+                return -ENOMEM;
+        }
+        grown[n] = v;
+        grown[n + 1] = NULL;
+        *l = grown;
+        return 0;
 }

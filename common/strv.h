@@ -10,3 +10,6 @@ unsigned strv_length(char *const *l);
 
 /* A deep copy; NULL when out of memory. A NULL list copies to an empty one. */
 char **strv_copy(const char *const *l);
+
+/* Append a copy of value; -ENOMEM leaves the list as it was. */
+int strv_extend(char ***l, const char *value);

@@ -43,6 +43,15 @@ static int property_get_roles(sd_bus *bus, const char *path, const char *interfa
 }
 
 static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        static const char *const service_ops[] = { "service.start", "service.stop", "service.restart" };
+        static const char *const directory_ops[] = { "directory.stop", "directory.kill-root", "directory.start",
+                                                      "directory.restart" };
+        static const struct {
+                const char *name, *action;
+        } rebuild_ops[] = {
+                { "rebuild.start", HUBOPS_ACTION_REBUILD_START },
+                { "rebuild.cancel", HUBOPS_ACTION_REBUILD_CANCEL },
+        };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Context *c = userdata;
         int r;
@@ -51,18 +60,21 @@ static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_erro
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
+        /* The names CanRun and hubopsctl can-run take (common/operations.c). */
         r = sd_bus_message_open_container(reply, 'a', "(sss)");
         for (size_t i = 0; r >= 0 && i < c->config->n_hooks; i++)
                 r = sd_bus_message_append(reply, "(sss)", "hook.run", c->config->hooks[i].name,
                                           HUBOPS_ACTION_HOOK_RUN);
         for (size_t i = 0; r >= 0 && i < c->config->n_services; i++)
-                r = sd_bus_message_append(reply, "(sss)", "service.manage", c->config->services[i].name,
-                                          HUBOPS_ACTION_SERVICE_MANAGE);
-        if (r >= 0 && c->config->rebuild.present)
-                r = sd_bus_message_append(reply, "(sss)", "rebuild.start", "", HUBOPS_ACTION_REBUILD_START);
-        if (r >= 0 && c->config->directory.present)
-                r = sd_bus_message_append(reply, "(sss)", "directory.manage", "stop kill-root start restart",
-                                          HUBOPS_ACTION_DIRECTORY_MANAGE);
+                for (size_t v = 0; r >= 0 && v < ELEMENTSOF(service_ops); v++)
+                        r = sd_bus_message_append(reply, "(sss)", service_ops[v], c->config->services[i].name,
+                                                  HUBOPS_ACTION_SERVICE_MANAGE);
+        for (size_t v = 0; r >= 0 && c->config->rebuild.present && v < ELEMENTSOF(rebuild_ops); v++)
+                r = sd_bus_message_append(reply, "(sss)", rebuild_ops[v].name, "", rebuild_ops[v].action);
+        for (size_t v = 0; r >= 0 && c->config->directory.present && v < ELEMENTSOF(directory_ops); v++)
+                r = sd_bus_message_append(reply, "(sss)", directory_ops[v], "", HUBOPS_ACTION_DIRECTORY_MANAGE);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "(sss)", "run.claim", "", HUBOPS_ACTION_RUN_CLAIM);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

@@ -25,7 +25,6 @@
 #include "systemd-client.h"
 #include "unit-run.h"
 
-#define JOBS_FINISHED_KEPT 64
 #define OUTPUT_TAIL_MAX 4096
 
 const char *job_state_to_string(JobState s) {
@@ -205,7 +204,7 @@ static void prune_finished(Context *c) {
 
         for (Job **p = &c->jobs; *p;) {
                 Job *j = *p;
-                if (j->state != JOB_RUNNING && ++finished > JOBS_FINISHED_KEPT) {
+                if (j->state != JOB_RUNNING && ++finished > HUBOPS_JOBS_FINISHED_KEPT) {
                         *p = j->next;
                         c->n_jobs--;
                         job_free(j);

@@ -45,21 +45,57 @@ outsider|3|"exit_code":3|--json hooks run noop
 operator|4|Cannot connect to unix:path=/nonexistent/bus|--address unix:path=/nonexistent/bus status
 operator|5|Timed out waiting for the job; it goes on|hooks run slow --timeout 300ms
 operator|6|No hook "nope" is configured on hub1|hooks run nope
-operator|6|Unknown object|job show 999999
+operator|6|No job 999999 on this host|job show 999999
 operator|6|No service "sshd" is configured on hub1|service start sshd
-operator|6|Unknown interface org.hubops.Helper1.Directory|directory status
+operator|6|hub1 has no directory (its roles: none)|directory status
+operator|6|hub1 has no directory (its roles: none)|directory restart
+operator|6|hub1 has no rebuild (its roles: none)|rebuild start
+operator|6|hub1 has no rebuild (its roles: none)|rebuild cancel
+operator|2|Usage: hubopsctl can-run service.restart service|can-run service.restart
+operator|2|Usage: hubopsctl can-run directory.restart (it takes no subject)|can-run directory.restart extra
+operator|2|Unknown operation "bogus.op"; operations: hook.run, service.start|can-run bogus.op
+operator|2|Usage: hubopsctl service list|service
+operator|2|Usage: hubopsctl hooks list|hooks
+operator|2|Usage: hubopsctl runbook list|runbook
+operator|2|hubopsctl hooks takes list|hooks frob
+operator|0|SERVICE|service list
+operator|0|gate passed|load --wait-idle 0% --timeout 5s
+operator|0|Host:     hub1|-H hub1 status
+outsider|3|usually membership of the group hubops|hooks run noop
 operator|2|Usage: hubopsctl rebuild-tables HUB|rebuild-tables
 operator|2|apply only to rebuild-tables and runbook resume|status --yes
 operator|2|--site applies only to site status, rebuild-tables and runbook commands|status --site /x
 operator|2|not -H or --address|-H example rebuild-tables hub1
 operator|2|--roll-forward applies only to runbook resume|rebuild-tables hub1 --roll-forward
 operator|2|hub1 is not a mailhub|rebuild-tables hub1 --dry-run
-operator|2|nohub: no [Host nohub]|rebuild-tables nohub --dry-run
+operator|6|nohub: no [Host nohub]|rebuild-tables nohub --dry-run
+operator|6|nohub: no such host|site status nohub
 operator|2|is not a run id|runbook show ../x
 operator|6|no run 20990101-000000-hub1-0000|runbook resume 20990101-000000-hub1-0000
 operator|6|cannot open the site config|rebuild-tables hub1 --site /nonexistent/site.conf
 operator|0|RUN  |runbook list
 TABLE
+
+# Every operation ListOperations names, can-run takes as it is (one set of names).
+busctl --address="$(bus_address)" --json=short call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Manager ListOperations >"$HUBOPS_LAB_DIR/ops.json"
+n=0
+while IFS=$'\t' read -r op subject; do
+        # shellcheck disable=SC2086 # an empty subject is no word
+        run_capture as_operator hubopsctl can-run "$op" $subject
+        case $rc in 0 | 3) ;; *) fail "can-run $op $subject (from ListOperations) -> $rc: $err" ;; esac
+        n=$((n + 1))
+done < <(jq -r '.data[0][] | [.[0], .[1]] | @tsv' "$HUBOPS_LAB_DIR/ops.json")
+[ "$n" -gt 3 ] || fail "ListOperations named only $n operations"
+ok "can-run takes each of the $n operations ListOperations names"
+
+# JSON numbers to their precision (0.67, never 0.67000000000000004).
+for i in 1 2 3; do
+        run_capture as_operator hubopsctl --json load
+        assert_eq "$rc" 0 "--json load"
+        assert_not_contains "$(grep -oE '[0-9]+\.[0-9]{7,}' <<<"$out" || true)" "." "numbers in $out"
+done
+ok "--json prints fractions and loads to their precision"
 
 # A site config anyone may write could send the runbook anywhere: refused.
 install -m 0666 "$HUBOPS_LAB_DIR/site.conf" "$HUBOPS_LAB_DIR/site-ww.conf"

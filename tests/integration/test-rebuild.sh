@@ -45,6 +45,13 @@ run_capture ctl rebuild wait
 assert_eq "$rc" 0 "waiting again reaches the end"
 ok "progress is valid once there is history; a second start is Busy; wait can stop and resume"
 
+# Off a terminal (a log): progress lines as it goes, not the 0% line alone.
+run_capture as_operator hubopsctl rebuild start
+assert_eq "$rc" 0 "rebuild start, followed in a log ($err)"
+lines=$(grep -c '%, elapsed' <<<"$out" || true)
+[ "$lines" -ge 3 ] || fail "a log of the rebuild got $lines progress lines: $out"
+ok "rebuild start off a terminal logs its progress ($lines lines)"
+
 echo 50 >"$knobs/rebuild-fail-at"
 run_capture ctl rebuild start
 rm -f "$knobs/rebuild-fail-at"
@@ -67,6 +74,8 @@ assert_eq "$rc" 0 "cancel"
 run_capture ctl job wait "${job##*/}"
 assert_eq "$(jq -r .state <<<"$out")" canceled "canceled"
 rm -f "$knobs/rebuild-hang"
+run_capture ctl rebuild cancel
+assert_eq "$rc" 6 "cancel with no rebuild running ($out)"
 state=$(systemctl --user is-active "$unit" || true)
 [ "$state" = inactive ] || [ "$state" = failed ] || fail "the unit still runs after cancel ($state)"
 pgrep -f "$HUBOPS_LAB_DIR/site/rebuild" >/dev/null && fail "the rebuild script still runs after cancel"

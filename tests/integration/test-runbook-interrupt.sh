@@ -34,6 +34,7 @@ assert_eq "$rc" 130 "Ctrl-C at a gate"
 run=$(run_id_of "$(cat "$events")")
 assert_contains "$(cat "$events")" '"event":"interrupted"' "the client says it was interrupted"
 assert_contains "$(cat "$events")" "hubopsctl runbook resume $run" "and how to resume"
+assert_contains "$(cat "$events")" "hubopsctl runbook resume $run --yes" "a resume hint that works off a terminal"
 ok "SIGINT during a gate stops the client (exit 130) with the resume command"
 
 start runbook resume "$run" --yes
@@ -129,3 +130,10 @@ assert_eq "$rc" 0 "resuming after the lost connection ($err)"
 assert_contains "$out" '"event":"step-attached"' "the resume re-attached to the rebuild over a new ssh connection"
 assert_eq "$(site_actions | tail -n +"$((before + 1))" | grep -c 'rebuild.start')" 1 "the rebuild was started once"
 ok "a lost ssh connection during the rebuild stops the client (exit 4); resume re-attaches over a new one"
+
+# Several runs by now: runbook list shows the newest first.
+run_capture as_operator hubopsctl --json runbook list
+listed=$(jq -r '.runs[].created_at' <<<"$out")
+[ "$(wc -l <<<"$listed")" -ge 3 ] || fail "expected several runs, got: $listed"
+assert_eq "$listed" "$(sort -rn <<<"$listed")" "runbook list order"
+ok "runbook list shows the newest run first"
