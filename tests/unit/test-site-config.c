@@ -142,7 +142,7 @@ static void test_plan_follows_the_procedure(void **state) {
 
         assert_int_equal(plan_rebuild_tables(c, "dir", r, msg, sizeof(msg)), -EINVAL);
         assert_non_null(strstr(msg, "not a mailhub"));
-        assert_int_equal(plan_rebuild_tables(c, "nohost", r, msg, sizeof(msg)), -EINVAL);
+        assert_int_equal(plan_rebuild_tables(c, "nohost", r, msg, sizeof(msg)), -ENOENT);
         free(r);
         site_config_free(c);
 }
