@@ -76,6 +76,21 @@ for want in '^Type=dbus$' '^BusName=org.hubops.Helper1$' '^WatchdogSec='; do
 done
 ok "the lab runs the shipped unit, changing only ExecStart=, the bus address, the lab's /run, and dropping: $(grep -E "$dropped" "$shipped" | tr '\n' ' ')"
 
+# The shipped unit grants no capabilities; a directory host adds the shipped
+# drop-in. Without it, hubopsd says what its [Directory] needs, and stops.
+scratch=$HUBOPS_LAB_DIR/hosts/$HOST/nocaps
+mkdir -p "$scratch"; chmod 0700 "$scratch"
+sed -e "s|^AuditLog=.*|AuditLog=$scratch/audit.jsonl|" -e "s|^StateDirectory=.*|StateDirectory=$scratch|" \
+        -e "s|^JobLogDirectory=.*|JobLogDirectory=$scratch|" "$conf" >"$scratch/helper.conf"
+run_capture setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all -- \
+        env -i DBUS_SYSTEM_BUS_ADDRESS="$(bus_address)" "$HUBOPS_LAB_DIR/bin/hubopsd" --config "$scratch/helper.conf"
+[ "$rc" -ne 0 ] || fail "hubopsd with a [Directory] started without CAP_KILL and CAP_SYS_PTRACE"
+assert_contains "$err" "needs capabilities cap_kill,cap_sys_ptrace (a [Directory]), but this process holds only none" \
+        "the refusal says what is missing"
+mkdir -p "$unit.d"
+install -m 0644 "$TOP/systemd/hubopsd-directory.conf" "$unit.d/directory.conf"
+ok "without the directory drop-in hubopsd refuses, naming the capabilities; the lab installs the drop-in as shipped"
+
 # The lab's own hubopsd goes; the unit's takes over the bus name.
 lab helper "$HOST" kill
 at_exit "XDG_RUNTIME_DIR=$HUBOPS_LAB_DIR/systemd systemctl --user stop hubopsd.service"
