@@ -203,6 +203,32 @@ static uint64_t capabilities_needed(const HelperConfig *config) {
         return 0;
 }
 
+/* The unit and the configuration must agree on capabilities (the shipped
+ * unit grants none; a directory host's drop-in grants exactly what a
+ * [Directory] needs): say which side to fix when they do not. */
+static int reduce_capabilities(uint64_t need) {
+        _cleanup_free_ char *need_s = caps_describe(need), *held_s = NULL;
+        uint64_t p = 0, e, i;
+        int r;
+
+        r = caps_reduce_to(need);
+        if (r >= 0)
+                return 0;
+        (void) caps_current(&p, &e, &i);
+        held_s = caps_describe(p);
+        if (r == -ENOTRECOVERABLE)
+                fprintf(stderr,
+                        "hubopsd: the configuration needs capabilities %s (a [Directory]), but this process holds "
+                        "only %s: grant them in the unit (hubopsd.service.d/directory.conf, see README)\n",
+                        need_s ? need_s : "?", held_s ? held_s : "?");
+        else
+                fprintf(stderr,
+                        "hubopsd: cannot reduce capabilities %s to %s: %s (under the shipped unit, remove from "
+                        "CapabilityBoundingSet= what the configuration does not use)\n",
+                        held_s ? held_s : "?", need_s ? need_s : "?", strerror(-r));
+        return r;
+}
+
 static int run(int argc, char *argv[]) {
         _cleanup_(context_done) Context c = { 0 };
         _cleanup_free_ char *error = NULL, *caps = NULL;
@@ -254,11 +280,9 @@ static int run(int argc, char *argv[]) {
                 return EXIT_RUNTIME;
 
         /* Drop privilege before the first caller can reach us. */
-        r = caps_reduce_to(capabilities_needed(c.config));
-        if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot reduce capabilities: %s\n", strerror(-r));
+        r = reduce_capabilities(capabilities_needed(c.config));
+        if (r < 0)
                 return EXIT_RUNTIME;
-        }
 
         r = sd_bus_request_name(c.bus, HUBOPS_BUS_NAME, 0);
         if (r < 0) {

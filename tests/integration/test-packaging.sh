@@ -36,12 +36,20 @@ run_capture systemd-analyze verify --man=no "$work/unit/hubopsd.service"
 assert_contains "$err" "Unknown key" "the verify check can fail"
 ok "systemd-analyze verify accepts systemd/hubopsd.service (and notices a bad key)"
 
-# Exposure at most 1.2 (systemd counts tenths: --threshold=12); hostnamed's 1.5 must fail it.
+# Exposure at most 1.2 (systemd counts tenths: --threshold=12), as shipped
+# and with the directory host's drop-in (its two capabilities); hostnamed's
+# 1.5 must fail it. test-unit-as-shipped.sh runs the unit and the drop-in.
 run_capture systemd-analyze security --offline=true --threshold=12 "$HUBOPS_BUILD_DIR/systemd/hubopsd.service"
 assert_eq "$rc" 0 "hubopsd.service exposure within 1.2 ($(tail -n 1 <<<"$out"))"
+shipped_score=$(tail -n 1 <<<"$out" | grep -oE '[0-9]+\.[0-9]')
+{ cat "$HUBOPS_BUILD_DIR/systemd/hubopsd.service"; echo; cat "$TOP/systemd/hubopsd-directory.conf"; } \
+        >"$work/hubopsd.service"
+run_capture systemd-analyze security --offline=true --threshold=12 "$work/hubopsd.service"
+assert_eq "$rc" 0 "hubopsd.service with the directory drop-in within 1.2 ($(tail -n 1 <<<"$out"))"
+directory_score=$(tail -n 1 <<<"$out" | grep -oE '[0-9]+\.[0-9]')
 run_capture systemd-analyze security --offline=true --threshold=12 /lib/systemd/system/systemd-hostnamed.service
 [ "$rc" -ne 0 ] || fail "the threshold check passes anything: hostnamed (1.5) got through"
-ok "systemd-analyze security: hubopsd.service exposure <= 1.2 (systemd-hostnamed's 1.5 would fail)"
+ok "systemd-analyze security: hubopsd.service $shipped_score, with the directory drop-in $directory_score (<= 1.2; systemd-hostnamed's 1.5 would fail)"
 
 # --- dbus-daemon: accepts the policy, and would reject a broken one ---
 bus_with_policy() { # POLICY_FILE: start a bus including it; succeed if it comes up
