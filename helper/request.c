@@ -129,6 +129,13 @@ int request_reply_empty(Request *req, const char *job_path) {
         return 1;
 }
 
+int request_reply_string(Request *req, const char *job_path, const char *value) {
+        (void) audit(req, "done", NULL, job_path, NULL, AUDIT_SYNC_NOW, NULL);
+        (void) sd_bus_reply_method_return(req->call, "s", value);
+        request_free(req);
+        return 1;
+}
+
 static const char *describe(const Request *req, char *buf, size_t size) {
         (void) snprintf(buf, size, "%s", req->operation);
         for (char **d = req->details; d && d[0] && d[1]; d += 2)

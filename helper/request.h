@@ -55,4 +55,8 @@ int request_reply_job(Request *req, Job *job);
 /* Audit "done", reply with an empty return, free the request. */
 int request_reply_empty(Request *req, const char *job_path);
 
+/* Audit "done" (job_path: what it concerned, or NULL), reply with one
+ * string, free the request. */
+int request_reply_string(Request *req, const char *job_path, const char *value);
+
 void request_free(Request *req);
