@@ -22,6 +22,7 @@
 /* One MESSAGE_ID per event kind, so `journalctl MESSAGE_ID=…` finds them. */
 #define AUDIT_MESSAGE_ID_REQUEST "6d1c4f0a3b8e4e2f9a7b5c3d1e0f2a4b"
 #define AUDIT_MESSAGE_ID_JOB_FINISHED "b2e94d7c61a84f03a5d8c7e6f1b30a29"
+#define AUDIT_MESSAGE_ID_JOB_STARTING "4f7a2c9e0d6b4c18b3e5a1f8d2c7e960"
 
 struct Audit {
         int fd;
@@ -33,7 +34,13 @@ struct Audit {
 };
 
 static const char *event_name(AuditEvent e) {
-        return e == AUDIT_EVENT_JOB_FINISHED ? "job-finished" : "request";
+        return e == AUDIT_EVENT_JOB_FINISHED ? "job-finished" : e == AUDIT_EVENT_JOB_STARTING ? "job-starting" : "request";
+}
+
+static const char *event_message_id(AuditEvent e) {
+        return e == AUDIT_EVENT_JOB_FINISHED   ? AUDIT_MESSAGE_ID_JOB_FINISHED
+               : e == AUDIT_EVENT_JOB_STARTING ? AUDIT_MESSAGE_ID_JOB_STARTING
+                                               : AUDIT_MESSAGE_ID_REQUEST;
 }
 
 static void put_string(json_object *o, const char *key, const char *value) {
@@ -219,7 +226,7 @@ static void journal_send(const Audit *a, const AuditRecord *rec, const char *id,
                 rec->result ? rec->result : "-", rec->message ? ": " : "", rec->message ? rec->message : "",
                 rec->verdict ? rec->verdict : "-",
                 "MESSAGE_ID=%s",
-                rec->event == AUDIT_EVENT_JOB_FINISHED ? AUDIT_MESSAGE_ID_JOB_FINISHED : AUDIT_MESSAGE_ID_REQUEST,
+                event_message_id(rec->event),
                 "PRIORITY=%d", LOG_NOTICE, "HUBOPS_AUDIT_ID=%s", id, "HUBOPS_HOST=%s", a->hostname,
                 "HUBOPS_OPERATION=%s", rec->operation, "HUBOPS_VERDICT=%s", rec->verdict ? rec->verdict : "",
                 "HUBOPS_RESULT=%s", rec->result ? rec->result : "", "HUBOPS_ACTION=%s",

@@ -33,6 +33,7 @@ typedef enum AuditSync {
 typedef enum AuditEvent {
         AUDIT_EVENT_REQUEST,      /* a privileged call: allowed, denied or failed */
         AUDIT_EVENT_JOB_FINISHED, /* the job a request started has ended */
+        AUDIT_EVENT_JOB_STARTING, /* an allowed request is about to ask systemd to start a job's unit */
 } AuditEvent;
 
 typedef struct AuditRecord {

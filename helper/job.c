@@ -306,6 +306,19 @@ bool job_reply_started(Job *j, Request *req, int error, const char *what, const 
         return true;
 }
 
+bool job_record_starting(Job *j, Request *req) {
+        int r = request_audit_starting(req, j);
+
+        if (r >= 0)
+                return true;
+        fprintf(stderr, "Failed to write the audit record before starting %s: %s\n", j->unit, strerror(-r));
+        job_discard(j);
+        (void) request_reply_error(req, HUBOPS_ERROR_AUDIT_FAILED,
+                                   "Refusing to start %s: the audit log cannot be written (%s)",
+                                   req->operation, strerror(-r));
+        return false;
+}
+
 void job_finish_from_outcome(Job *j, const UnitOutcome *o) {
         job_finish_at(j, o->canceled ? JOB_CANCELED : o->ok ? JOB_DONE : JOB_FAILED, o->result, o->exit_status,
                       o->message, o->ended_at);
