@@ -47,6 +47,22 @@ check unknown-user 0644 root 3 "User=no-such-user-xyz does not exist" "[Hook a]"
         "User=no-such-user-xyz"
 check syntax 0644 root 3 "syntax.conf:2: syntax error" "[Helper]" "no equals sign here"
 
+# JobLogDirectory=: systemd appends the jobs' output there as root, following
+# symlinks, so no one but root may create entries in it.
+mkdir -m 0755 "$dir/jobs-ok" "$dir/jobs-nobody"; mkdir -m 1777 "$dir/jobs-1777"; mkdir -m 0775 "$dir/jobs-0775"
+chown nobody "$dir/jobs-nobody"; chmod 1777 "$dir/jobs-1777"; chmod 0775 "$dir/jobs-0775"
+ln -s "$dir/jobs-1777" "$dir/jobs-link"; touch "$dir/jobs-file"
+jobs_conf() { printf '%s\n' "[Helper]" "JobLogDirectory=$1" "[Hook noop]" "ExecStart=/bin/true" "User=nobody"; }
+check job-log-ok 0644 root 0 "OK (1 hooks)" "$(jobs_conf "$dir/jobs-ok")"
+check job-log-missing 0644 root 0 "OK (1 hooks)" "$(jobs_conf "$dir/jobs-missing")"
+check job-log-not-root 0644 root 3 "JobLogDirectory=$dir/jobs-nobody: not owned by root" "$(jobs_conf "$dir/jobs-nobody")"
+check job-log-world-writable 0644 root 3 "JobLogDirectory=$dir/jobs-1777: group- or world-writable (mode 1777); refusing" \
+        "$(jobs_conf "$dir/jobs-1777")"
+check job-log-group-writable 0644 root 3 "JobLogDirectory=$dir/jobs-0775: group- or world-writable (mode 0775)" \
+        "$(jobs_conf "$dir/jobs-0775")"
+check job-log-symlink 0644 root 3 "JobLogDirectory=$dir/jobs-link: not a directory" "$(jobs_conf "$dir/jobs-link")"
+check job-log-file 0644 root 3 "JobLogDirectory=$dir/jobs-file: not a directory" "$(jobs_conf "$dir/jobs-file")"
+
 # A symlink is not followed (O_NOFOLLOW): the target may be writable by anyone.
 good >"$dir/target.conf"; chmod 0644 "$dir/target.conf"
 ln -s "$dir/target.conf" "$dir/link.conf"
