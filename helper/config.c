@@ -272,9 +272,10 @@ static int verify_section_accounts(const HelperConfig *c, const char *path, char
  * output, which follows symlinks): whoever else may create or swap entries
  * in it can point root's writes anywhere. One that does not exist yet is
  * created by hubopsd at start, root-owned. */
-static int check_directory_safe(const char *key, const char *dir, char **ret_error) {
+static int check_directory_safe(const char *key, const char *dir, mode_t *ret_mode, char **ret_error) {
         struct stat st;
 
+        *ret_mode = 0;
         if (lstat(dir, &st) < 0) {
                 if (errno == ENOENT)
                         return 0;
@@ -296,15 +297,30 @@ static int check_directory_safe(const char *key, const char *dir, char **ret_err
                                            (unsigned) (st.st_mode & 07777));
                 return -EPERM;
         }
+        *ret_mode = st.st_mode & 07777;
         return 0;
 }
 
 static int verify_directories(const HelperConfig *c, char **ret_error) {
-        int r = 0;
+        mode_t mode;
+        int r;
 
-        if (c->job_log_directory)
-                r = check_directory_safe("JobLogDirectory", c->job_log_directory, ret_error);
-        return r;
+        if (c->job_log_directory) {
+                r = check_directory_safe("JobLogDirectory", c->job_log_directory, &mode, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        /* What systemd's StateDirectory= makes (0700), or a packager's 0755: no
+         * setgid or sticky bit, nothing a group could have been given on purpose. */
+        r = check_directory_safe("StateDirectory", c->state_directory, &mode, ret_error);
+        if (r < 0)
+                return r;
+        if (mode != 0 && mode != 0700 && mode != 0755) {
+                *ret_error = strdup_printf("StateDirectory=%s: mode %04o, must be 0700 or 0755; refusing",
+                                           c->state_directory, (unsigned) mode);
+                return -EPERM;
+        }
+        return 0;
 }
 
 int config_load(const char *path, HelperConfig **ret, char **ret_error) {
