@@ -307,6 +307,8 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_OK;
+        if (output_escape_streams() < 0)
+                return EXIT_FAILED;
 
         if (o.n_words == 0)
                 return output_error(EXIT_USAGE, "No command given (see --help)");

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exit-codes.h"
 #include "hubops-bus.h"
@@ -94,6 +96,156 @@ int output_error(int exit_code, const char *fmt, ...) {
         return exit_code;
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes available): 1..4; 0 if
+ * it is not valid UTF-8; -1 if it is a valid but incomplete start. */
+static int utf8_sequence(const unsigned char *s, size_t n) {
+        unsigned char lo = 0x80, hi = 0xbf;
+        int len;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                len = 2;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+                len = 3;
+                lo = s[0] == 0xe0 ? 0xa0 : 0x80; /* no overlong forms */
+                hi = s[0] == 0xed ? 0x9f : 0xbf; /* no surrogates */
+        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+                len = 4;
+                lo = s[0] == 0xf0 ? 0x90 : 0x80;
+                hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+        } else
+                return 0;
+        for (int i = 1; i < len; i++) {
+                if ((size_t) i >= n)
+                        return -1;
+                if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+                        return 0;
+        }
+        return len;
+}
+
+static bool is_control(const unsigned char *s, int len) {
+        if (len == 1)
+                return (s[0] < 0x20 && s[0] != '\n' && s[0] != '\t') || s[0] == 0x7f;
+        return len == 2 && s[0] == 0xc2 && s[1] <= 0x9f; /* U+0080..U+009F */
+}
+
+size_t output_escape(const char *in, size_t len, bool final, char *out) {
+        const unsigned char *s = (const unsigned char *) in;
+        size_t i = 0;
+
+        while (i < len) {
+                int n = utf8_sequence(s + i, len - i);
+                if (n < 0 && !final)
+                        break;
+                if (n <= 0 || is_control(s + i, n)) {
+                        for (int k = 0; k < (n > 0 ? n : 1); k++)
+                                out += sprintf(out, "\\x%02x", s[i++]);
+                        continue;
+                }
+                memcpy(out, s + i, (size_t) n);
+                out += n;
+                i += (size_t) n;
+        }
+        *out = '\0';
+        return i;
+}
+
+typedef struct EscapingStream {
+        int fd;
+        char held[4]; /* an incomplete UTF-8 sequence, until the rest comes */
+        size_t n_held;
+} EscapingStream;
+
+static int write_all(int fd, const char *s, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, s, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                s += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+static ssize_t escaping_flush(EscapingStream *e, const char *buf, size_t size, bool final) {
+        size_t n = e->n_held + size, used;
+        char *in = malloc(n), *out = malloc(4 * n + 1);
+        int r = -ENOMEM;
+
+        if (in && out) {
+                memcpy(in, e->held, e->n_held);
+                memcpy(in + e->n_held, buf, size);
+                used = output_escape(in, n, final, out);
+                e->n_held = n - used; /* at most 3: one incomplete sequence */
+                memcpy(e->held, in + used, e->n_held);
+                r = write_all(e->fd, out, strlen(out));
+        }
+        free(in);
+        free(out);
+        return r < 0 ? -1 : (ssize_t) size;
+}
+
+static ssize_t escaping_write(void *cookie, const char *buf, size_t size) {
+        return escaping_flush(cookie, buf, size, false);
+}
+
+static int escaping_close(void *cookie) {
+        EscapingStream *e = cookie;
+
+        (void) escaping_flush(e, "", 0, true);
+        free(e);
+        return 0;
+}
+
+static FILE *escaping_stream(int fd, int buffering) {
+        EscapingStream *e = calloc(1, sizeof(EscapingStream));
+        FILE *f;
+
+        if (!e)
+                return NULL;
+        e->fd = fd;
+        f = fopencookie(e, "w", (cookie_io_functions_t) { .write = escaping_write, .close = escaping_close });
+        if (!f) {
+                free(e);
+                return NULL;
+        }
+        (void) setvbuf(f, NULL, buffering, 0);
+        return f;
+}
+
+/* Every printf of every command goes through these: the boundary is the
+ * stream, not each call site. */
+int output_escape_streams(void) {
+        FILE *out, *err;
+
+        if (output.json)
+                return 0;
+        (void) fflush(stdout);
+        (void) fflush(stderr);
+        out = escaping_stream(STDOUT_FILENO, output.tty ? _IOLBF : _IOFBF);
+        err = escaping_stream(STDERR_FILENO, _IOLBF);
+        if (!out || !err) {
+                if (out)
+                        (void) fclose(out);
+                if (err)
+                        (void) fclose(err);
+                return -ENOMEM;
+        }
+        stdout = out;
+        stderr = err;
+        return 0;
+}
+
+/* Our own control sequences (the live status line), past the escaping. */
+static void put_raw(const char *s) {
+        (void) fflush(stdout);
+        (void) write_all(STDOUT_FILENO, s, strlen(s));
+}
+
 void output_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         (void) fflush(stdout);
@@ -138,8 +290,10 @@ void output_status(const char *fmt, ...) {
         if (!output.tty && strcmp(line, last) == 0)
                 return;
         memcpy(last, line, sizeof(last));
-        if (output.tty)
-                printf("\r\033[K%s", line);
+        if (output.tty) {
+                put_raw("\r\033[K");
+                fputs(line, stdout);
+        }
         else
                 printf("%s%s\n", stamp(), line);
         status_line_open = output.tty;

@@ -28,6 +28,20 @@ int output_bus_error(const sd_bus_error *e, int r, const char *doing);
 /* A usage or local error: print and return `exit_code`. */
 _printf_(2, 3) int output_error(int exit_code, const char *fmt, ...);
 
+/* Text from hubopsd (hook output, job messages, names, bus errors) may hold
+ * terminal control sequences: a hook that prints ESC ] 52 or a CSI can
+ * rewrite the operator's screen or clipboard. So, in text mode, stdout and
+ * stderr pass through output_escape() on their way out: call once, after
+ * the options are read. (JSON is escaped by json-c and written as is.) */
+int output_escape_streams(void);
+
+/* Escape C0 controls but newline and tab, DEL, C1 controls (U+0080..U+009F)
+ * and bytes that are not UTF-8, each byte as \xNN. Reads len bytes of in;
+ * an incomplete UTF-8 sequence at the very end is escaped only if final,
+ * else left for the next call. Writes at most 4 * len + 1 bytes to out
+ * (NUL-terminated); returns how many input bytes it consumed. */
+size_t output_escape(const char *in, size_t len, bool final, char *out);
+
 /* Print a JSON object followed by a newline, and drop it. */
 void output_json(json_object *o);
 

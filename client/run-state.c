@@ -244,7 +244,7 @@ int run_delete(const char *id) {
 
         if (!path)
                 return -errno;
-        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+        return unlink_durable(path);
 }
 
 int run_load(const char *id, Run *ret, char *err, size_t err_size) {

@@ -4,21 +4,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "format.h"
 #include "macro.h"
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode) {
-        _cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
+int fsync_parent_directory(const char *path) {
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int fd = -1;
-        size_t done = 0;
 
-        if (!tmp)
+        if (!slash)
+                dir = strdup(".");
+        else
+                dir = slash == path ? strdup("/") : strndup(path, (size_t) (slash - path));
+        if (!dir)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+static int write_all(int fd, const char *data, size_t len) {
+        size_t done = 0;
+
         while (done < len) {
                 ssize_t n = write(fd, data + done, len - done);
                 if (n < 0) {
@@ -28,9 +39,31 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
                 }
                 done += (size_t) n;
         }
-        if (fsync(fd) < 0)
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!tmp)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
                 return -errno;
+        r = write_all(fd, data, len);
+        if (r < 0) {
+                (void) unlink(tmp); /* a full disk: leave no half file behind */
+                return r;
+        }
         if (rename(tmp, path) < 0)
                 return -errno;
-        return 0;
+        return fsync_parent_directory(path);
+}
+
+int unlink_durable(const char *path) {
+        if (unlink(path) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        return fsync_parent_directory(path);
 }

@@ -26,11 +26,13 @@ static const char *const message_ids[] = {
         [AUDIT_EVENT_REQUEST] = "6d1c4f0a3b8e4e2f9a7b5c3d1e0f2a4b",
         [AUDIT_EVENT_JOB_FINISHED] = "b2e94d7c61a84f03a5d8c7e6f1b30a29",
         [AUDIT_EVENT_SUPPRESSED] = "4f7a2c9e1d6b48a3b05e8d1c7f2a9e63",
+        [AUDIT_EVENT_JOB_STARTING] = "4f7a2c9e0d6b4c18b3e5a1f8d2c7e960",
 };
 static const char *const event_names[] = {
         [AUDIT_EVENT_REQUEST] = "request",
         [AUDIT_EVENT_JOB_FINISHED] = "job-finished",
         [AUDIT_EVENT_SUPPRESSED] = "suppressed",
+        [AUDIT_EVENT_JOB_STARTING] = "job-starting",
 };
 
 struct Audit {

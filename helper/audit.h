@@ -39,6 +39,7 @@ typedef enum AuditEvent {
         AUDIT_EVENT_REQUEST,      /* a privileged call: allowed, denied or failed */
         AUDIT_EVENT_JOB_FINISHED, /* the job a request started has ended */
         AUDIT_EVENT_SUPPRESSED,   /* refusals of one caller uid that were counted, not written */
+        AUDIT_EVENT_JOB_STARTING, /* an allowed request is about to ask systemd to start a job's unit */
 } AuditEvent;
 
 /* Free space on the audit log's filesystem that refusals leave to the

@@ -157,9 +157,11 @@ static int on_caller_confirmed(sd_bus_message *reply, void *userdata, sd_bus_err
         return 1;
 }
 
-/* polkit said yes to a non-interactive check, which holds no match on the
- * caller's name: is the caller still there? Unique names are never reused,
- * so one that has gone cannot come back, and nothing is run for it. */
+/* polkit said yes: is the caller still there? A non-interactive check
+ * holds no match on the caller's name; an interactive one does, but the
+ * bus installs it asynchronously, and a caller gone before that is never
+ * announced. Unique names are never reused, so one that has gone cannot
+ * come back, and nothing is run for it. */
 static int confirm_caller(AuthzCheck *a) {
         a->polkit_slot = sd_bus_slot_unref(a->polkit_slot);
         return sd_bus_call_method_async(a->context->bus, &a->polkit_slot, "org.freedesktop.DBus",
@@ -174,7 +176,7 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 
         (void) ret_error;
         v = authz_verdict_from_reply(reply, &reason);
-        if (v == AUTHZ_YES && !a->owner_slot) {
+        if (v == AUTHZ_YES) {
                 if (confirm_caller(a) < 0)
                         finish(a, AUTHZ_ERROR, "could not confirm that the caller is still connected");
                 return 1;
@@ -246,14 +248,13 @@ static int append_details(sd_bus_message *m, const char *const *details) {
         return sd_bus_message_close_container(m);
 }
 
-/* Is the caller still there when the verdict comes? A non-interactive
- * check asks the bus once polkit has said yes (confirm_caller()): one round
- * trip, on the path that acts anyway. An interactive one may keep an
- * authentication dialog open for minutes, so it watches the caller's name
- * instead and cancels the dialog the moment the caller leaves; once the bus
- * has the match, any later disconnect reaches us before polkit can see the
- * (gone) name. Each match counts against the bus's per-connection limit:
- * hence interactive checks only, and the per-user cap. */
+/* Is the caller still there when the verdict comes? Every check asks the
+ * bus once polkit has said yes (confirm_caller()): one round trip, on the
+ * path that acts anyway. An interactive one may keep an authentication
+ * dialog open for minutes, so it also watches the caller's name and cancels
+ * the dialog the moment the caller leaves. Each match counts against the
+ * bus's per-connection limit: hence interactive checks only, and the
+ * per-user cap. */
 static int watch_caller(AuthzCheck *a) {
         _cleanup_free_ char *match = strdup_printf(
                 "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"

@@ -56,8 +56,11 @@ static const char *resolve(const Context *c, const char *op, const char *subject
                         details[0] = "verb", details[1] = op + 10;
                         return HUBOPS_ACTION_DIRECTORY_MANAGE;
                 }
-        if (strcmp(op, "run.claim") == 0)
+        if (strcmp(op, "run.claim") == 0) {
+                /* As ClaimRun asks (helper/run-claim.c): a rule may judge by the run. */
+                details[0] = "run", details[1] = subject;
                 return HUBOPS_ACTION_RUN_CLAIM;
+        }
         if (strcmp(op, "rebuild.start") == 0 || strcmp(op, "rebuild.cancel") == 0) {
                 if (!c->config->rebuild.present)
                         *ret_missing = "no [Rebuild] on this host";

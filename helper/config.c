@@ -272,6 +272,61 @@ static int verify_section_accounts(const HelperConfig *c, const char *path, char
         return 0;
 }
 
+/* A directory root writes in (hubopsd itself, or systemd appending a job's
+ * output, which follows symlinks): whoever else may create or swap entries
+ * in it can point root's writes anywhere. One that does not exist yet is
+ * created by hubopsd at start, root-owned. */
+static int check_directory_safe(const char *key, const char *dir, mode_t *ret_mode, char **ret_error) {
+        struct stat st;
+
+        *ret_mode = 0;
+        if (lstat(dir, &st) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                int r = -errno;
+                *ret_error = strdup_printf("%s=%s: cannot stat: %s", key, dir, strerror(-r));
+                return r;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                *ret_error = strdup_printf("%s=%s: not a directory; refusing", key, dir);
+                return -ENOTDIR;
+        }
+        if (st.st_uid != 0) {
+                *ret_error = strdup_printf("%s=%s: not owned by root (owner uid %u); refusing", key, dir,
+                                           (unsigned) st.st_uid);
+                return -EPERM;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+                *ret_error = strdup_printf("%s=%s: group- or world-writable (mode %04o); refusing", key, dir,
+                                           (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        *ret_mode = st.st_mode & 07777;
+        return 0;
+}
+
+static int verify_directories(const HelperConfig *c, char **ret_error) {
+        mode_t mode;
+        int r;
+
+        if (c->job_log_directory) {
+                r = check_directory_safe("JobLogDirectory", c->job_log_directory, &mode, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        /* What systemd's StateDirectory= makes (0700), or a packager's 0755: no
+         * setgid or sticky bit, nothing a group could have been given on purpose. */
+        r = check_directory_safe("StateDirectory", c->state_directory, &mode, ret_error);
+        if (r < 0)
+                return r;
+        if (mode != 0 && mode != 0700 && mode != 0755) {
+                *ret_error = strdup_printf("StateDirectory=%s: mode %04o, must be 0700 or 0755; refusing",
+                                           c->state_directory, (unsigned) mode);
+                return -EPERM;
+        }
+        return 0;
+}
+
 int config_load(const char *path, HelperConfig **ret, char **ret_error) {
         _cleanup_(config_freep) HelperConfig *c = NULL;
         _cleanup_fclose_ FILE *f = NULL;
@@ -300,6 +355,8 @@ int config_load(const char *path, HelperConfig **ret, char **ret_error) {
         r = verify_accounts(c, path, ret_error);
         if (r >= 0)
                 r = verify_section_accounts(c, path, ret_error);
+        if (r >= 0)
+                r = verify_directories(c, ret_error);
         if (r < 0)
                 return r;
 

@@ -75,6 +75,8 @@ static void act_run(Request *req, void *userdata) {
                 .capability_mask = h->capability_mask,
                 .output_file = job->log_file,
         };
+        if (!job_record_starting(job, req))
+                return;
         run = calloc(1, sizeof(HookRun));
         if (!run) {
                 job_discard(job);

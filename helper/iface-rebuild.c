@@ -182,6 +182,8 @@ static void act_start(Request *req, void *userdata) {
                 .nice = b->nice,
                 .io_class = io_class_number(b->io_scheduling_class),
         };
+        if (!job_record_starting(j, req))
+                return;
         run = calloc(1, sizeof(RebuildRun));
         if (!run) {
                 job_discard(j);

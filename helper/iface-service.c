@@ -77,6 +77,10 @@ static void act_service(Request *req, void *userdata) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
                 return;
         }
+        if (!job_record_starting(job, req)) {
+                free(run);
+                return;
+        }
         run->request = req;
         run->job_id = job->id;
         r = unit_run_verb(c, run->verb, run->service->unit, on_service_started, on_service_done, run,

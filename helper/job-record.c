@@ -200,7 +200,7 @@ static int save(Context *c) {
                 if (j->durable && j->state == JOB_RUNNING)
                         record_from_job(j, &records[n++]);
         if (n == 0)
-                return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+                return unlink_durable(path);
         json = job_records_format(records, n);
         if (!json)
                 return -ENOMEM;

@@ -2,7 +2,6 @@
 #include "job.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include "format.h"
 #include "hubops-bus.h"
 #include "clock.h"
+#include "job-output.h"
 #include "job-record.h"
 #include "macro.h"
 #include "strv.h"
@@ -25,7 +25,6 @@
 #include "systemd-client.h"
 #include "unit-run.h"
 
-#define OUTPUT_TAIL_MAX 4096
 
 const char *job_state_to_string(JobState s) {
         static const char *const names[] = {
@@ -306,6 +305,19 @@ bool job_reply_started(Job *j, Request *req, int error, const char *what, const 
         return true;
 }
 
+bool job_record_starting(Job *j, Request *req) {
+        int r = request_audit_starting(req, j);
+
+        if (r >= 0)
+                return true;
+        fprintf(stderr, "Failed to write the audit record before starting %s: %s\n", j->unit, strerror(-r));
+        job_discard(j);
+        (void) request_reply_error(req, HUBOPS_ERROR_AUDIT_FAILED,
+                                   "Refusing to start %s: the audit log cannot be written (%s)",
+                                   req->operation, strerror(-r));
+        return false;
+}
+
 void job_finish_from_outcome(Job *j, const UnitOutcome *o) {
         job_finish_at(j, o->canceled ? JOB_CANCELED : o->ok ? JOB_DONE : JOB_FAILED, o->result, o->exit_status,
                       o->message, o->ended_at);
@@ -389,31 +401,6 @@ static int property_get_details(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
-/* The last few KiB of the unit's output, read when asked (never kept in memory). */
-static int property_get_output_tail(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Job *j = userdata;
-        char buf[OUTPUT_TAIL_MAX + 1] = "";
-        _cleanup_close_ int fd = -1;
-        ssize_t n = 0;
-        off_t size;
-
-        (void) bus, (void) path, (void) interface, (void) property, (void) error;
-        if (j->log_file && (fd = open(j->log_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) >= 0) {
-                size = lseek(fd, 0, SEEK_END);
-                if (size > 0) {
-                        off_t from = size > OUTPUT_TAIL_MAX ? size - OUTPUT_TAIL_MAX : 0;
-                        n = pread(fd, buf, OUTPUT_TAIL_MAX, from);
-                }
-        }
-        buf[n > 0 ? n : 0] = '\0';
-        /* D-Bus strings must be valid UTF-8 without NULs: replace what is not plain text. */
-        for (char *p = buf; *p; p++)
-                if ((unsigned char) *p >= 0x80 || ((unsigned char) *p < 0x20 && *p != '\n' && *p != '\t'))
-                        *p = '?';
-        return sd_bus_message_append(reply, "s", buf);
-}
-
 static uint64_t elapsed_usec(const Job *j) {
         uint64_t end = j->state == JOB_RUNNING ? now_usec(CLOCK_REALTIME) : j->finished_at;
         return end > j->started_at ? end - j->started_at : 0;
@@ -466,7 +453,7 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Message", "s", NULL, offsetof(Job, message), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitStatus", "i", NULL, offsetof(Job, exit_status), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Job, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("OutputTail", "s", property_get_output_tail, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("OutputTail", "s", job_output_property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         /* Progress moves with the clock: read it, no signal. */
         SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, 0),
         SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress_valid, 0, 0),
@@ -474,6 +461,8 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("EstimateBasis", "s", NULL, offsetof(Job, estimate_basis), 0),
         SD_BUS_PROPERTY("AuditId", "s", property_get_audit_id, 0, 0),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", output), job_output_method_get,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_NAMES("Completed", "s", SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END,
 };

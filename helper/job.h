@@ -87,6 +87,10 @@ void job_finish_from_outcome(Job *j, const UnitOutcome *o);
  * the request that asked for it (the job's path, or the refusal, discarding
  * the job). Returns whether the job lives on. */
 bool job_reply_started(Job *j, Request *req, int error, const char *what, const char *message);
+/* Just before systemd is asked to start new job j's unit: its audit record
+ * (request_audit_starting()). If that cannot be written, the job is
+ * discarded, the request refused (AuditFailed), and false returned: start nothing. */
+bool job_record_starting(Job *j, Request *req);
 int job_cancel_by_stopping_unit(Job *j, Request *req);
 
 int jobs_load_last_id(Context *c);

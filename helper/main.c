@@ -133,6 +133,12 @@ static int prepare_files(Context *c) {
                 fprintf(stderr, "hubopsd: cannot create %s: %s\n", c->config->state_directory, strerror(-r));
                 return r;
         }
+        /* systemd appends the jobs' output there but creates no directory. */
+        if (c->config->job_log_directory && mkdir(c->config->job_log_directory, 0750) < 0 && errno != EEXIST) {
+                r = -errno;
+                fprintf(stderr, "hubopsd: cannot create %s: %s\n", c->config->job_log_directory, strerror(-r));
+                return r;
+        }
         r = jobs_load_last_id(c);
         if (r < 0) {
                 fprintf(stderr, "hubopsd: cannot read %s/last-job-id: %s\n", c->config->state_directory,

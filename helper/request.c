@@ -122,9 +122,35 @@ int request_reply_job(Request *req, Job *job) {
         return 1;
 }
 
+int request_audit_starting(Request *req, const Job *job) {
+        /* No verdict: the request's record carries it, once per request. */
+        AuditRecord rec = {
+                .event = AUDIT_EVENT_JOB_STARTING,
+                .operation = req->operation,
+                .details = (const char *const *) req->details,
+                .caller = &req->caller,
+                .action = req->action,
+                .result = "starting",
+                .job = job->path,
+                .unit = job->unit,
+                .time_usec = req->time_usec,
+                .duration_usec = now_usec(CLOCK_MONOTONIC) - req->start_monotonic_usec,
+                .sync = AUDIT_SYNC_NOW,
+        };
+
+        return audit_write(req->context->audit, &rec, NULL);
+}
+
 int request_reply_empty(Request *req, const char *job_path) {
         (void) audit(req, "done", NULL, job_path, NULL, AUDIT_SYNC_NOW, NULL);
         (void) sd_bus_reply_method_return(req->call, NULL);
+        request_free(req);
+        return 1;
+}
+
+int request_reply_string(Request *req, const char *job_path, const char *value) {
+        (void) audit(req, "done", NULL, job_path, NULL, AUDIT_SYNC_NOW, NULL);
+        (void) sd_bus_reply_method_return(req->call, "s", value);
         request_free(req);
         return 1;
 }

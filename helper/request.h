@@ -53,7 +53,18 @@ _printf_(3, 4) int request_reply_error(Request *req, const char *error_name, con
  * job's object path, free the request. */
 int request_reply_job(Request *req, Job *job);
 
+/* Before an allowed request asks systemd to start job's unit: a
+ * "job-starting" record, fsync'd, so that no unit runs unaudited even if
+ * hubopsd dies (or the disk fills) between that call and its answer. The
+ * request's own record ("started", with the verdict) follows as before.
+ * Returns 0 or -errno (then nothing may be started). */
+int request_audit_starting(Request *req, const Job *job);
+
 /* Audit "done", reply with an empty return, free the request. */
 int request_reply_empty(Request *req, const char *job_path);
+
+/* Audit "done" (job_path: what it concerned, or NULL), reply with one
+ * string, free the request. */
+int request_reply_string(Request *req, const char *job_path, const char *value);
 
 void request_free(Request *req);

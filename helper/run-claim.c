@@ -93,7 +93,7 @@ static int claim_save(const Context *c) {
         if (!path)
                 return -ENOMEM;
         if (!c->run_claim.held)
-                return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+                return unlink_durable(path);
         json = run_claim_format(&c->run_claim);
         if (!json)
                 return -ENOMEM;

@@ -87,7 +87,17 @@ outsider|3|no|hook.run noop
 operator|2||frobnicate.now
 operator|6||hook.run no-such-hook
 operator|6||rebuild.start
+operator|0|yes|run.claim some-run
+operator|3|challenge|run.claim needs-auth-run
 TABLE
 assert_eq "$(HOST=dirhost last_job_id)" "$jobs_before" "CanRun starts nothing"
 assert_eq "$(wc -l <"$(HOST=dirhost audit_log)")" "$records_before" "CanRun is a question, not an action: not audited"
 ok "CanRun acts on nothing"
+
+# CanRun run.claim foretells ClaimRun's verdict: both ask with the run as detail.
+run_capture "$LAB" as "$OPERATOR" dirhost busctl --address="$(bus_address dirhost)" \
+        --allow-interactive-authorization=no call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Manager ClaimRun ss needs-auth-run ""
+[ "$rc" -ne 0 ] || fail "ClaimRun needs-auth-run was allowed"
+assert_contains "$err" "Authentication is required" "ClaimRun needs-auth-run"
+ok "ClaimRun needs-auth-run is a challenge, as CanRun run.claim needs-auth-run said"

@@ -47,6 +47,39 @@ check unknown-user 0644 root 3 "User=no-such-user-xyz does not exist" "[Hook a]"
         "User=no-such-user-xyz"
 check syntax 0644 root 3 "syntax.conf:2: syntax error" "[Helper]" "no equals sign here"
 
+# JobLogDirectory=: systemd appends the jobs' output there as root, following
+# symlinks, so no one but root may create entries in it.
+mkdir -m 0755 "$dir/jobs-ok" "$dir/jobs-nobody"; mkdir -m 1777 "$dir/jobs-1777"; mkdir -m 0775 "$dir/jobs-0775"
+chown nobody "$dir/jobs-nobody"; chmod 1777 "$dir/jobs-1777"; chmod 0775 "$dir/jobs-0775"
+ln -s "$dir/jobs-1777" "$dir/jobs-link"; touch "$dir/jobs-file"
+jobs_conf() { printf '%s\n' "[Helper]" "JobLogDirectory=$1" "[Hook noop]" "ExecStart=/bin/true" "User=nobody"; }
+check job-log-ok 0644 root 0 "OK (1 hooks)" "$(jobs_conf "$dir/jobs-ok")"
+check job-log-missing 0644 root 0 "OK (1 hooks)" "$(jobs_conf "$dir/jobs-missing")"
+check job-log-not-root 0644 root 3 "JobLogDirectory=$dir/jobs-nobody: not owned by root" "$(jobs_conf "$dir/jobs-nobody")"
+check job-log-world-writable 0644 root 3 "JobLogDirectory=$dir/jobs-1777: group- or world-writable (mode 1777); refusing" \
+        "$(jobs_conf "$dir/jobs-1777")"
+check job-log-group-writable 0644 root 3 "JobLogDirectory=$dir/jobs-0775: group- or world-writable (mode 0775)" \
+        "$(jobs_conf "$dir/jobs-0775")"
+check job-log-symlink 0644 root 3 "JobLogDirectory=$dir/jobs-link: not a directory" "$(jobs_conf "$dir/jobs-link")"
+check job-log-file 0644 root 3 "JobLogDirectory=$dir/jobs-file: not a directory" "$(jobs_conf "$dir/jobs-file")"
+
+# StateDirectory=: the job ids, running jobs, the rebuild's and the site
+# claim's state: root's alone, as systemd's StateDirectory= makes it.
+for m in 0700 0755 0750 0711 2755 0775; do mkdir "$dir/state-$m"; chmod "$m" "$dir/state-$m"; done
+mkdir -m 0700 "$dir/state-nobody"; chown nobody "$dir/state-nobody"; ln -s "$dir/state-0700" "$dir/state-link"
+state_conf() { printf '%s\n' "[Helper]" "StateDirectory=$1" "[Hook noop]" "ExecStart=/bin/true" "User=nobody"; }
+check state-0700 0644 root 0 "OK (1 hooks)" "$(state_conf "$dir/state-0700")"
+check state-0755 0644 root 0 "OK (1 hooks)" "$(state_conf "$dir/state-0755")"
+check state-missing 0644 root 0 "OK (1 hooks)" "$(state_conf "$dir/state-missing")"
+check state-not-root 0644 root 3 "StateDirectory=$dir/state-nobody: not owned by root" "$(state_conf "$dir/state-nobody")"
+check state-group-writable 0644 root 3 "StateDirectory=$dir/state-0775: group- or world-writable (mode 0775)" \
+        "$(state_conf "$dir/state-0775")"
+for m in 0750 0711 2755; do
+        check "state-$m" 0644 root 3 "StateDirectory=$dir/state-$m: mode $m, must be 0700 or 0755" \
+                "$(state_conf "$dir/state-$m")"
+done
+check state-symlink 0644 root 3 "StateDirectory=$dir/state-link: not a directory" "$(state_conf "$dir/state-link")"
+
 # A symlink is not followed (O_NOFOLLOW): the target may be writable by anyone.
 good >"$dir/target.conf"; chmod 0644 "$dir/target.conf"
 ln -s "$dir/target.conf" "$dir/link.conf"

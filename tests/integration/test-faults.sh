@@ -57,6 +57,35 @@ run_capture as_operator hubopsctl hooks run noop
 assert_eq "$rc" 0 "with room again, hooks run ($err)"
 ok "full audit filesystem -> AuditFailed, nothing runs; with room again it works"
 
+# --- a start is on record before systemd is asked: hubopsd dying before the
+# manager answers leaves no unit run without an audit record ---
+# The manager is stopped (SIGSTOP), so it cannot answer StartTransientUnit;
+# hubopsd is killed while it waits; then the manager reads the call and runs it.
+systemd_pid=$(cat "$HUBOPS_LAB_DIR/pids/systemd.pid")
+at_exit "kill -CONT $systemd_pid"
+before=$(last_job_id)
+kill -STOP "$systemd_pid"
+as_operator hubopsctl --json --no-wait hooks run noop >/dev/null 2>&1 &
+caller=$!
+job_created() { [ "$(last_job_id)" -gt "$before" ]; }
+wait_until 10 "hubopsd to create the job" job_created
+id=$(last_job_id)
+unit="hubops-$HOST-hook-noop-$id.service"
+unit_recorded() { [ "$(audit_count ".unit==\"$unit\"")" -ge 1 ]; }
+wait_until 10 "an audit record naming $unit while systemd has not answered" unit_recorded
+assert_eq "$(audit_count ".event==\"request\" and .unit==\"$unit\"")" 0 "no started record: systemd has not answered"
+lab helper "$HOST" kill
+kill -CONT "$systemd_pid"
+unit_ran() { [ "$(lab_systemctl_is_active "$unit")" = active ]; }
+wait_until 15 "the manager to run $unit for the dead helper" unit_ran
+wait "$caller" 2>/dev/null || true
+rec=$(audit_select ".event==\"job-starting\" and .unit==\"$unit\"")
+assert_eq "$(jq -r .result <<<"$rec")" starting "result"
+assert_eq "$(jq -r .caller.uid <<<"$rec")" "$(id -u "$OPERATOR")" "caller"
+assert_eq "$(jq -r .job <<<"$rec")" "/org/hubops/Helper1/job/$id" "job"
+lab helper "$HOST" start
+ok "the job-starting record is on disk before systemd is asked; a helper killed then leaves no unaudited unit"
+
 # --- polkitd is gone: every privileged call is denied, audited ---
 kill "$(cat "$HUBOPS_LAB_DIR/pids/$HOST-polkitd.pid")"
 gone() { ! helper_busctl status org.freedesktop.PolicyKit1 >/dev/null 2>&1; }

@@ -111,6 +111,39 @@ assert_eq "$rc" 0 "root runs a hook"
 assert_eq "$(audit_count '.caller.uid==0 and .verdict=="root"')" 1 "root call audited with verdict root"
 ok "root is not asked about by polkit, and is audited all the same"
 
+# --- a job's output is for its starter, root, and whom polkit allows ---
+run_capture as_operator hubopsctl --json hooks run whoami
+assert_eq "$rc" 0 "operator's whoami run ($err)"
+job=$(jq -r .job <<<"$out")
+job_busctl() { local user=$1; shift; lab as "$user" "$HOST" busctl --address="$(bus_address)" "$@"; }
+run_capture job_busctl "$OUTSIDER" get-property org.hubops.Helper1 "$job" org.hubops.Helper1.Job OutputTail
+assert_eq "$out" 's ""' "OutputTail for the outsider (Get)"
+run_capture job_busctl "$OUTSIDER" --json=short call org.hubops.Helper1 "$job" org.freedesktop.DBus.Properties \
+        GetAll s org.hubops.Helper1.Job
+assert_eq "$rc" 0 "GetAll as the outsider ($err)"
+assert_eq "$(jq -r '.data[0].OutputTail.data' <<<"$out")" "" "OutputTail for the outsider (GetAll)"
+run_capture job_busctl "$OUTSIDER" --json=short call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.freedesktop.DBus.ObjectManager GetManagedObjects
+assert_eq "$rc" 0 "GetManagedObjects as the outsider ($err)"
+assert_eq "$(jq -r --arg j "$job" '.data[0][$j]["org.hubops.Helper1.Job"].OutputTail.data' <<<"$out")" "" \
+        "OutputTail for the outsider (GetManagedObjects)"
+assert_not_contains "$out" "user=nobody" "any job output in GetManagedObjects for the outsider"
+run_capture job_busctl "$OUTSIDER" call org.hubops.Helper1 "$job" org.hubops.Helper1.Job GetOutput
+[ "$rc" -ne 0 ] || fail "GetOutput answered the outsider: $out"
+assert_contains "$err" "Access denied" "the outsider's GetOutput"
+assert_eq "$(audit_count '.operation=="job.output" and .action=="org.hubops.job.output" and .verdict=="no"')" 1 \
+        "polkit refused it, audited"
+ok "the outsider reads \"\" as OutputTail (Get, GetAll, GetManagedObjects) and is refused GetOutput"
+
+run_capture job_busctl "$OPERATOR" get-property org.hubops.Helper1 "$job" org.hubops.Helper1.Job OutputTail
+assert_contains "$out" "user=nobody" "OutputTail for the job's starter"
+run_capture job_busctl "$OPERATOR" call org.hubops.Helper1 "$job" org.hubops.Helper1.Job GetOutput
+assert_contains "$out" "user=nobody" "GetOutput for a caller polkit allows"
+assert_eq "$(audit_count '.operation=="job.output" and .result=="done"')" 1 "the read is audited"
+run_capture helper_busctl get-property org.hubops.Helper1 "$job" org.hubops.Helper1.Job OutputTail
+assert_contains "$out" "user=nobody" "OutputTail for root"
+ok "the starter and root read OutputTail; GetOutput answers whom polkit allows, audited"
+
 # --- stopped while a hook runs: a clean exit, nothing left allocated ---
 # (Under ASan, LeakSanitizer checks at exit and writes into hubopsd's log;
 # tests/memcheck checks the same under valgrind.) The hook's unit goes on

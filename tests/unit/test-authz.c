@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-id128.h>
 
 #include "authz.h"
 #include "macro.h"
@@ -51,7 +52,8 @@ static int bus_teardown(void **state) {
 
         sd_bus_message_unref(f->call);
         sd_bus_close_unref(f->bus); /* no flush: nobody will ever answer the handshake */
-        close(f->peer);
+        if (f->peer >= 0)
+                close(f->peer);
         free(f);
         return 0;
 }
@@ -279,6 +281,126 @@ static void test_authz_limits_checks_in_flight_per_user(void **state) {
         sd_event_unref(c.event);
 }
 
+/* ---- polkit says yes: is the caller still there? ---- */
+
+/* The test plays the bus and polkit on the other end of the socketpair: a
+ * server connection that keeps every method call it receives, to answer it
+ * as the test decides. (Peer to peer, sd-bus sends no AddMatch: the
+ * interactive check's name watch is local only, so only the confirmation
+ * call can tell that the caller has gone.) */
+typedef struct Peer {
+        sd_bus *bus;
+        sd_bus_message *calls[8];
+        unsigned n_calls;
+} Peer;
+
+static int peer_keep_call(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Peer *p = userdata;
+
+        (void) ret_error;
+        if (!sd_bus_message_is_method_call(m, NULL, NULL) || p->n_calls >= ELEMENTSOF(p->calls))
+                return 0;
+        p->calls[p->n_calls++] = sd_bus_message_ref(m);
+        return 1;
+}
+
+static void peer_start(Fixture *f, Peer *p) {
+        sd_id128_t id;
+
+        assert_int_equal(sd_id128_randomize(&id), 0);
+        assert_int_equal(sd_bus_new(&p->bus), 0);
+        assert_int_equal(sd_bus_set_fd(p->bus, f->peer, f->peer), 0);
+        assert_int_equal(sd_bus_set_server(p->bus, 1, id), 0);
+        assert_int_equal(sd_bus_set_anonymous(p->bus, 1), 0);
+        assert_int_equal(sd_bus_add_filter(p->bus, NULL, peer_keep_call, p), 0);
+        assert_int_equal(sd_bus_start(p->bus), 0);
+        f->peer = -1; /* the peer's bus owns it now */
+}
+
+static void pump(Fixture *f, Peer *p) {
+        for (int idle = 0; idle < 3;) {
+                int a = sd_bus_process(f->bus, NULL), b = sd_bus_process(p->bus, NULL);
+                assert_true(a >= 0 && b >= 0);
+                idle = a == 0 && b == 0 ? idle + 1 : 0;
+        }
+}
+
+/* The next call the peer received, which must be member. */
+static sd_bus_message *peer_take(Peer *p, const char *member) {
+        sd_bus_message *m;
+
+        assert_true(p->n_calls > 0);
+        m = p->calls[0];
+        for (unsigned i = 1; i < p->n_calls; i++)
+                p->calls[i - 1] = p->calls[i];
+        p->n_calls--;
+        assert_string_equal(sd_bus_message_get_member(m), member);
+        return m;
+}
+
+typedef struct Verdict {
+        bool known;
+        AuthzVerdict verdict;
+} Verdict;
+
+static void keep_verdict(AuthzVerdict v, const char *reason, void *userdata) {
+        Verdict *out = userdata;
+
+        (void) reason;
+        *out = (Verdict) { .known = true, .verdict = v };
+}
+
+/* An interactive Hooks.Run from ":1.42"; polkit says yes; the bus says
+ * whether ":1.42" is still connected. */
+static Verdict interactive_yes(Fixture *f, int still_connected) {
+        static const char *const details[] = { "hook", "noop", NULL };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *check = NULL, *confirm = NULL;
+        Context c = { .bus = f->bus };
+        AuthzCheck *a = NULL;
+        Verdict v = { 0 };
+        const char *name;
+        Peer p = { 0 };
+
+        peer_start(f, &p);
+        assert_int_equal(sd_bus_message_new_method_call(f->bus, &call, "org.hubops.Helper1", "/org/hubops/Helper1",
+                                                        "org.hubops.Helper1.Hooks", "Run"), 0);
+        assert_int_equal(sd_bus_message_set_sender(call, ":1.42"), 0);
+        assert_int_equal(sd_bus_message_set_allow_interactive_authorization(call, 1), 0);
+        (void) seal(f, call);
+
+        assert_int_equal(authz_check_async(&c, call, 1000, "org.hubops.hook.run", details, 0, keep_verdict, &v, &a),
+                         0);
+        pump(f, &p);
+        check = peer_take(&p, "CheckAuthorization");
+        assert_true(sd_bus_reply_method_return(check, "(bba{ss})", 1, 0, 0) >= 0);
+        pump(f, &p);
+        if (!v.known) {
+                confirm = peer_take(&p, "NameHasOwner");
+                assert_int_equal(sd_bus_message_read(confirm, "s", &name), 1);
+                assert_string_equal(name, ":1.42");
+                assert_true(sd_bus_reply_method_return(confirm, "b", still_connected) >= 0);
+                pump(f, &p);
+        }
+        assert_true(v.known);
+        authz_check_free(a);
+        sd_bus_close_unref(p.bus);
+        return v;
+}
+
+static void test_authz_interactive_yes_confirms_the_caller(void **state) {
+        Fixture *f = *state;
+
+        /* The name watch may not be in place yet when the caller leaves
+         * (AddMatch is asynchronous): after polkit's yes, ask the bus. */
+        assert_int_equal(interactive_yes(f, 0).verdict, AUTHZ_CALLER_GONE);
+}
+
+static void test_authz_interactive_yes_for_a_caller_still_there(void **state) {
+        Fixture *f = *state;
+
+        assert_int_equal(interactive_yes(f, 1).verdict, AUTHZ_YES);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_authz_decodes_polkit_result, bus_setup, bus_teardown),
@@ -287,6 +409,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_authz_malformed_replies_are_errors, bus_setup, bus_teardown),
                 cmocka_unit_test(test_authz_verdict_strings_and_allows),
                 cmocka_unit_test_setup_teardown(test_authz_limits_checks_in_flight_per_user, bus_setup,
+                                                bus_teardown),
+                cmocka_unit_test_setup_teardown(test_authz_interactive_yes_confirms_the_caller, bus_setup,
+                                                bus_teardown),
+                cmocka_unit_test_setup_teardown(test_authz_interactive_yes_for_a_caller_still_there, bus_setup,
                                                 bus_teardown),
         };
 
