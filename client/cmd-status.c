@@ -100,7 +100,7 @@ static int can_run_args(const Invocation *inv) {
                                                operation_names[i].name);
                 return output_error(EXIT_USAGE, "Unknown operation \"%s\"; operations: %s", inv->args[0], names);
         }
-        if (op->subject && inv->n_args != 2)
+        if (op->subject && !op->subject_optional && inv->n_args != 2)
                 return output_error(EXIT_USAGE, "Usage: hubopsctl can-run %s %s (which %s?)", op->name, op->subject,
                                     op->subject);
         if (!op->subject && inv->n_args != 1)
