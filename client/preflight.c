@@ -146,7 +146,8 @@ static void check_authorized(Exec *x, Problems *p, const bool reachable[]) {
                 asked++;
         }
         if ((bus = reachable_bus(x, reachable, r->directory_host))) {
-                ask_can_run(bus, p, r->directory_host, "run.claim", r->id); /* as ClaimRun asks: rules may judge by the run */
+                /* As ClaimRun will ask: a rule may judge by the run. */
+                ask_can_run(bus, p, r->directory_host, "run.claim", r->id);
                 asked++;
         }
         if (asked)
