@@ -90,43 +90,11 @@ malformed:
         return AUTHZ_ERROR;
 }
 
-/* A place among the checks in flight for uid, or NULL if it has none left. */
-static AuthzPending *pending_take(Context *c, uid_t uid) {
-        AuthzPending *free_slot = NULL;
-
-        if (c->authz_pending_total >= AUTHZ_PENDING_TOTAL)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(c->authz_pending); i++) {
-                AuthzPending *p = &c->authz_pending[i];
-                if (p->n > 0 && p->uid == uid) {
-                        if (p->n >= AUTHZ_PENDING_PER_USER)
-                                return NULL;
-                        p->n++;
-                        c->authz_pending_total++;
-                        return p;
-                }
-                if (p->n == 0 && !free_slot)
-                        free_slot = p;
-        }
-        if (!free_slot)
-                return NULL; /* AUTHZ_USERS_MAX users waiting at once: the rest wait their turn */
-        *free_slot = (AuthzPending) { .uid = uid, .n = 1 };
-        c->authz_pending_total++;
-        return free_slot;
-}
-
 static void pending_release(AuthzCheck *a) {
-        Context *c = a->context;
-
         if (!a->counted)
                 return;
         a->counted = false;
-        c->authz_pending_total--;
-        for (size_t i = 0; i < ELEMENTSOF(c->authz_pending); i++)
-                if (c->authz_pending[i].n > 0 && c->authz_pending[i].uid == a->uid) {
-                        c->authz_pending[i].n--;
-                        return;
-                }
+        inflight_release(&a->context->authz_pending, a->uid);
 }
 
 static void finish(AuthzCheck *a, AuthzVerdict v, const char *reason) {
@@ -326,7 +294,7 @@ int authz_check_async(Context *c, sd_bus_message *call, uid_t caller_uid, const 
          * failure mode. Root calls are audited like all others. */
         if (caller_uid == 0)
                 r = defer_verdict(a, AUTHZ_ROOT, "caller is root");
-        else if (!pending_take(c, caller_uid))
+        else if (!inflight_take(&c->authz_pending, caller_uid, AUTHZ_PENDING_PER_USER, AUTHZ_PENDING_TOTAL))
                 r = defer_verdict(a, AUTHZ_LIMITED, "too many authorization checks in flight for this user");
         else {
                 a->uid = caller_uid;

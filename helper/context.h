@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "directory-snapshot.h"
+#include "inflight.h"
 #include "rebuild-state.h"
 #include "run-claim.h"
 
@@ -24,12 +25,6 @@ typedef struct SystemdRemoved {
         char result[16];
 } SystemdRemoved;
 
-/* polkit checks in flight, per caller uid (helper/authz.c). */
-#define AUTHZ_USERS_MAX 64
-typedef struct AuthzPending {
-        uid_t uid;
-        unsigned n;
-} AuthzPending;
 
 /* All of hubopsd's state, owned by run() in main.c. */
 typedef struct Context {
@@ -48,8 +43,8 @@ typedef struct Context {
         uint64_t last_job_id;   /* persisted in StateDirectory, so paths are never reused */
         uint64_t authz_serial;  /* for polkit cancellation ids */
         AuthzCheck *authz_checks; /* every check not yet freed (helper/authz.c) */
-        AuthzPending authz_pending[AUTHZ_USERS_MAX]; /* n == 0: a free slot */
-        unsigned authz_pending_total;
+        Inflight authz_pending;   /* polkit checks in flight, per caller uid */
+        Inflight load_pending;    /* GetLoad windows in flight, per caller uid */
         uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
         DirOp *directory_op;           /* its state (helper/directory.c) */
         DirRestore *directory_restores; /* directory jobs a dead helper left, being followed */

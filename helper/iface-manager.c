@@ -83,7 +83,9 @@ static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_erro
 }
 
 static int method_get_load(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         Context *c = userdata;
+        uid_t uid;
         uint32_t window_ms;
         int r;
 
@@ -93,7 +95,12 @@ static int method_get_load(sd_bus_message *m, void *userdata, sd_bus_error *erro
         if (window_ms < LOAD_WINDOW_MIN_MS || window_ms > LOAD_WINDOW_MAX_MS)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "window_ms must be between %u and %u",
                                          LOAD_WINDOW_MIN_MS, LOAD_WINDOW_MAX_MS);
-        return load_measure_async(c, m, window_ms);
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "The caller's credentials are unavailable");
+        return load_measure_async(c, m, uid, window_ms, error);
 }
 
 static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -14,6 +14,8 @@
 typedef struct LoadMeasurement {
         Context *context;
         sd_bus_message *call;
+        uid_t uid;
+        bool counted; /* holds a place in Context.load_pending */
         CpuTimes before;
 } LoadMeasurement;
 
@@ -35,6 +37,8 @@ static void measurement_free(void *userdata) {
 
         if (!l)
                 return;
+        if (l->counted)
+                inflight_release(&l->context->load_pending, l->uid);
         sd_bus_message_unref(l->call);
         free(l);
 }
@@ -74,14 +78,26 @@ static int on_window_end(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int load_measure_async(Context *c, sd_bus_message *call, uint32_t window_ms) {
-        LoadMeasurement *l = calloc(1, sizeof(LoadMeasurement));
+int load_measure_async(Context *c, sd_bus_message *call, uid_t uid, uint32_t window_ms, sd_bus_error *error) {
+        LoadMeasurement *l;
         sd_event_source *timer = NULL;
         int r;
 
-        if (!l)
+        /* Each pending window holds a timer and the call: bounded per user. */
+        if (uid != 0 && !inflight_take(&c->load_pending, uid, LOAD_PENDING_PER_USER, LOAD_PENDING_TOTAL))
+                return sd_bus_error_setf(error, HUBOPS_ERROR_TOO_MANY_REQUESTS,
+                                         "Refusing GetLoad: too many are waiting for their window (at most %u per "
+                                         "user, %u in all); try again once yours are answered",
+                                         LOAD_PENDING_PER_USER, LOAD_PENDING_TOTAL);
+        l = calloc(1, sizeof(LoadMeasurement));
+        if (!l) {
+                if (uid != 0)
+                        inflight_release(&c->load_pending, uid);
                 return -ENOMEM;
+        }
         l->context = c;
+        l->uid = uid;
+        l->counted = uid != 0;
         l->call = sd_bus_message_ref(call);
         r = read_cpu(c->config->cpu_stat_source, &l->before);
         if (r < 0) {

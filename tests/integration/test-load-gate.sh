@@ -35,3 +35,23 @@ assert_eq "$rc" 2 "--for without --wait-idle"
 run_capture as_operator hubopsctl load --wait-idle 120
 assert_eq "$rc" 2 "a percentage over 100"
 ok "load reads once without a gate; bad gate options are usage errors"
+
+# GetLoad waits out its window holding a timer and the call: one user's
+# pile of them is capped (16 waiting), the rest turned away at once.
+outsider_calls=$HUBOPS_LAB_DIR/getload-flood
+mkdir -p "$outsider_calls"; chmod 0777 "$outsider_calls"
+pids=()
+for i in $(seq 1 40); do
+        as_outsider sh -c "busctl --timeout=60 call org.hubops.Helper1 /org/hubops/Helper1 \
+                org.hubops.Helper1.Manager GetLoad u 4000 >'$outsider_calls/$i.out' 2>&1; echo \$? >'$outsider_calls/$i.rc'" &
+        pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || true; done
+refused=$(grep -l "TooManyRequests\|too many are waiting" "$outsider_calls"/*.out | wc -l)
+answered=$(grep -l "^ddddt " "$outsider_calls"/*.out | wc -l)
+[ "$refused" -gt 0 ] || fail "40 GetLoad calls at once from one user: none refused ($(cat "$outsider_calls"/1.out))"
+assert_eq "$((refused + answered))" 40 "every call was answered or refused (refused $refused, answered $answered)"
+[ "$answered" -ge 16 ] || fail "only $answered of 40 answered: the cap is 16 waiting, not fewer"
+run_capture as_operator hubopsctl load
+assert_eq "$rc" 0 "the operator reads the load afterwards"
+ok "GetLoad flood from one user: $answered answered, $refused refused with TooManyRequests"

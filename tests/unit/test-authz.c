@@ -252,7 +252,7 @@ static void test_authz_limits_checks_in_flight_per_user(void **state) {
         assert_int_equal(t.by_verdict[AUTHZ_LIMITED], 1);
         assert_int_equal(t.by_verdict[AUTHZ_ERROR], AUTHZ_PENDING_PER_USER + 1);
         assert_int_equal(t.by_verdict[AUTHZ_ROOT], 1);
-        assert_int_equal(c.authz_pending_total, 0); /* every verdict gave its place back */
+        assert_int_equal(c.authz_pending.total, 0); /* every verdict gave its place back */
 
         /* Places come back: uid 1000 may ask again. */
         checks[n++] = start(f, &c, 1000, &t);
@@ -267,17 +267,17 @@ static void test_authz_limits_checks_in_flight_per_user(void **state) {
         for (unsigned i = 0; i < AUTHZ_PENDING_TOTAL; i++)
                 checks[n++] = start(f, &c, 2000 + i / AUTHZ_PENDING_PER_USER, &t);
         checks[n++] = start(f, &c, 3000, &t);
-        assert_int_equal(c.authz_pending_total, AUTHZ_PENDING_TOTAL);
+        assert_int_equal(c.authz_pending.total, AUTHZ_PENDING_TOTAL);
         /* A check freed before its verdict (its caller's request went away) gives its place back too. */
         authz_check_free(checks[0]);
         checks[0] = NULL;
-        assert_int_equal(c.authz_pending_total, AUTHZ_PENDING_TOTAL - 1);
+        assert_int_equal(c.authz_pending.total, AUTHZ_PENDING_TOTAL - 1);
         deliver(&c);
         assert_int_equal(t.by_verdict[AUTHZ_LIMITED], 1);
         assert_int_equal(t.by_verdict[AUTHZ_ERROR], AUTHZ_PENDING_TOTAL - 1);
         for (unsigned i = 0; i < n; i++)
                 authz_check_free(checks[i]);
-        assert_int_equal(c.authz_pending_total, 0);
+        assert_int_equal(c.authz_pending.total, 0);
         sd_event_unref(c.event);
 }
 
