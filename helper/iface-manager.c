@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 
 #include "can-run.h"
+#include "fs-stat.h"
 #include "hubops-bus.h"
 #include "job.h"
 #include "load.h"
@@ -15,6 +16,9 @@
 #include "run-claim.h"
 
 #define MOUNTINFO_MAX ((size_t) 256 * 1024)
+/* A CheckPaths= entry whose statvfs has not answered by then is "not
+ * responding": well below the watchdog (30 s) and sd-bus call timeouts (25 s). */
+#define HEALTH_STAT_TIMEOUT_USEC (2ULL * USEC_PER_SEC)
 
 #ifndef HUBOPS_VERSION
 #define HUBOPS_VERSION "unknown"
@@ -128,43 +132,60 @@ static int method_list_jobs(sd_bus_message *m, void *userdata, sd_bus_error *err
  * them (the split gone wrong: a disk full, out of inodes, or remounted
  * read-only by the kernel). "writable" is the filesystem's own state, from
  * its super options, not our sandboxed view of it. */
-static int append_health(sd_bus_message *reply, const char *path, const char *mountinfo, size_t len) {
-        struct statvfs sv;
+static int append_health(sd_bus_message *reply, const FsStat *st, const char *mountinfo, size_t len) {
         char fstype[64] = "";
         bool ro = false;
 
-        if (statvfs(path, &sv) < 0)
-                return sd_bus_message_append(reply, "(sttttbss)", path, (uint64_t) 0, (uint64_t) 0, (uint64_t) 0,
-                                             (uint64_t) 0, 0, "", strerror(errno));
-        if (procfs_mountinfo_lookup(mountinfo, len, path, fstype, sizeof(fstype), &ro) < 0)
-                ro = (sv.f_flag & ST_RDONLY) != 0;
-        return sd_bus_message_append(reply, "(sttttbss)", path, (uint64_t) sv.f_bavail * sv.f_frsize,
-                                     (uint64_t) sv.f_blocks * sv.f_frsize, (uint64_t) sv.f_favail,
-                                     (uint64_t) sv.f_files, !ro, fstype, "");
+        if (!st->answered || st->error)
+                return sd_bus_message_append(reply, "(sttttbss)", st->path, (uint64_t) 0, (uint64_t) 0, (uint64_t) 0,
+                                             (uint64_t) 0, 0, "",
+                                             st->answered ? strerror(st->error)
+                                                          : "not responding (statvfs hangs: a dead NFS server or disk?)");
+        if (procfs_mountinfo_lookup(mountinfo, len, st->path, fstype, sizeof(fstype), &ro) < 0)
+                ro = (st->sv.f_flag & ST_RDONLY) != 0;
+        return sd_bus_message_append(reply, "(sttttbss)", st->path, (uint64_t) st->sv.f_bavail * st->sv.f_frsize,
+                                     (uint64_t) st->sv.f_blocks * st->sv.f_frsize, (uint64_t) st->sv.f_favail,
+                                     (uint64_t) st->sv.f_files, !ro, fstype, "");
 }
 
-static int method_get_health(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+static void on_health_stats(const FsStat *stats, size_t n, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = userdata, *reply = NULL;
         _cleanup_free_ char *mountinfo = malloc(MOUNTINFO_MAX);
-        Context *c = userdata;
         size_t len = 0;
         int r;
 
-        if (!mountinfo)
-                return -ENOMEM;
-        if (procfs_read_file("/proc/self/mountinfo", mountinfo, MOUNTINFO_MAX, &len) < 0)
+        if (!mountinfo || procfs_read_file("/proc/self/mountinfo", mountinfo, MOUNTINFO_MAX, &len) < 0)
                 len = 0;
-        r = sd_bus_message_new_method_return(m, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sttttbss)");
-        for (char **p = c->config->check_paths; r >= 0 && p && *p; p++)
-                r = append_health(reply, *p, mountinfo, len);
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sttttbss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = append_health(reply, &stats[i], mountinfo ? mountinfo : "", len);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
         if (r < 0)
+                (void) sd_bus_reply_method_errorf(call, HUBOPS_ERROR_FAILED, "Cannot answer GetHealth: %s", strerror(-r));
+}
+
+static int method_get_health(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        int r;
+
+        r = fs_stat_async(c->event, c->config->check_paths, HEALTH_STAT_TIMEOUT_USEC, on_health_stats,
+                          sd_bus_message_ref(m));
+        if (r == -EBUSY) {
+                sd_bus_message_unref(m);
+                return sd_bus_error_setf(error, HUBOPS_ERROR_TOO_MANY_REQUESTS,
+                                         "Earlier filesystem checks still hang (%u); try again later",
+                                         FS_STAT_WORKERS_MAX);
+        }
+        if (r < 0) {
+                sd_bus_message_unref(m);
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        }
+        return 1;
 }
 
 static const sd_bus_vtable manager_vtable[] = {
