@@ -34,6 +34,8 @@ job_prop() { helper_busctl get-property org.hubops.Helper1 "$1" org.hubops.Helpe
 unit_is() { [ "$(lab_systemctl_is_active "$1")" = "$2" ]; }
 job_ended() { [ "$(job_prop "$1" State)" != running ]; }
 ends_recorded() { audit_count ".event==\"job-finished\" and .job==\"$1\""; }
+# A child of ours that has ended (a zombie until waited for).
+exited() { [ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat")" = Z ]; }
 forge() { as_outsider "$forge" "$@" >/dev/null || fail "the outsider could not send $2 to $1"; }
 
 # systemd's word that job SYSJOB of UNIT ended (done, then failed), to each of hubopsd's connections.
@@ -102,6 +104,7 @@ caller_name=$(connections_of "$caller")
 forge "$helper_main" name-owner-changed "$caller_name" "$caller_name" ""
 assert_eq "$(audit_count '.details.hook=="polkit-gated"')" 0 "records for the pending check after a forged NameOwnerChanged"
 touch "$GATE/release"
+wait_until 30 "the caller's answer" exited "$caller"
 rc=0
 wait "$caller" || rc=$?
 assert_eq "$rc" 0 "the caller's answer ($(cat "$answer"))"
@@ -126,6 +129,7 @@ forge "$waiter_name" name-owner-changed org.hubops.Helper1 "$helper_main" ""
 forge "$waiter_name" completed "$job" success
 run_capture as_operator hubopsctl --json job cancel "$id"
 assert_eq "$rc" 0 "cancel ($out $err)"
+wait_until 30 "hubopsctl job wait to end" exited "$waiter"
 rc=0
 wait "$waiter" || rc=$?
 assert_not_contains "$(cat "$waited")" "went away" "hubopsctl job wait after forged signals"
