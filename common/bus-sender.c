@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-sender.h"
 
+#include <errno.h>
 #include <string.h>
 
 bool bus_message_sent_by(sd_bus_message *m, const char *unique) {
@@ -17,6 +18,8 @@ int bus_name_owner_changed(sd_bus_message *m, const char *name, const char **ret
             sd_bus_message_is_signal(m, BUS_DAEMON_NAME, "NameOwnerChanged") <= 0)
                 return 0;
         r = sd_bus_message_read(m, "sss", &changed, &old_owner, &new_owner);
+        if (r == 0)
+                return -EBADMSG; /* no arguments at all: nothing was read */
         if (r < 0)
                 return r;
         if (strcmp(changed, name) != 0)

@@ -58,7 +58,8 @@ static void job_removed(Context *c, sd_bus_message *m) {
         const char *job, *unit, *result;
         uint32_t id;
 
-        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0)
+        /* 0: no arguments at all, nothing read. */
+        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) <= 0)
                 return;
         for (SystemdWatch **p = &c->watches; *p; p = &(*p)->next) {
                 SystemdWatch *w = *p;
