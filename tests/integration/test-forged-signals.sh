@@ -30,6 +30,7 @@ fi
 owner_of() { helper_busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetNameOwner s "$1" |
         cut -d'"' -f2; }
 connections_of() { helper_busctl list --unique --no-legend | awk -v pid="$1" '$2 == pid { print $1 }'; }
+on_bus() { [ -n "$(connections_of "$1")" ]; }
 job_prop() { helper_busctl get-property org.hubops.Helper1 "$1" org.hubops.Helper1.Job "$2" | cut -d' ' -f2- | tr -d '"'; }
 unit_is() { [ "$(lab_systemctl_is_active "$1")" = "$2" ]; }
 job_ended() { [ "$(job_prop "$1" State)" != running ]; }
@@ -99,8 +100,8 @@ at_exit "rm -f '$answer'"
         /org/hubops/Helper1 org.hubops.Helper1.Hooks Run s polkit-gated >"$answer" 2>&1 &
 caller=$!
 wait_until 10 "the polkit check to reach the gate" test -e "$GATE/started"
+wait_until 10 "the caller on the bus" on_bus "$caller"
 caller_name=$(connections_of "$caller")
-[ -n "$caller_name" ] || fail "the caller's bus name"
 forge "$helper_main" name-owner-changed "$caller_name" "$caller_name" ""
 assert_eq "$(audit_count '.details.hook=="polkit-gated"')" 0 "records for the pending check after a forged NameOwnerChanged"
 touch "$GATE/release"
