@@ -43,7 +43,7 @@ forge() { as_outsider "$forge" "$@" >/dev/null || fail "the outsider could not s
 forge_job_removed() { # UNIT SYSJOB
         local c result
         for c in $helper_connections; do
-                for result in done failed; do
+                for result in "done" failed; do
                         forge "$c" job-removed "$2" "/org/freedesktop/systemd1/job/$2" "$1" "$result"
                 done
         done
