@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus-sender.h"
 #include "exit-codes.h"
 #include "hubops-bus.h"
 #include "clock.h"
@@ -163,27 +164,59 @@ static void print_progress(const char *path, const JobInfo *j) {
                       elapsed, eta, j->estimate_basis);
 }
 
+/* Signals are believed only from hubopsd as it was when the wait began
+ * (helper: its unique name) and from the bus daemon (DESIGN.md section 7):
+ * any local user may send this connection a signal. */
 typedef struct WaitState {
+        char *helper;
         bool completed;
         bool changed;
         bool helper_gone;
 } WaitState;
 
 static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        ((WaitState *) userdata)->changed = true;
+        WaitState *w = userdata;
+
+        if (bus_message_sent_by(m, w->helper))
+                w->changed = true;
         return 0;
 }
 
 static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        ((WaitState *) userdata)->completed = true;
+        WaitState *w = userdata;
+
+        if (bus_message_sent_by(m, w->helper))
+                w->completed = true;
         return 0;
 }
 
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        const char *name, *old_owner, *new_owner;
+        const char *new_owner;
 
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 && new_owner[0] == '\0')
+        if (bus_name_owner_changed(m, HUBOPS_BUS_NAME, &new_owner) > 0 && new_owner[0] == '\0')
                 ((WaitState *) userdata)->helper_gone = true;
+        return 0;
+}
+
+/* hubopsd's unique name. Asked after the owner watch is set, so a later
+ * change is not missed, and after a first read of the job, which starts an
+ * activatable hubopsd that is not running. */
+static int get_helper(sd_bus *bus, sd_bus_error *error, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *owner;
+        char *s;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_DAEMON_NAME, BUS_DAEMON_PATH, BUS_DAEMON_NAME, "GetNameOwner", error, &reply,
+                               "s", HUBOPS_BUS_NAME);
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "s", &owner);
+        if (r < 0)
+                return r;
+        s = strdup(owner);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
         return 0;
 }
 
@@ -228,6 +261,7 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL, *changed = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t deadline = timeout_usec ? now_usec(CLOCK_MONOTONIC) + timeout_usec : UINT64_MAX;
+        _cleanup_free_ char *helper = NULL;
         WaitState w = { 0 };
         int r;
 
@@ -251,6 +285,14 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
                         return output_bus_error(&error, r, "Cannot read the job");
                 if (strcmp(ret->state, HUBOPS_JOB_RUNNING) != 0)
                         return EXIT_OK;
+                if (!helper) {
+                        r = get_helper(bus, &error, &helper);
+                        if (r < 0) {
+                                job_info_done(ret);
+                                return output_bus_error(&error, r, "Cannot watch the job");
+                        }
+                        w.helper = helper;
+                }
                 print_progress(path, ret);
                 job_info_done(ret);
 

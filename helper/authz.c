@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus-sender.h"
 #include "format.h"
 #include "macro.h"
 
@@ -155,12 +156,11 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
 
 static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         AuthzCheck *a = userdata;
-        const char *name, *old_owner, *new_owner;
+        const char *new_owner;
 
         (void) ret_error;
-        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
-                return 0;
-        if (new_owner[0] != '\0')
+        /* Only the bus daemon's word: any caller could send this about another one's name. */
+        if (bus_name_owner_changed(m, a->sender, &new_owner) <= 0 || new_owner[0] != '\0')
                 return 0;
 
         /* Tell polkit to drop any authentication dialog it is showing for this check. */

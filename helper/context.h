@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -32,6 +33,10 @@ typedef struct Context {
         sd_bus *bus;            /* the system bus, where org.hubops.Helper1 lives */
         sd_bus *systemd;        /* connection to the systemd manager; NULL until needed */
         sd_bus_slot *job_removed_slot;
+        sd_bus_slot *systemd_owner_slot; /* NameOwnerChanged of org.freedesktop.systemd1 */
+        bool systemd_via_bus;   /* reached by name through a bus daemon, not on its private socket */
+        char systemd_owner[64]; /* then: the unique name that owns org.freedesktop.systemd1, "" unknown */
+        unsigned systemd_signals_ignored; /* JobRemoved from anyone else (forged): logged once */
         SystemdWatch *watches;  /* systemd jobs someone waits for */
         UnitOp *unit_ops;       /* operations helper/unit-run.c follows */
         SystemdRemoved recent[SYSTEMD_RECENT_MAX];

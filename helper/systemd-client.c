@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "bus-open.h"
+#include "bus-sender.h"
 #include "macro.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -34,11 +35,16 @@ static void remember_removed(Context *c, const char *job, const char *result) {
         (void) snprintf(r->result, sizeof(r->result), "%s", result);
 }
 
-static const char *recently_removed(const Context *c, const char *job) {
+/* Taken once: one watch per job, and a watch set again after its job was
+ * found still running (helper/unit-run.c) must not hear the old word again. */
+static bool take_recently_removed(Context *c, const char *job, char ret_result[static 16]) {
         for (unsigned i = 0; i < SYSTEMD_RECENT_MAX; i++)
-                if (strcmp(c->recent[i].job, job) == 0)
-                        return c->recent[i].result;
-        return NULL;
+                if (c->recent[i].job[0] != '\0' && strcmp(c->recent[i].job, job) == 0) {
+                        memcpy(ret_result, c->recent[i].result, sizeof(c->recent[i].result));
+                        c->recent[i].job[0] = '\0';
+                        return true;
+                }
+        return false;
 }
 
 static void watch_free(SystemdWatch *w) {
@@ -48,15 +54,13 @@ static void watch_free(SystemdWatch *w) {
         free(w);
 }
 
-static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Context *c = userdata;
+static void job_removed(Context *c, sd_bus_message *m) {
         const char *job, *unit, *result;
         uint32_t id;
 
-        (void) ret_error;
-        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) < 0)
-                return 0;
-        remember_removed(c, job, result);
+        /* 0: no arguments at all, nothing read. */
+        if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) <= 0)
+                return;
         for (SystemdWatch **p = &c->watches; *p; p = &(*p)->next) {
                 SystemdWatch *w = *p;
                 if (strcmp(w->job, job) != 0)
@@ -64,16 +68,46 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 *p = w->next;
                 w->callback(c, result, w->userdata);
                 watch_free(w);
-                break;
+                return;
         }
+        remember_removed(c, job, result); /* for a watch set after the fact */
+}
+
+/* On the private socket the peer is the manager itself: no bus daemon, no
+ * sender. On a bus, only the unique name that owns systemd's name now. */
+static bool from_manager(const Context *c, sd_bus_message *m) {
+        return !c->systemd_via_bus || bus_message_sent_by(m, c->systemd_owner);
+}
+
+int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Context *c = userdata;
+        const char *owner;
+
+        (void) ret_error;
+        if (bus_name_owner_changed(m, SYSTEMD_NAME, &owner) > 0) {
+                (void) snprintf(c->systemd_owner, sizeof(c->systemd_owner), "%s", owner);
+                return 0;
+        }
+        if (sd_bus_message_is_signal(m, SYSTEMD_MANAGER, "JobRemoved") <= 0)
+                return 0;
+        if (!from_manager(c, m)) {
+                /* Once: any local user can send these, the log is no place for all of them. */
+                if (c->systemd_signals_ignored++ == 0)
+                        fprintf(stderr, "hubopsd: ignoring a JobRemoved from %s, which is not systemd (%s); "
+                                "further ones are ignored silently\n",
+                                sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
+                                c->systemd_owner[0] ? c->systemd_owner : "systemd's name has no owner");
+                return 0;
+        }
+        job_removed(c, m);
         return 0;
 }
 
 int systemd_watch_job(Context *c, const char *job_path, systemd_job_done_t callback, void *userdata) {
-        const char *done = recently_removed(c, job_path);
+        char done[16];
         SystemdWatch *w;
 
-        if (done) {
+        if (take_recently_removed(c, job_path, done)) {
                 callback(c, done, userdata);
                 return 0;
         }
@@ -97,6 +131,34 @@ void systemd_watches_free(Context *c) {
         }
 }
 
+static int on_systemd_owner(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Context *c = userdata;
+        const char *owner = "";
+
+        (void) ret_error;
+        /* An error: nobody owns the name yet; NameOwnerChanged will say who does. */
+        if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "s", &owner) < 0)
+                owner = "";
+        (void) snprintf(c->systemd_owner, sizeof(c->systemd_owner), "%s", owner);
+        return 0;
+}
+
+/* Who owns systemd's name, as the bus daemon says: asked once, then each
+ * change it announces. The match comes first, so no change is missed
+ * between the two; the answer, sent after any change so far, is the newer. */
+static int follow_owner(Context *c, sd_bus *bus) {
+        int r;
+
+        r = sd_bus_add_match_async(bus, &c->systemd_owner_slot,
+                                   "type='signal',sender='" BUS_DAEMON_NAME "',path='" BUS_DAEMON_PATH "',"
+                                   "interface='" BUS_DAEMON_NAME "',member='NameOwnerChanged',arg0='" SYSTEMD_NAME "'",
+                                   systemd_on_signal, NULL, c);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(bus, NULL, BUS_DAEMON_NAME, BUS_DAEMON_PATH, BUS_DAEMON_NAME, "GetNameOwner",
+                                        on_systemd_owner, c, "s", SYSTEMD_NAME);
+}
+
 int systemd_ensure_connected(Context *c) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
@@ -113,9 +175,15 @@ int systemd_ensure_connected(Context *c) {
         if (r < 0)
                 return r;
         r = sd_bus_match_signal_async(bus, &c->job_removed_slot, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                      "JobRemoved", on_job_removed, NULL, c);
+                                      "JobRemoved", systemd_on_signal, NULL, c);
         if (r < 0)
                 return r;
+        c->systemd_via_bus = destination(c) != NULL;
+        if (c->systemd_via_bus) {
+                r = follow_owner(c, bus);
+                if (r < 0)
+                        return r;
+        }
         /* Without Subscribe() the manager emits no job signals to us. */
         r = sd_bus_call_method_async(bus, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
                                      NULL, NULL);
@@ -127,6 +195,8 @@ int systemd_ensure_connected(Context *c) {
 
 void systemd_disconnect(Context *c) {
         c->job_removed_slot = sd_bus_slot_unref(c->job_removed_slot);
+        c->systemd_owner_slot = sd_bus_slot_unref(c->systemd_owner_slot);
+        c->systemd_owner[0] = '\0';
         if (c->systemd) {
                 (void) sd_bus_detach_event(c->systemd);
                 c->systemd = sd_bus_flush_close_unref(c->systemd);

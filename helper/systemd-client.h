@@ -44,6 +44,11 @@ typedef void (*systemd_job_done_t)(Context *c, const char *result, void *userdat
 int systemd_watch_job(Context *c, const char *job_path, systemd_job_done_t callback, void *userdata);
 void systemd_watches_free(Context *c);
 
+/* The manager's signals: JobRemoved for the watches, believed only from the
+ * manager (DESIGN.md section 7), and on a bus the NameOwnerChanged that says
+ * who that is. The match callback; the fuzz harness calls it too. */
+int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
+
 /* Connect (once, lazily) and subscribe to JobRemoved. -ENOTCONN etc. when unreachable. */
 int systemd_ensure_connected(Context *c);
 void systemd_disconnect(Context *c);

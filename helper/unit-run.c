@@ -19,7 +19,9 @@ struct UnitOp {
         unit_done_t done;
         void *userdata;
         unit_userdata_free_t userdata_free;
+        char job[96];        /* the systemd job followed */
         char job_result[16]; /* systemd's word for the job */
+        bool warned;         /* a JobRemoved for it was not confirmed (logged once) */
 };
 
 static void unit_op_free(UnitOp *op) {
@@ -128,11 +130,12 @@ static int on_verb_failure_detail(sd_bus_message *reply, void *userdata, sd_bus_
         return 0;
 }
 
-static void on_job_removed(Context *c, const char *result, void *userdata) {
-        UnitOp *op = userdata;
+/* The job's end, confirmed: how it went. */
+static void job_ended(UnitOp *op) {
+        Context *c = op->context;
+        const char *result = op->job_result;
         UnitOutcome o = { .exit_status = -1 };
 
-        (void) snprintf(op->job_result, sizeof(op->job_result), "%s", result);
         if (strcmp(result, "canceled") == 0) {
                 o.canceled = true;
                 (void) snprintf(o.result, sizeof(o.result), "canceled");
@@ -156,6 +159,55 @@ static void on_job_removed(Context *c, const char *result, void *userdata) {
                 (void) on_verb_failure_detail(NULL, op, NULL);
 }
 
+static void on_job_removed(Context *c, const char *result, void *userdata);
+
+static int watch(UnitOp *op) {
+        return systemd_watch_job(op->context, op->job, on_job_removed, op);
+}
+
+/* A unit has at most one job: while ours exists, it is the unit's Job.
+ * (Its ActiveState proves nothing here: a start job replaced by a stop job,
+ * as Job.Cancel does it, leaves the unit activating until the stop runs.) */
+static bool job_still_there(const UnitOp *op, const UnitState *u) {
+        return strcmp(u->job, op->job) == 0;
+}
+
+/* Nothing is recorded or collected on a signal's word alone (DESIGN.md
+ * section 7): systemd itself must say the job is gone; if it is still there
+ * the JobRemoved was forged or stale, and the job is followed on. A state
+ * that cannot be read holds nothing up: the signal came from the manager. */
+static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        UnitOp *op = userdata;
+        UnitState u;
+        int r;
+
+        (void) ret_error;
+        if (systemd_decode_unit_state(reply, &u) < 0 || !job_still_there(op, &u)) {
+                job_ended(op);
+                return 0;
+        }
+        if (!op->warned)
+                fprintf(stderr, "hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
+                        "(forged or stale)\n", op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
+        op->warned = true;
+        r = watch(op);
+        if (r < 0) {
+                UnitOutcome o = { .exit_status = -1, .result = "failed" };
+                (void) snprintf(o.message, sizeof(o.message), "cannot follow systemd's job %s: %s", op->job,
+                                strerror(-r));
+                finish(op, &o);
+        }
+        return 0;
+}
+
+static void on_job_removed(Context *c, const char *result, void *userdata) {
+        UnitOp *op = userdata;
+
+        (void) snprintf(op->job_result, sizeof(op->job_result), "%s", result);
+        if (systemd_get_unit_state(c, op->unit, on_end_confirmed, op) < 0)
+                (void) on_end_confirmed(NULL, op, NULL);
+}
+
 static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitOp *op = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
@@ -174,9 +226,10 @@ static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
                 unit_op_free(op);
                 return 0;
         }
+        (void) snprintf(op->job, sizeof(op->job), "%s", job);
         /* Told before the watch is set: a job that has already ended reports at once. */
         op->started(op->context, 0, NULL, job, op->userdata);
-        r = systemd_watch_job(op->context, job, on_job_removed, op);
+        r = watch(op);
         if (r < 0) {
                 UnitOutcome o = { .exit_status = -1, .result = "failed" };
                 (void) snprintf(o.message, sizeof(o.message), "cannot follow systemd's job %s: %s", job, strerror(-r));
@@ -218,7 +271,8 @@ int unit_follow(Context *c, const char *verb, const char *unit, const char *job_
 
         if (!op)
                 return -ENOMEM;
-        r = systemd_watch_job(c, job_path, on_job_removed, op);
+        (void) snprintf(op->job, sizeof(op->job), "%s", job_path);
+        r = watch(op);
         if (r < 0)
                 unit_op_free(op);
         return r;

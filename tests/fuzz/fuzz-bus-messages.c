@@ -112,6 +112,21 @@ static const char *const error_names[] = {
 
 _Static_assert(ELEMENTSOF(strings) <= 128, "an even selector byte reaches 128 strings");
 
+/* Who a signal to the systemd connection may say it is from ("": no sender). */
+static const char *const signal_senders[] = {
+        FUZZ_SYSTEMD_OWNER, "org.freedesktop.DBus", FUZZ_BUS_CALLER_NAME, "org.freedesktop.systemd1", ":1.8", "",
+};
+
+/* NameOwnerChanged's names and JobRemoved's unit and result. */
+static const char *const signal_strings[] = {
+        "org.freedesktop.systemd1", FUZZ_SYSTEMD_OWNER, ":1.8", "", "hubops-fuzz-hook-slow-1.service", "done",
+        "canceled", "failed", "timeout", FUZZ_BUS_CALLER_NAME, "org.hubops.Helper1",
+};
+
+static const char *const signal_paths[] = {
+        FUZZ_SYSTEMD_JOB, "/org/freedesktop/systemd1/job/49", "/",
+};
+
 /* What a variant may hold. */
 static const char variant_types[] = { 's', 'u', 'i', 'b', 't', 'o' };
 
@@ -327,6 +342,57 @@ int fuzz_bus_build_reply(sd_bus *bus, FuzzInput *in, const char *signature, sd_b
                 r = fuzz_bus_build_reply_to(call, in, signature, &m);
         if (r >= 0)
                 r = sd_bus_message_seal(m, 2, 0);
+        if (r >= 0)
+                r = sd_bus_message_rewind(m, true);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int append_signal_arguments(sd_bus_message *m, FuzzInput *in, uint8_t kind) {
+        char buf[3][RAW_STRING_MAX + 1];
+        const char *a, *b, *c;
+        uint32_t id;
+
+        if (kind & FUZZ_SIGNAL_WRONG_SIGNATURE)
+                return append_arguments(m, in, signatures[fuzz_take_u8(in) % ELEMENTSOF(signatures)]);
+        /* One at a time: the order of a call's arguments is unspecified, the input's is not. */
+        if (kind & FUZZ_SIGNAL_NAME_OWNER_CHANGED) {
+                a = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[0]);
+                b = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[1]);
+                c = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[2]);
+                return sd_bus_message_append(m, "sss", a, b, c);
+        }
+        id = (uint32_t) take_number(in, 4);
+        a = take_string(in, signal_paths, ELEMENTSOF(signal_paths), buf[0]);
+        b = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[1]);
+        c = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[2]);
+        return sd_bus_message_append(m, "uoss", id, a, b, c);
+}
+
+int fuzz_bus_build_signal(sd_bus *bus, FuzzInput *in, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        uint8_t kind = fuzz_take_u8(in);
+        char buf[RAW_STRING_MAX + 1];
+        const char *sender;
+        int r;
+
+        if (kind & FUZZ_SIGNAL_NAME_OWNER_CHANGED)
+                r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                              "NameOwnerChanged");
+        else
+                r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                              "JobRemoved");
+        if (r < 0)
+                return r;
+        sender = take_string(in, signal_senders, ELEMENTSOF(signal_senders), buf);
+        if (sender[0] != '\0' && (r = sd_bus_message_set_sender(m, sender)) < 0)
+                return r;
+        r = append_signal_arguments(m, in, kind);
+        /* A fixed cookie: nothing about one input leaks into the next. */
+        if (r >= 0)
+                r = sd_bus_message_seal(m, 3, 0);
         if (r >= 0)
                 r = sd_bus_message_rewind(m, true);
         if (r < 0)

@@ -20,6 +20,14 @@
  * CheckAuthorization result and systemd's GetAll(Service) outcome, as
  * errors, well-typed returns with fuzzed values, or mistyped returns.
  *
+ * Then signals for the helper's connection to systemd, which any local
+ * user may send on a bus (DESIGN.md section 7): JobRemoved and
+ * NameOwnerChanged with any sender, handed to the match callback, with the
+ * connection on a bus (systemd's name owned by FUZZ_SYSTEMD_OWNER at first)
+ * or on the private socket, and one job watched. The watch must hear a
+ * JobRemoved for its job exactly when it comes from the manager: on a bus,
+ * the name's owner as the bus daemon last said, never anyone else.
+ *
  * libsystemd 252 exports no function that parses a raw message from bytes
  * (bus_message_from_malloc() is internal), so calls are built with
  * sd_bus_message_append*() from the input: target (path, interface, member)
@@ -29,7 +37,7 @@
  *
  * The input, in order:
  *   byte 0   bits 0-2: calls - 1 (calls stop early where the input ends);
- *            bits 3-4: replies to decode at the end
+ *            bits 3-4: replies to decode; bits 5-6: signals to deliver
  *   byte 1   the state the helper starts from (FUZZ_STATE_* in fuzz-bus.h)
  *   calls    each: target, flags (FUZZ_CALL_*), arguments
  *   answers  consumed as the helper asks, whenever it has nothing else to do:
@@ -37,6 +45,8 @@
  *            an error or free-form reply takes), and one byte for the CPU
  *            counters when pending GetLoad windows are made to end
  *   replies  to decode
+ *   signals  if any: a byte (bit 0: systemd on a bus, else its private
+ *            socket), then each signal (fuzz_bus_build_signal)
  * Past its end the input reads as zeros: polkit says yes, no CPU time passes.
  * The seeds (corpus/bus) are written by make-bus-seeds, which spells them out
  * in these terms. */
@@ -71,6 +81,7 @@ enum {
         ANSWER_CALLER_LEFT, /* NameOwnerChanged first (bit 3: the name only moved), then a late yes */
         ANSWER_POSTPONE,    /* answer the others first */
         ANSWER_NAME_MOVED = 8,
+        ANSWER_FORGED = 16, /* with ANSWER_CALLER_LEFT: the caller itself sent it, not the bus daemon */
 };
 
 typedef struct Harness {
@@ -81,6 +92,10 @@ typedef struct Harness {
         unsigned n_checks;
         unsigned postponed;
         bool caller_left; /* FUZZ_BUS_CALLER_NAME has left the bus */
+        /* While signals are delivered: what the helper must believe. */
+        bool via_bus;
+        char systemd_owner[sizeof(((Context *) NULL)->systemd_owner)];
+        bool watching, heard;
 } Harness;
 
 static void run_until_idle(sd_event *e) {
@@ -191,14 +206,15 @@ static int make_verdict(sd_bus_message *call, int authorized, int challenge, con
         return 0;
 }
 
-/* What the bus daemon says when the caller's name goes away (or moves). */
-static int send_owner_changed(sd_bus *bus, bool gone) {
+/* What the bus daemon says when the caller's name goes away (or moves);
+ * forged: what the caller itself may send, to look like it. */
+static int send_owner_changed(sd_bus *bus, bool gone, bool forged) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
         r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/DBus", DBUS_NAME, "NameOwnerChanged");
         if (r >= 0)
-                r = sd_bus_message_set_sender(m, DBUS_NAME);
+                r = sd_bus_message_set_sender(m, forged ? FUZZ_BUS_CALLER_NAME : DBUS_NAME);
         if (r >= 0)
                 r = sd_bus_message_append(m, "sss", FUZZ_BUS_CALLER_NAME, FUZZ_BUS_CALLER_NAME, gone ? "" : ":1.43");
         if (r >= 0)
@@ -220,8 +236,8 @@ static int make_answer(Harness *h, sd_bus_message *call, uint8_t a, sd_bus_messa
                 return fuzz_bus_build_reply_to(call, &h->in, "(bba{ss})", ret);
         case ANSWER_CALLER_LEFT:
                 /* Sent first, so the helper has seen it when the yes arrives. */
-                h->caller_left = h->caller_left || !(a & ANSWER_NAME_MOVED);
-                (void) send_owner_changed(sd_bus_message_get_bus(call), !(a & ANSWER_NAME_MOVED));
+                h->caller_left = h->caller_left || !(a & (ANSWER_NAME_MOVED | ANSWER_FORGED));
+                (void) send_owner_changed(sd_bus_message_get_bus(call), !(a & ANSWER_NAME_MOVED), a & ANSWER_FORGED);
                 return make_verdict(call, 1, 0, NULL, ret);
         default:
                 return make_verdict(call, 1, 0, NULL, ret);
@@ -301,6 +317,69 @@ static void decode_replies(Harness *h, unsigned n) {
         }
 }
 
+static void on_watched_job_removed(Context *c, const char *result, void *userdata) {
+        (void) c, (void) result;
+        ((Harness *) userdata)->heard = true;
+}
+
+/* Whether the watch must hear m, as the bus daemon's word on who owns
+ * systemd's name (kept up to date here) says. */
+static bool expect_heard(Harness *h, sd_bus_message *m) {
+        const char *sender = sd_bus_message_get_sender(m), *a, *b, *c;
+        bool heard = false;
+        uint32_t id;
+
+        if (sd_bus_message_is_signal(m, DBUS_NAME, "NameOwnerChanged") > 0) {
+                if (sender && strcmp(sender, DBUS_NAME) == 0 && sd_bus_message_read(m, "sss", &a, &b, &c) > 0 &&
+                    strcmp(a, "org.freedesktop.systemd1") == 0)
+                        (void) snprintf(h->systemd_owner, sizeof(h->systemd_owner), "%s", c);
+        } else if (sd_bus_message_read(m, "uoss", &id, &a, &b, &c) > 0)
+                heard = h->watching && strcmp(a, FUZZ_SYSTEMD_JOB) == 0 &&
+                        (!h->via_bus || (sender && h->systemd_owner[0] && strcmp(sender, h->systemd_owner) == 0));
+        (void) sd_bus_message_rewind(m, true);
+        return heard;
+}
+
+/* The systemd connection as the mode byte says, one job watched, then the
+ * signals; then back as the fixture has it: no systemd, nothing watched. */
+static void deliver_signals(Harness *h, unsigned n) {
+        Context *c = &h->f->context;
+
+        if (n == 0)
+                return;
+        h->via_bus = c->systemd_via_bus = fuzz_take_u8(&h->in) & 1;
+        (void) snprintf(c->systemd_owner, sizeof(c->systemd_owner), "%s", FUZZ_SYSTEMD_OWNER);
+        (void) snprintf(h->systemd_owner, sizeof(h->systemd_owner), "%s", FUZZ_SYSTEMD_OWNER);
+        h->watching = true;
+        if (systemd_watch_job(c, FUZZ_SYSTEMD_JOB, on_watched_job_removed, h) < 0)
+                abort();
+        for (unsigned i = 0; i < n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                bool expected;
+
+                if (fuzz_bus_build_signal(h->f->nobody.caller, &h->in, &m) < 0)
+                        continue;
+                expected = expect_heard(h, m);
+                h->heard = false;
+                (void) systemd_on_signal(m, c, NULL);
+                if (h->f->verbose)
+                        fprintf(stderr, "fuzz-bus: %s from %s: %s\n", sd_bus_message_get_member(m),
+                                sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
+                                h->heard ? "heard" : "ignored");
+                if (h->heard != expected) {
+                        fprintf(stderr, "fuzz-bus: the watch %s a JobRemoved it must %s\n",
+                                h->heard ? "heard" : "missed", h->heard ? "not believe" : "hear");
+                        __builtin_trap();
+                }
+                h->watching = h->watching && !h->heard;
+        }
+        systemd_watches_free(c);
+        memset(c->recent, 0, sizeof(c->recent));
+        c->recent_next = 0;
+        c->systemd_via_bus = false;
+        c->systemd_owner[0] = '\0';
+}
+
 /* NOLINTNEXTLINE(readability-non-const-parameter): libFuzzer's signature */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         (void) argc, (void) argv;
@@ -333,6 +412,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 __builtin_trap();
         }
         decode_replies(&h, (shape >> 3) & 3);
+        deliver_signals(&h, (shape >> 5) & 3);
         fuzz_bus_fixture_end(h.f);
         return 0;
 }

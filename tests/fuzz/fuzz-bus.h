@@ -97,6 +97,24 @@ int fuzz_bus_build_reply_to(sd_bus_message *call, FuzzInput *in, const char *sig
  * message from the input or none. */
 int fuzz_bus_build_error_to(sd_bus_message *call, FuzzInput *in, sd_bus_message **ret);
 
+/* The manager's unique name on the bus, and the systemd job the harness
+ * watches while it delivers signals (fuzz-bus.c). */
+#define FUZZ_SYSTEMD_OWNER ":1.7"
+#define FUZZ_SYSTEMD_JOB "/org/freedesktop/systemd1/job/48"
+
+/* A signal's kind byte. */
+enum {
+        FUZZ_SIGNAL_NAME_OWNER_CHANGED = 1 << 0, /* the bus daemon's NameOwnerChanged, else systemd's JobRemoved */
+        FUZZ_SIGNAL_WRONG_SIGNATURE = 1 << 1,    /* arguments of a signature from the input */
+};
+
+/* A signal for hubopsd's connection to systemd, from the input: kind, then
+ * the sender (the manager's unique name, the bus daemon's, a caller's,
+ * systemd's well-known name, none, or bytes from the input), then the
+ * arguments. Sealed, as sd-bus hands a signal to a match callback. Fails
+ * (and the signal is skipped) when sd-bus would not make it. */
+int fuzz_bus_build_signal(sd_bus *bus, FuzzInput *in, sd_bus_message **ret);
+
 /* ---- the fixture (fuzz-bus-fixture.c): one helper for the whole process ---- */
 
 /* One connection: the helper's end, served by the real vtables, and the
