@@ -29,6 +29,7 @@ int cmd_health(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_list(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_run(sd_bus *bus, const Invocation *inv);
 int cmd_jobs(sd_bus *bus, const Invocation *inv);
+int cmd_audit_show(sd_bus *bus, const Invocation *inv);
 int cmd_job_cancel(sd_bus *bus, const Invocation *inv);
 int cmd_job_wait(sd_bus *bus, const Invocation *inv);
 int cmd_job_show(sd_bus *bus, const Invocation *inv);

@@ -54,6 +54,7 @@ static const Verb verbs[] = {
         { "rebuild", "wait", VERB_WAITS, cmd_rebuild },
         { "rebuild", "cancel", VERB_PRIVILEGED, cmd_rebuild },
         { "jobs", NULL, 0, cmd_jobs },
+        { "audit", "show", VERB_PRIVILEGED, cmd_audit_show },
         { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
         { "job", "wait", VERB_WAITS, cmd_job_wait },
         { "job", "show", 0, cmd_job_show },
@@ -90,7 +91,9 @@ static void help(void) {
                "  jobs                      recent and running jobs\n"
                "  job show ID               one job's state and result\n"
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
-               "  job cancel ID             cancel a running job\n\n"
+               "  job cancel ID             cancel a running job\n"
+               "  audit show ID...          audit records by id (your own requests; others' need\n"
+               "                            org.hubops.audit.read)\n\n"
                "Site (hosts from the site config, see --site):\n"
                "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
                "  rebuild-tables HUB        the mailhub table rebuild across the site: plan, preflight,\n"

@@ -27,6 +27,7 @@
 #define HUBOPS_ACTION_HOOK_RUN "org.hubops.hook.run"
 #define HUBOPS_ACTION_JOB_CANCEL "org.hubops.job.cancel"
 #define HUBOPS_ACTION_JOB_OUTPUT "org.hubops.job.output"
+#define HUBOPS_ACTION_AUDIT_READ "org.hubops.audit.read"
 #define HUBOPS_ACTION_SERVICE_MANAGE "org.hubops.service.manage"
 #define HUBOPS_ACTION_DIRECTORY_MANAGE "org.hubops.directory.manage"
 #define HUBOPS_ACTION_REBUILD_START "org.hubops.rebuild.start"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "audit-read.h"
 #include "can-run.h"
 #include "fs-stat.h"
 #include "hubops-bus.h"
@@ -212,6 +213,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_claim_run, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ReleaseRun", SD_BUS_ARGS("s", run_id), SD_BUS_NO_RESULT, method_release_run,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetAuditRecords", SD_BUS_ARGS("as", ids), SD_BUS_RESULT("as", records),
+                                method_get_audit_records, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -155,6 +155,22 @@ int request_reply_string(Request *req, const char *job_path, const char *value) 
         return 1;
 }
 
+int request_reply_strv(Request *req, char **values) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        (void) audit(req, "done", NULL, NULL, NULL, AUDIT_SYNC_NOW, NULL);
+        r = sd_bus_message_new_method_return(req->call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, values);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errorf(req->call, HUBOPS_ERROR_FAILED, "Cannot reply: %s", strerror(-r));
+        request_free(req);
+        return 1;
+}
+
 static const char *describe(const Request *req, char *buf, size_t size) {
         (void) snprintf(buf, size, "%s", req->operation);
         for (char **d = req->details; d && d[0] && d[1]; d += 2)
