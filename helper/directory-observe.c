@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "directory.h"
 #include "macro.h"
 #include "systemd-client.h"
@@ -121,13 +122,14 @@ void directory_observe(const Context *c, DirectorySnapshot *ret) {
 }
 
 const DirectorySnapshot *directory_observe_cached(Context *c) {
-        uint64_t now = 0;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
 
-        /* sd_event_now() stays put while one iteration dispatches. */
-        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &now);
-        if (now == 0 || now != c->directory_cache_at) {
+        /* By the clock, not per event-loop iteration: each Get of a flood is
+         * dispatched in an iteration of its own. */
+        if (c->directory_cache_at == 0 || now - c->directory_cache_at >= DIRECTORY_CACHE_USEC) {
                 directory_observe(c, &c->directory_cache);
                 c->directory_cache_at = now;
+                c->directory_scans++;
         }
         return &c->directory_cache;
 }

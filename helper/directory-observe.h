@@ -31,8 +31,9 @@ bool directory_owner_known(const Context *c);
 /* Scan /proc now. */
 void directory_observe(const Context *c, DirectorySnapshot *ret);
 
-/* The same, at most once per event-loop iteration: a GetAll of five
- * properties scans /proc once, not five times. directory_observe_invalidate()
- * makes the next call scan. */
+/* The last scan if it is recent (DIRECTORY_CACHE_USEC), else a new one: a
+ * flood of Get and GetAll calls costs one /proc scan per period, not one
+ * per call. directory_observe_invalidate() makes the next call scan. */
+#define DIRECTORY_CACHE_USEC (250ULL * USEC_PER_MSEC)
 const DirectorySnapshot *directory_observe_cached(Context *c);
 void directory_observe_invalidate(Context *c);
