@@ -74,11 +74,19 @@ static int on_control_group(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
+/* A question asked on a connection since closed (systemd went away, the
+ * connection was replaced) is never answered: it is not in flight. */
+static bool question_in_flight(const Context *c) {
+        return c->directory_cgroup_slot && c->systemd && sd_bus_slot_get_bus(c->directory_cgroup_slot) == c->systemd &&
+                sd_bus_is_open(c->systemd) > 0;
+}
+
 void directory_owner_refresh(Context *c) {
         const DirectoryConfig *d = &c->config->directory;
 
-        if (!d->unit || c->directory_cgroup_slot)
+        if (!d->unit || question_in_flight(c))
                 return;
+        c->directory_cgroup_slot = sd_bus_slot_unref(c->directory_cgroup_slot);
         if (systemd_get_control_group(c, d->unit, on_control_group, c, &c->directory_cgroup_slot) < 0)
                 c->directory_cgroup_slot = NULL;
 }
