@@ -15,7 +15,7 @@ int cmd_directory_status(sd_bus *bus, const Invocation *inv) {
         _cleanup_free_ char *state = NULL;
         uint32_t main_pid = 0, root_pid = 0;
         uint64_t memory = 0;
-        int r;
+        int exe_deleted = 0, r;
 
         (void) inv;
         r = sd_bus_get_property_string(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "State",
@@ -31,6 +31,10 @@ int cmd_directory_status(sd_bus *bus, const Invocation *inv) {
                                                 "MemoryBytes", &error, 't', &memory);
         if (r < 0)
                 return helper_role_error(bus, &error, r, "directory", "Cannot read the directory's state");
+        /* A helper older than the property: nothing known, nothing said. */
+        if (sd_bus_get_property_trivial(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY,
+                                        "ExecutableDeleted", NULL, 'b', &exe_deleted) < 0)
+                exe_deleted = 0;
 
         if (output.json) {
                 json_object *o = json_object_new_object();
@@ -38,10 +42,14 @@ int cmd_directory_status(sd_bus *bus, const Invocation *inv) {
                 json_object_object_add(o, "main_pid", json_object_new_int64(main_pid));
                 json_object_object_add(o, "root_pid", json_object_new_int64(root_pid));
                 json_object_object_add(o, "memory_bytes", json_object_new_int64((int64_t) memory));
+                json_object_object_add(o, "executable_deleted", json_object_new_boolean(exe_deleted));
                 output_json(o);
-        } else
-                printf("Directory: %s\nMain PID:  %u\nRoot PID:  %u\nMemory:    %.1f MiB\n", state, main_pid,
-                       root_pid, (double) memory / (1024.0 * 1024.0));
+                return EXIT_OK;
+        }
+        printf("Directory: %s\nMain PID:  %u\nRoot PID:  %u\nMemory:    %.1f MiB\n", state, main_pid, root_pid,
+               (double) memory / (1024.0 * 1024.0));
+        if (exe_deleted)
+                printf("Note:      running a deleted (upgraded) binary; a restart runs the new one\n");
         return EXIT_OK;
 }
 

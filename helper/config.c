@@ -80,6 +80,7 @@ static int begin_section(IniStrict *ini, const char *name) {
                 p->config->directory = (DirectoryConfig) {
                         .present = true,
                         .line = p->ini.line,
+                        .uid = (uid_t) -1,
                         .stop_timeout_usec = DIRECTORY_STOP_TIMEOUT_DEFAULT_USEC,
                         .kill_timeout_usec = DIRECTORY_KILL_TIMEOUT_DEFAULT_USEC,
                         .start_timeout_usec = DIRECTORY_START_TIMEOUT_DEFAULT_USEC,
@@ -253,11 +254,17 @@ static int verify_accounts(const HelperConfig *c, const char *path, char **ret_e
         return 0;
 }
 
-static int verify_section_accounts(const HelperConfig *c, const char *path, char **ret_error) {
-        if (c->directory.user && !getpwnam(c->directory.user)) {
-                *ret_error = strdup_printf("%s:%u: [Directory] User=%s does not exist", path, c->directory.line,
-                                           c->directory.user);
-                return -ENOENT;
+static int verify_section_accounts(HelperConfig *c, const char *path, char **ret_error) {
+        if (c->directory.user) {
+                const struct passwd *pw = getpwnam(c->directory.user);
+
+                if (!pw) {
+                        *ret_error = strdup_printf("%s:%u: [Directory] User=%s does not exist", path,
+                                                   c->directory.line, c->directory.user);
+                        return -ENOENT;
+                }
+                /* Resolved once: the directory's processes are matched by uid on every look. */
+                c->directory.uid = pw->pw_uid;
         }
         if (c->rebuild.user && !getpwnam(c->rebuild.user)) {
                 *ret_error = strdup_printf("%s:%u: [Rebuild] User=%s does not exist", path, c->rebuild.line,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* The helper's configuration: what this host may do. Everything a privileged
  * operation runs comes from here, never from the caller. */
@@ -37,7 +38,8 @@ typedef struct DirectoryConfig {
         char *unit;               /* the directory's unit (e.g. eddy.service), or NULL ... */
         char **stop_command;      /* ... and the init script's commands, run as transient units */
         char **start_command;
-        char *user;               /* who runs Stop/StartCommand= */
+        char *user;               /* who runs Stop/StartCommand=; processes wholly its are the directory's */
+        uid_t uid;                /* User= as config_load() resolved it; (uid_t) -1: none (yet) */
         char **root_process;      /* exact argv of the root process the stop leaves behind */
         char **main_process;      /* exact argv of the main directory process */
         char *ready_socket;       /* AF_UNIX socket that accepts once the directory is ready */

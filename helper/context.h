@@ -55,8 +55,13 @@ typedef struct Context {
         DirRestore *directory_restores; /* directory jobs a dead helper left, being followed */
         sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
         char directory_seen[64];          /* "state main root" last signalled */
-        DirectorySnapshot directory_cache; /* directory_observe_cached(), valid for one loop iteration */
-        uint64_t directory_cache_at;
+        DirectorySnapshot directory_cache; /* directory_observe_cached(), valid for DIRECTORY_CACHE_USEC */
+        uint64_t directory_cache_at;       /* CLOCK_MONOTONIC; 0: look again */
+        uint64_t directory_scans;          /* how many scans the cache made (tests count them) */
+        char *directory_cgroup;            /* its unit's cgroup, as systemd last reported it; NULL: none */
+        bool directory_cgroup_known;       /* systemd has answered (a cgroup or none) */
+        sd_bus_slot *directory_cgroup_slot; /* the question to systemd about it, in flight */
+        bool directory_cgroup_failing;     /* the last question failed (logged once) */
         RebuildState rebuild;             /* mirrors StateDirectory/rebuild.json */
         RunClaim run_claim;               /* mirrors StateDirectory/run-claim.json */
 } Context;

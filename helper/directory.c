@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "directory-observe.h"
 #include "format.h"
 #include "job-record.h"
 #include "job.h"
@@ -54,35 +55,6 @@ const char *directory_verb_to_string(DirectoryVerb v) {
         return (unsigned) v < ELEMENTSOF(names) ? names[v] : "?";
 }
 
-void directory_observe(const DirectoryConfig *d, DirectorySnapshot *ret) {
-        pid_t pids[PROC_FIND_MAX];
-        unsigned n = 0;
-        DirectorySnapshot s = { 0 };
-
-        if (proc_find(d->main_process, pids, &n) >= 0 && n > 0)
-                s.main_pid = pids[0];
-        if (proc_find(d->root_process, pids, &n) >= 0 && n > 0)
-                s.root_pid = pids[0];
-        s.memory_bytes = (s.main_pid ? proc_rss_bytes(s.main_pid) : 0) + (s.root_pid ? proc_rss_bytes(s.root_pid) : 0);
-        s.state = s.main_pid && s.root_pid ? "running"
-                  : s.root_pid             ? "root-only"
-                  : s.main_pid             ? "degraded"
-                                           : "stopped";
-        *ret = s;
-}
-
-const DirectorySnapshot *directory_observe_cached(Context *c) {
-        uint64_t now = 0;
-
-        /* sd_event_now() stays put while one iteration dispatches. */
-        (void) sd_event_now(c->event, CLOCK_MONOTONIC, &now);
-        if (now == 0 || now != c->directory_cache_at) {
-                directory_observe(&c->config->directory, &c->directory_cache);
-                c->directory_cache_at = now;
-        }
-        return &c->directory_cache;
-}
-
 _printf_(2, 3) static void note(DirOp *op, const char *fmt, ...) {
         size_t l = strlen(op->notes);
         va_list ap;
@@ -123,11 +95,12 @@ static void op_end(DirOp *op, bool ok, const char *result, const char *why) {
         DirectorySnapshot now;
         char before[32], after[32], message[1024];
 
-        directory_observe(&op->context->config->directory, &now);
+        directory_observe(op->context, &now);
         memory_text(op->memory_before, before, sizeof(before));
         memory_text(now.memory_bytes, after, sizeof(after));
-        (void) snprintf(message, sizeof(message), "%s%s%s; directory %s, memory %s -> %s", why ? why : "",
-                        why && op->notes[0] ? "; " : "", op->notes, now.state, before, after);
+        (void) snprintf(message, sizeof(message), "%s%s%s; directory %s%s, memory %s -> %s", why ? why : "",
+                        why && op->notes[0] ? "; " : "", op->notes, now.state,
+                        now.exe_deleted ? " (running a deleted (upgraded) binary)" : "", before, after);
         if (j)
                 job_finish(j, ok ? JOB_DONE : JOB_FAILED, result, ok ? 0 : -1, message);
         directory_properties_changed(op->context);
@@ -242,18 +215,19 @@ static void on_main_exit(Context *c, ProcEnd how, void *userdata) {
 
 static int step_wait_main(DirOp *op) {
         const DirectoryConfig *d = &op->context->config->directory;
-        pid_t pids[PROC_FIND_MAX];
+        ProcMatch m = directory_match(op->context, d->main_process);
+        ProcFound found[PROC_FIND_MAX];
         unsigned n = 0;
         int r, fd;
 
-        r = proc_find(d->main_process, pids, &n);
+        r = proc_find(&m, found, &n);
         if (r < 0)
                 return r;
         if (n == 0) {
                 advance(op);
                 return 0;
         }
-        r = proc_open_verified(pids[0], d->main_process, &fd);
+        r = proc_open_verified(found[0].pid, &m, &fd);
         if (r == -ESRCH) {
                 advance(op);
                 return 0;
@@ -286,21 +260,32 @@ static void on_root_end(Context *c, ProcEnd how, void *userdata) {
 
 static int step_kill_root(DirOp *op) {
         const DirectoryConfig *d = &op->context->config->directory;
-        pid_t pids[PROC_FIND_MAX];
+        ProcMatch m = directory_match(op->context, d->root_process);
+        ProcFound found[PROC_FIND_MAX];
         unsigned n = 0;
         int r, fd = -1;
 
-        r = proc_find(d->root_process, pids, &n);
+        /* "Already gone" would be a guess: the root process may run, unrecognised. */
+        if (!directory_owner_known(op->context)) {
+                char why[320];
+                (void) snprintf(why, sizeof(why),
+                                "systemd has not said which cgroup is %s's: its root process cannot be told from "
+                                "a copy; try again",
+                                d->unit);
+                op_end(op, false, "kill-failed", why);
+                return 0;
+        }
+        r = proc_find(&m, found, &n);
         if (r < 0)
                 return r;
         for (unsigned i = 0; i < n && fd < 0; i++) {
-                r = proc_open_verified(pids[i], d->root_process, &fd);
+                r = proc_open_verified(found[i].pid, &m, &fd);
                 /* Gone or not that program after all: look at the next. Anything
                  * else (no pidfds here) is a failure: never fall back to a bare PID. */
                 if (r < 0 && r != -ESRCH) {
                         char why[160];
                         (void) snprintf(why, sizeof(why), "cannot open a pidfd for root process %d: %s",
-                                        (int) pids[i], strerror(-r));
+                                        (int) found[i].pid, strerror(-r));
                         op_end(op, false, "kill-failed", why);
                         return 0;
                 }
@@ -317,7 +302,8 @@ static int step_kill_root(DirOp *op) {
 
 /* ---- readiness: the socket accepts, or (without one) the main process runs ---- */
 
-static bool ready_now(const DirectoryConfig *d) {
+static bool ready_now(const Context *c) {
+        const DirectoryConfig *d = &c->config->directory;
         DirectorySnapshot s;
 
         if (d->ready_socket) {
@@ -329,7 +315,7 @@ static bool ready_now(const DirectoryConfig *d) {
                 memcpy(sa.sun_path, d->ready_socket, strlen(d->ready_socket) + 1);
                 return connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
         }
-        directory_observe(d, &s);
+        directory_observe(c, &s);
         return s.main_pid != 0;
 }
 
@@ -337,7 +323,7 @@ static int on_ready_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         DirOp *op = userdata;
         char span[32], why[128];
 
-        if (ready_now(&op->context->config->directory)) {
+        if (ready_now(op->context)) {
                 note(op, "ready");
                 op->poll_timer = sd_event_source_disable_unref(op->poll_timer);
                 advance(op);
@@ -400,7 +386,7 @@ int directory_run(Context *c, Job *j, DirectoryVerb verb) {
 
         if (!op)
                 return -ENOMEM;
-        directory_observe(&c->config->directory, &s);
+        directory_observe(c, &s);
         *op = (DirOp) { .context = c, .job_id = j->id, .verb = verb, .memory_before = s.memory_bytes };
         c->directory_job_id = j->id;
         c->directory_op = op;
@@ -450,7 +436,7 @@ static void restore_end(DirRestore *rs, const char *since) {
         DirectorySnapshot now;
         char memory[32], message[1536];
 
-        directory_observe(&c->config->directory, &now);
+        directory_observe(c, &now);
         memory_text(now.memory_bytes, memory, sizeof(memory));
         (void) snprintf(message, sizeof(message),
                         "hubopsd restarted in phase %s%s%s%s%s; directory %s, memory %s. To complete it, run it "
@@ -473,7 +459,7 @@ static int on_restored_ready_poll(sd_event_source *s, uint64_t usec, void *userd
         size_t l = strlen(rs->since);
         char span[32];
 
-        if (ready_now(d))
+        if (ready_now(rs->context))
                 (void) snprintf(rs->since + l, sizeof(rs->since) - l, "; ready");
         else if (usec < rs->deadline) {
                 (void) sd_event_source_set_time_relative(s, READY_POLL_USEC);

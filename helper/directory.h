@@ -5,16 +5,10 @@
 #include <sys/types.h>
 
 #include "context.h"
-#include "directory-snapshot.h"
 
-/* The directory server (runbook steps 1 and 6): observe it, and run its
- * stop / kill-root / start / restart procedures as jobs, phase by phase. */
-
-void directory_observe(const DirectoryConfig *d, DirectorySnapshot *ret);
-
-/* The same, at most once per event-loop iteration: a GetAll of four
- * properties scans /proc once, not four times. */
-const DirectorySnapshot *directory_observe_cached(Context *c);
+/* The directory server (runbook steps 1 and 6): run its stop / kill-root /
+ * start / restart procedures as jobs, phase by phase (what it looks like
+ * now: directory-observe.h). */
 
 typedef enum DirectoryVerb {
         DIRECTORY_STOP,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "directory-observe.h"
 #include "directory.h"
 #include "hubops-bus.h"
 #include "job.h"
@@ -15,7 +16,7 @@
 
 #define DIRECTORY_WATCH_USEC (2ULL * USEC_PER_SEC)
 
-typedef enum SnapshotField { FIELD_STATE, FIELD_MAIN, FIELD_ROOT, FIELD_MEMORY } SnapshotField;
+typedef enum SnapshotField { FIELD_STATE, FIELD_MAIN, FIELD_ROOT, FIELD_MEMORY, FIELD_EXE_DELETED } SnapshotField;
 
 static int property_get(sd_bus_message *reply, Context *c, SnapshotField f) {
         const DirectorySnapshot *s = directory_observe_cached(c);
@@ -27,6 +28,8 @@ static int property_get(sd_bus_message *reply, Context *c, SnapshotField f) {
                 return sd_bus_message_append(reply, "u", (uint32_t) s->main_pid);
         case FIELD_ROOT:
                 return sd_bus_message_append(reply, "u", (uint32_t) s->root_pid);
+        case FIELD_EXE_DELETED:
+                return sd_bus_message_append(reply, "b", (int) s->exe_deleted);
         default:
                 return sd_bus_message_append(reply, "t", s->memory_bytes);
         }
@@ -41,19 +44,36 @@ DEFINE_GETTER(property_get_state, FIELD_STATE)
 DEFINE_GETTER(property_get_main_pid, FIELD_MAIN)
 DEFINE_GETTER(property_get_root_pid, FIELD_ROOT)
 DEFINE_GETTER(property_get_memory, FIELD_MEMORY)
+DEFINE_GETTER(property_get_exe_deleted, FIELD_EXE_DELETED)
+
+/* Said once each time it starts: the operator may not know an upgrade
+ * replaced the binary, and only a restart runs the new one. */
+static void log_exe_deleted(const Context *c, const DirectorySnapshot *s) {
+        bool before = strstr(c->directory_seen, " deleted") != NULL;
+
+        if (s->exe_deleted && !before)
+                fprintf(stderr,
+                        "hubopsd: the directory (main process %d, root process %d) is running a deleted (upgraded) "
+                        "binary; a restart runs the new one\n",
+                        (int) s->main_pid, (int) s->root_pid);
+}
 
 void directory_properties_changed(Context *c) {
         const DirectorySnapshot *s;
         char seen[sizeof(c->directory_seen)];
 
-        c->directory_cache_at = 0; /* something may just have changed: look again */
+        /* The unit may have started (anew) since: its cgroup, for the next look. */
+        directory_owner_refresh(c);
+        directory_observe_invalidate(c); /* something may just have changed: look again */
         s = directory_observe_cached(c);
-        (void) snprintf(seen, sizeof(seen), "%s %d %d", s->state, (int) s->main_pid, (int) s->root_pid);
+        (void) snprintf(seen, sizeof(seen), "%s %d %d%s", s->state, (int) s->main_pid, (int) s->root_pid,
+                        s->exe_deleted ? " deleted" : "");
         if (strcmp(seen, c->directory_seen) == 0)
                 return;
+        log_exe_deleted(c, s);
         memcpy(c->directory_seen, seen, sizeof(seen));
         (void) sd_bus_emit_properties_changed(c->bus, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, "State", "MainPID",
-                                              "RootPID", NULL);
+                                              "RootPID", "ExecutableDeleted", NULL);
 }
 
 /* The directory also changes without us (it crashes, someone runs the init
@@ -138,6 +158,7 @@ static const sd_bus_vtable directory_vtable[] = {
         SD_BUS_PROPERTY("RootPID", "u", property_get_root_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* It grows all the time (the leak is why the runbook exists): read it, no signal. */
         SD_BUS_PROPERTY("MemoryBytes", "t", property_get_memory, 0, 0),
+        SD_BUS_PROPERTY("ExecutableDeleted", "b", property_get_exe_deleted, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("KillRoot", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_kill_root,
@@ -154,6 +175,8 @@ int directory_register(Context *c) {
 
         if (!c->config->directory.present)
                 return 0;
+        /* Before any caller can ask whose processes are the directory's. */
+        directory_owner_learn(c);
         r = sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_DIRECTORY, directory_vtable, c);
         if (r < 0)
                 return r;
@@ -163,4 +186,5 @@ int directory_register(Context *c) {
 
 void directory_unregister(Context *c) {
         c->directory_watch = sd_event_source_disable_unref(c->directory_watch);
+        directory_owner_done(c);
 }

@@ -16,11 +16,41 @@
 #include "procfs.h"
 
 #define CMDLINE_MAX 8192
+/* A unit's cgroup path: slices and a unit name, each at most 255 bytes. */
+#define CGROUP_PATH_MAX 2048
 /* After SIGKILL the kernel reaps quickly; this only bounds a stuck D-state exit. */
 #define KILL_REAP_TIMEOUT_USEC (10ULL * USEC_PER_SEC)
 
-static bool is_program(pid_t pid, char *const *argv) {
+static bool in_cgroup(pid_t pid, const char *want) {
+        char path[64], buf[8192], cgroup[CGROUP_PATH_MAX];
+        size_t len;
+
+        (void) snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        /* A file that filled the buffer may go on: never judge a cut-off line. */
+        if (procfs_read_file(path, buf, sizeof(buf), &len) < 0 || len >= sizeof(buf) - 1)
+                return false;
+        return procfs_parse_cgroup(buf, len, cgroup, sizeof(cgroup)) >= 0 && strcmp(cgroup, want) == 0;
+}
+
+static bool runs_as(pid_t pid, uid_t want) {
+        char path[64], buf[4096];
+        uid_t uids[4];
+        size_t len;
+
+        (void) snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        if (procfs_read_file(path, buf, sizeof(buf), &len) < 0 || procfs_parse_status_uids(buf, len, uids) < 0)
+                return false;
+        /* All four: a set-uid copy someone else runs has only the effective one. */
+        return uids[0] == want && uids[1] == want && uids[2] == want && uids[3] == want;
+}
+
+static bool owner_matches(pid_t pid, const ProcMatch *m) {
+        return (m->cgroup && in_cgroup(pid, m->cgroup)) || (m->uid != (uid_t) -1 && runs_as(pid, m->uid));
+}
+
+static bool is_program(pid_t pid, const ProcMatch *m, bool *ret_deleted) {
         char path[64], exe[PATH_MAX], buf[CMDLINE_MAX];
+        bool deleted;
         size_t len;
         ssize_t n;
 
@@ -29,15 +59,18 @@ static bool is_program(pid_t pid, char *const *argv) {
         if (n < 0)
                 return false;
         exe[n] = '\0';
-        if (strcmp(exe, argv[0]) != 0)
+        if (!procfs_exe_is(exe, m->argv[0], &deleted))
                 return false;
         (void) snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
-        if (procfs_read_file(path, buf, sizeof(buf), &len) < 0)
+        if (procfs_read_file(path, buf, sizeof(buf), &len) < 0 || !procfs_cmdline_equals(buf, len, m->argv))
                 return false;
-        return procfs_cmdline_equals(buf, len, argv);
+        if (!owner_matches(pid, m))
+                return false;
+        *ret_deleted = deleted;
+        return true;
 }
 
-int proc_find(char *const *argv, pid_t ret_pids[PROC_FIND_MAX], unsigned *ret_n) {
+int proc_find(const ProcMatch *m, ProcFound ret[PROC_FIND_MAX], unsigned *ret_n) {
         DIR *d = opendir("/proc");
         struct dirent *de;
         unsigned n = 0;
@@ -47,25 +80,27 @@ int proc_find(char *const *argv, pid_t ret_pids[PROC_FIND_MAX], unsigned *ret_n)
         while ((de = readdir(d)) && n < PROC_FIND_MAX) {
                 char *end;
                 long pid = strtol(de->d_name, &end, 10);
+                bool deleted;
 
                 if (*end != '\0' || pid <= 0 || pid > INT_MAX)
                         continue;
-                if (is_program((pid_t) pid, argv))
-                        ret_pids[n++] = (pid_t) pid;
+                if (is_program((pid_t) pid, m, &deleted))
+                        ret[n++] = (ProcFound) { .pid = (pid_t) pid, .exe_deleted = deleted };
         }
         closedir(d);
         *ret_n = n;
         return 0;
 }
 
-int proc_open_verified(pid_t pid, char *const *argv, int *ret_pidfd) {
+int proc_open_verified(pid_t pid, const ProcMatch *m, int *ret_pidfd) {
         _cleanup_close_ int fd = pidfd_open(pid, 0);
+        bool deleted;
 
         if (fd < 0)
                 return errno == ESRCH ? -ESRCH : -errno;
         /* The pidfd pins the process we opened. If /proc/PID is still our
          * program *and* the pidfd's process is still alive, they are one. */
-        if (!is_program(pid, argv) || pidfd_send_signal(fd, 0, NULL, 0) < 0)
+        if (!is_program(pid, m, &deleted) || pidfd_send_signal(fd, 0, NULL, 0) < 0)
                 return -ESRCH;
         *ret_pidfd = TAKE_FD(fd);
         return 0;

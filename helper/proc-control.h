@@ -9,17 +9,33 @@
 
 /* Finding and signalling one specific program. No PID is ever signalled
  * bare: we open a pidfd, then check through it that the process is still
- * the program we looked for (exe and whole command line), so a PID reused
- * in between is never hit (the CVE class of "kill by stale PID"). */
+ * the program we looked for, so a PID reused in between is never hit (the
+ * CVE class of "kill by stale PID").
+ *
+ * The program is its exe and whole command line, and whose it is: anyone
+ * who can execute a binary can give it the same command line (DESIGN.md
+ * section 7), so a process counts only if it is also in the owner's cgroup
+ * or runs wholly as the owner's user. */
 
 #define PROC_FIND_MAX 16
 
-/* PIDs whose /proc/PID/exe is argv[0] and whose cmdline is exactly argv. */
-int proc_find(char *const *argv, pid_t ret_pids[PROC_FIND_MAX], unsigned *ret_n);
+typedef struct ProcMatch {
+        char *const *argv;  /* argv[0]: the executable's path */
+        const char *cgroup; /* in systemd's hierarchy (procfs_parse_cgroup()); NULL: no cgroup counts */
+        uid_t uid;          /* real, effective, saved and fs uid all this; (uid_t) -1: no user counts */
+} ProcMatch;
 
-/* A pidfd for pid, verified to be argv after it was opened. -ESRCH if the
- * process is gone or is no longer that program. */
-int proc_open_verified(pid_t pid, char *const *argv, int *ret_pidfd);
+typedef struct ProcFound {
+        pid_t pid;
+        bool exe_deleted; /* runs a binary since deleted or replaced (an upgrade) */
+} ProcFound;
+
+/* The processes that match m. */
+int proc_find(const ProcMatch *m, ProcFound ret[PROC_FIND_MAX], unsigned *ret_n);
+
+/* A pidfd for pid, verified to match m after it was opened. -ESRCH if the
+ * process is gone or does not match (any more). */
+int proc_open_verified(pid_t pid, const ProcMatch *m, int *ret_pidfd);
 
 /* Resident memory of a process in bytes (0 if unknown or gone). */
 uint64_t proc_rss_bytes(pid_t pid);

@@ -185,6 +185,99 @@ int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret) {
         return parse_kib_line(buf, len, "VmRSS:", -ENODATA, ret);
 }
 
+bool procfs_exe_is(const char *exe, const char *path, bool *ret_deleted) {
+        static const char deleted[] = " (deleted)";
+        size_t l = strlen(path);
+
+        if (strncmp(exe, path, l) != 0)
+                return false;
+        if (exe[l] == '\0') {
+                *ret_deleted = false;
+                return true;
+        }
+        if (strcmp(exe + l, deleted) != 0)
+                return false;
+        *ret_deleted = true;
+        return true;
+}
+
+int procfs_parse_status_uids(const char *buf, size_t len, uid_t ret[4]) {
+        char line[128];
+        const char *p;
+        uid_t v[4];
+
+        if (!find_line(buf, len, "Uid:", line, sizeof(line)))
+                return -EBADMSG;
+        p = line + strlen("Uid:");
+        for (unsigned i = 0; i < ELEMENTSOF(v); i++) {
+                uint64_t u;
+
+                if (*p != '\t' && *p != ' ')
+                        return -EBADMSG;
+                while (*p == '\t' || *p == ' ')
+                        p++;
+                /* (uid_t) -1 is "no uid", never a process's. */
+                if (parse_u64(&p, &u) < 0 || u >= (uid_t) -1)
+                        return -EBADMSG;
+                v[i] = (uid_t) u;
+        }
+        while (*p == '\t' || *p == ' ')
+                p++;
+        if (*p != '\0')
+                return -EBADMSG;
+        memcpy(ret, v, sizeof(v));
+        return 0;
+}
+
+/* One /proc/PID/cgroup line "ID:CONTROLLERS:PATH": is it systemd's hierarchy
+ * (rank 2: v1's name=systemd; rank 1: v2's 0::)? Sets the path's offset. */
+static int cgroup_line_rank(const char *line, size_t l, size_t *ret_path) {
+        const char *c1 = memchr(line, ':', l), *c2, *ctl;
+        size_t n;
+
+        if (!c1 || !(c2 = memchr(c1 + 1, ':', l - (size_t) (c1 + 1 - line))))
+                return 0;
+        *ret_path = (size_t) (c2 + 1 - line);
+        if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1)
+                return 1;
+        /* The controller list is comma-separated; name=systemd is one whole item. */
+        for (ctl = c1 + 1; ctl < c2; ctl += n + 1) {
+                const char *comma = memchr(ctl, ',', (size_t) (c2 - ctl));
+                n = comma ? (size_t) (comma - ctl) : (size_t) (c2 - ctl);
+                if (n == strlen("name=systemd") && memcmp(ctl, "name=systemd", n) == 0)
+                        return 2;
+        }
+        return 0;
+}
+
+int procfs_parse_cgroup(const char *buf, size_t len, char *ret, size_t size) {
+        const char *best = NULL;
+        size_t best_len = 0;
+        int best_rank = 0;
+
+        for (size_t i = 0; i < len;) {
+                const char *nl = memchr(buf + i, '\n', len - i);
+                size_t l = nl ? (size_t) (nl - (buf + i)) : len - i, at = 0;
+                int rank = cgroup_line_rank(buf + i, l, &at);
+
+                if (rank > best_rank) {
+                        best_rank = rank;
+                        best = buf + i + at;
+                        best_len = l - at;
+                }
+                i += l + 1;
+        }
+        if (!best)
+                return -ENODATA;
+        if (best_len == 0 || best[0] != '/' || memchr(best, '\0', best_len))
+                return -EBADMSG;
+        if (best_len >= size)
+                return -ENAMETOOLONG;
+        memcpy(ret, best, best_len);
+        ret[best_len] = '\0';
+        return 0;
+}
+
 /* Does mount point m (unescaped) contain path? "/" contains all; "/var" contains "/var/x", not "/varx". */
 static size_t mount_covers(const char *m, const char *path) {
         size_t l = strlen(m);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Bounded parsers for the /proc files hubopsd reads. They take the file's
  * bytes (not necessarily NUL-terminated) so they can be fuzzed directly. */
@@ -28,8 +29,22 @@ int procfs_parse_meminfo_available(const char *buf, size_t len, uint64_t *ret);
  * equal argv exactly, word for word? */
 bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv);
 
+/* Is /proc/PID/exe's target (NUL-terminated) the program at path? It is
+ * when it reads path, or path + " (deleted)": the file was replaced (an
+ * upgrade) while the process runs on; *ret_deleted says which. */
+bool procfs_exe_is(const char *exe, const char *path, bool *ret_deleted);
+
 /* VmRSS from /proc/PID/status, in bytes. */
 int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret);
+
+/* The Uid: line of /proc/PID/status: real, effective, saved and filesystem uid. */
+int procfs_parse_status_uids(const char *buf, size_t len, uid_t ret[4]);
+
+/* The process's cgroup in systemd's hierarchy, from /proc/PID/cgroup: the
+ * "name=systemd" line (cgroup v1, hybrid), else the "0::" line (v2); the
+ * path systemd reports as a unit's ControlGroup. -ENODATA if neither line
+ * is there, -ENAMETOOLONG if it does not fit in size. */
+int procfs_parse_cgroup(const char *buf, size_t len, char *ret, size_t size);
 
 /* The mount that holds path, from /proc/self/mountinfo: its filesystem type
  * and whether the filesystem itself (super options, not this view of it) is

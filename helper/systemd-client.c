@@ -438,6 +438,89 @@ int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
         return 0;
 }
 
+/* ControlGroup lives on the interface of the unit's type. */
+static const char *cgroup_interface(const char *unit) {
+        static const char *const types[][2] = {
+                { ".service", "org.freedesktop.systemd1.Service" }, { ".scope", "org.freedesktop.systemd1.Scope" },
+                { ".socket", "org.freedesktop.systemd1.Socket" },   { ".mount", "org.freedesktop.systemd1.Mount" },
+                { ".swap", "org.freedesktop.systemd1.Swap" },       { ".slice", "org.freedesktop.systemd1.Slice" },
+        };
+        const char *dot = strrchr(unit, '.');
+
+        for (size_t i = 0; dot && i < ELEMENTSOF(types); i++)
+                if (strcmp(dot, types[i][0]) == 0)
+                        return types[i][1];
+        return NULL;
+}
+
+static int new_get_control_group(Context *c, const char *unit, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *interface = cgroup_interface(unit);
+        int r;
+
+        if (!interface)
+                return -EINVAL;
+        r = systemd_ensure_connected(c);
+        if (r >= 0)
+                r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(c->systemd, &m, destination(c), path,
+                                                   "org.freedesktop.DBus.Properties", "Get");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", interface, "ControlGroup");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int systemd_get_control_group(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata,
+                              sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r = new_get_control_group(c, unit, &m);
+
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(c->systemd, ret_slot, m, callback, userdata, 0);
+}
+
+int systemd_get_control_group_now(Context *c, const char *unit, uint64_t timeout_usec, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r = new_get_control_group(c, unit, &m);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_call(c->systemd, m, timeout_usec, NULL, &reply);
+        if (r < 0)
+                return r;
+        return systemd_decode_control_group(reply, ret);
+}
+
+int systemd_decode_control_group(sd_bus_message *reply, char **ret) {
+        const char *s;
+        char *copy;
+        int r;
+
+        if (!reply)
+                return -EINVAL;
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                r = sd_bus_message_get_errno(reply);
+                return r > 0 ? -r : -EIO;
+        }
+        r = sd_bus_message_read(reply, "v", "s", &s);
+        if (r < 0)
+                return r;
+        /* A path, or nothing: anything else is not what systemd says. */
+        if (s[0] != '\0' && s[0] != '/')
+                return -EBADMSG;
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        *ret = copy;
+        return 0;
+}
+
 void systemd_collect_unit(Context *c, const char *unit, bool failed) {
         if (systemd_ensure_connected(c) < 0)
                 return;

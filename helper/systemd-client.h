@@ -80,5 +80,14 @@ int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret);
 int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
 int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret);
 
+/* A unit's ControlGroup (the path of its cgroup, "" when it has none now),
+ * asked of systemd asynchronously (*ret_slot: the pending call) or, at
+ * start-up, waiting at most timeout_usec. Units of a type without cgroups
+ * are -EINVAL. */
+int systemd_get_control_group(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata,
+                              sd_bus_slot **ret_slot);
+int systemd_get_control_group_now(Context *c, const char *unit, uint64_t timeout_usec, char **ret);
+int systemd_decode_control_group(sd_bus_message *reply, char **ret);
+
 /* Let systemd forget a finished transient unit (stop if active, reset if failed). */
 void systemd_collect_unit(Context *c, const char *unit, bool failed);

@@ -454,6 +454,31 @@ static void test_config_check_file_safe_refuses_directory(void **state) {
         close(dfd);
 }
 
+/* The directory's processes are matched by uid on every /proc look:
+ * config_load() resolves User= once; without it no user counts. */
+static void test_config_load_resolves_directory_user(void **state) {
+        static const char *const texts[] = {
+                "[Directory]\nStopCommand=/e stop\nStartCommand=/e start\nUser=root\nRootProcess=/x -D r\n"
+                "MainProcess=/x -D m\n",
+                "[Directory]\nUnit=eddy.service\nRootProcess=/x -D r\nMainProcess=/x -D m\n",
+        };
+        SafeFixture *f = *state;
+
+        if (geteuid() != 0)
+                skip(); /* a root-owned file needs root */
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                HelperConfig *c = NULL;
+                char *error = NULL;
+
+                assert_int_equal(ftruncate(f->fd, 0), 0);
+                assert_int_equal(pwrite(f->fd, texts[i], strlen(texts[i]), 0), (ssize_t) strlen(texts[i]));
+                if (config_load(f->path, &c, &error) < 0)
+                        fail_msg("config_load: %s", error);
+                assert_int_equal(c->directory.uid, i == 0 ? 0 : (uid_t) -1);
+                config_free(c);
+        }
+}
+
 static void test_config_check_file_safe_reports_bad_fd(_unused_ void **state) {
         char *error = NULL;
 
@@ -483,6 +508,7 @@ int main(void) {
                 SAFE_TEST(test_config_check_file_safe_refuses_other_owner),
                 SAFE_TEST(test_config_check_file_safe_refuses_directory),
                 cmocka_unit_test(test_config_check_file_safe_reports_bad_fd),
+                SAFE_TEST(test_config_load_resolves_directory_user),
         };
 
         return cmocka_run_group_tests_name("config", tests, NULL, NULL);

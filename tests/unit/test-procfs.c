@@ -301,6 +301,137 @@ static void test_procfs_status_rss(void **state) {
         assert_int_equal(procfs_parse_status_rss("VmRSS:\t12 MB\n", 13, &rss), -EBADMSG);
 }
 
+/* An upgrade replaces the binary under a running process: still that program. */
+static void test_procfs_exe_is_path_or_deleted_path(_unused_ void **state) {
+        static const char path[] = "/opt/isode/sbin/isode.eddy";
+        bool deleted = true;
+
+        assert_true(procfs_exe_is("/opt/isode/sbin/isode.eddy", path, &deleted));
+        assert_false(deleted);
+        assert_true(procfs_exe_is("/opt/isode/sbin/isode.eddy (deleted)", path, &deleted));
+        assert_true(deleted);
+        deleted = false;
+        assert_false(procfs_exe_is("/opt/isode/sbin/isode.eddy2", path, &deleted));
+        assert_false(procfs_exe_is("/opt/isode/sbin/isode.edd", path, &deleted));
+        assert_false(procfs_exe_is("/opt/isode/sbin/isode.eddy (deleted)x", path, &deleted));
+        assert_false(procfs_exe_is("/opt/isode/sbin/isode.eddy (deleted) (deleted)", path, &deleted));
+        assert_false(procfs_exe_is("/tmp/isode.eddy (deleted)", path, &deleted));
+        assert_false(procfs_exe_is("", path, &deleted));
+        assert_false(deleted); /* untouched when it is not the program */
+}
+
+static int parse_uids_len(const char *s, size_t len, uid_t ret[4]) {
+        char *b = exact_copy(s, len);
+        int r = procfs_parse_status_uids(b, len, ret);
+
+        free(b);
+        return r;
+}
+
+static int parse_uids(const char *s, uid_t ret[4]) {
+        return parse_uids_len(s, strlen(s), ret);
+}
+
+static void test_procfs_status_uids_table(_unused_ void **state) {
+        static const struct {
+                const char *text;
+                int error;
+                uid_t uids[4];
+        } cases[] = {
+                { "Name:\teddy\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n", 0, { 0, 0, 0, 0 } },
+                { "Uid:\t1001\t0\t0\t1001\n", 0, { 1001, 0, 0, 1001 } }, /* a set-uid program */
+                { "Uid:\t4294967294\t1\t2\t3", 0, { 4294967294U, 1, 2, 3 } }, /* no newline at the end */
+                { "Uid:\t4294967295\t0\t0\t0\n", -EBADMSG, { 0 } },          /* (uid_t) -1 */
+                { "Uid:\t99999999999\t0\t0\t0\n", -EBADMSG, { 0 } },
+                { "Uid:\t0\t0\t0\n", -EBADMSG, { 0 } },
+                { "Uid:\t0\t0\t0\t0\t0\n", -EBADMSG, { 0 } },
+                { "Uid:\t0\t0\t0\t0x\n", -EBADMSG, { 0 } },
+                { "Uid:0\t0\t0\t0\n", -EBADMSG, { 0 } },
+                { "Uid:\t-1\t0\t0\t0\n", -EBADMSG, { 0 } },
+                { "Name:\teddy\nGid:\t0\t0\t0\t0\n", -EBADMSG, { 0 } },
+                { "", -EBADMSG, { 0 } },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uid_t u[4] = { 7, 7, 7, 7 };
+
+                if (parse_uids(cases[i].text, u) != cases[i].error)
+                        fail_msg("case %zu: %s", i, cases[i].text);
+                for (unsigned k = 0; k < 4; k++)
+                        if (u[k] != (cases[i].error == 0 ? cases[i].uids[k] : 7)) /* untouched on failure */
+                                fail_msg("case %zu: uid %u is %u", i, k, (unsigned) u[k]);
+        }
+}
+
+static void test_procfs_status_uids_respects_length(_unused_ void **state) {
+        static const char status[] = "Name:\teddy\nUid:\t1001\t1001\t1001\t1001\n";
+        uid_t u[4];
+
+        /* The buffer ends before the fourth uid. */
+        assert_int_equal(parse_uids_len(status, sizeof(status) - 1 - strlen("1001\n"), u), -EBADMSG);
+        assert_int_equal(parse_uids_len(status, strlen("Name:\teddy\n"), u), -EBADMSG);
+        assert_int_equal(parse_uids_len(status, sizeof(status) - 1, u), 0);
+        assert_int_equal(u[3], 1001);
+}
+
+static int parse_cgroup(const char *s, size_t len, char *ret, size_t size) {
+        char *b = exact_copy(s, len);
+        int r = procfs_parse_cgroup(b, len, ret, size);
+
+        free(b);
+        return r;
+}
+
+static void test_procfs_cgroup_table(_unused_ void **state) {
+        static const struct {
+                const char *text;
+                int error;
+                const char *path;
+        } cases[] = {
+                /* cgroup v2 */
+                { "0::/system.slice/eddy.service\n", 0, "/system.slice/eddy.service" },
+                /* hybrid: systemd's own v1 hierarchy is the one it reports */
+                { "9:name=systemd:/lab/app.slice/eddy-dirhost.service\n8:pids:/lab\n0::/other\n", 0,
+                  "/lab/app.slice/eddy-dirhost.service" },
+                { "0::/other\n1:name=systemd:/system.slice/eddy.service", 0, "/system.slice/eddy.service" },
+                { "3:cpu,name=systemd:/a\n", 0, "/a" },
+                { "0::/a:b\n", 0, "/a:b" }, /* the path is the rest of the line */
+                { "0::/\n", 0, "/" },
+                { "1:name=systemdx:/a\n", -ENODATA, NULL },
+                { "1:xname=systemd:/a\n", -ENODATA, NULL },
+                { "4:memory:/a\n", -ENODATA, NULL },
+                { "00::/a\n", -ENODATA, NULL },
+                { "0:x:/a\n", -ENODATA, NULL },
+                { "garbage\n", -ENODATA, NULL },
+                { "", -ENODATA, NULL },
+                { "0::\n", -EBADMSG, NULL },
+                { "0::relative\n", -EBADMSG, NULL },
+                { "0::/x\0y\n", -EBADMSG, NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                /* Lengths by hand: one case holds a NUL. */
+                size_t len = i == ELEMENTSOF(cases) - 1 ? 9 : strlen(cases[i].text);
+                char path[64] = "untouched";
+
+                if (parse_cgroup(cases[i].text, len, path, sizeof(path)) != cases[i].error)
+                        fail_msg("case %zu: %s", i, cases[i].text);
+                assert_string_equal(path, cases[i].error == 0 ? cases[i].path : "untouched");
+        }
+}
+
+static void test_procfs_cgroup_bounds(_unused_ void **state) {
+        static const char text[] = "1:name=systemd:/system.slice/eddy.service\n0::/system.slice/eddy.service\n";
+        char path[32];
+
+        /* The buffer ends inside the name=systemd line's controllers. */
+        assert_int_equal(parse_cgroup(text, 10, path, sizeof(path)), -ENODATA);
+        /* The path would not fit. */
+        assert_int_equal(parse_cgroup(text, sizeof(text) - 1, path, 26), -ENAMETOOLONG);
+        assert_int_equal(parse_cgroup(text, sizeof(text) - 1, path, 27), 0);
+        assert_string_equal(path, "/system.slice/eddy.service");
+}
+
 static void test_procfs_mountinfo_deepest_mount_and_super_options(void **state) {
         static const char mi[] =
                 "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n"
@@ -333,6 +464,11 @@ int main(void) {
                 cmocka_unit_test(test_procfs_mountinfo_deepest_mount_and_super_options),
                 cmocka_unit_test(test_procfs_cmdline_equals_exact_words_only),
                 cmocka_unit_test(test_procfs_status_rss),
+                cmocka_unit_test(test_procfs_exe_is_path_or_deleted_path),
+                cmocka_unit_test(test_procfs_status_uids_table),
+                cmocka_unit_test(test_procfs_status_uids_respects_length),
+                cmocka_unit_test(test_procfs_cgroup_table),
+                cmocka_unit_test(test_procfs_cgroup_bounds),
                 cmocka_unit_test(test_procfs_stat_sums_aggregate_line),
                 cmocka_unit_test(test_procfs_stat_table),
                 cmocka_unit_test(test_procfs_stat_respects_length),
