@@ -52,6 +52,19 @@ static json_object *step_json(const Run *r, const Step *s, unsigned n) {
         return o;
 }
 
+/* Columns as wide as their widest cell: long hook names must not run into the next column. */
+static void plan_column_widths(const Run *r, int *ret_host, int *ret_op, int *ret_subject) {
+        int wh = 0, wo = 0, ws = 0;
+
+        for (unsigned i = 0; i < r->n_steps; i++) {
+                const char *op = step_operation(&r->steps[i]);
+                wh = MAX(wh, (int) strlen(r->steps[i].host));
+                wo = MAX(wo, (int) strlen(op ? op : "(wait)"));
+                ws = MAX(ws, (int) strlen(r->steps[i].subject));
+        }
+        *ret_host = wh, *ret_op = wo, *ret_subject = ws;
+}
+
 void runbook_print_plan(const Run *r, bool with_status) {
         if (output.json) {
                 json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -68,14 +81,8 @@ void runbook_print_plan(const Run *r, bool with_status) {
         }
         printf("Plan: %s %s (directory: %s)%s%s\n", r->runbook, r->hub, r->directory_host, r->id[0] ? ", run " : "",
                r->id);
-        /* Columns as wide as their widest cell: long hook names must not run into the next column. */
-        int wh = 0, wo = 0, ws = 0;
-        for (unsigned i = 0; i < r->n_steps; i++) {
-                const char *op = step_operation(&r->steps[i]);
-                wh = MAX(wh, (int) strlen(r->steps[i].host));
-                wo = MAX(wo, (int) strlen(op ? op : "(wait)"));
-                ws = MAX(ws, (int) strlen(r->steps[i].subject));
-        }
+        int wh, wo, ws;
+        plan_column_widths(r, &wh, &wo, &ws);
         for (unsigned i = 0; i < r->n_steps; i++) {
                 const Step *s = &r->steps[i];
                 const char *op = step_operation(s);

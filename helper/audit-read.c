@@ -137,7 +137,7 @@ int method_get_audit_records(sd_bus_message *m, void *userdata, sd_bus_error *er
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         _cleanup_(strv_freep) char **ids = NULL;
         Context *c = userdata;
-        AuditFound f, *keep;
+        AuditFound f = { 0 }, *keep;
         Request *req;
         uid_t uid;
         int r;

@@ -51,7 +51,7 @@ int caps_current(uint64_t *ret_permitted, uint64_t *ret_effective, uint64_t *ret
 static int set_proc(uint64_t keep) {
         _cleanup_(cap_freep) cap_t caps = NULL;
         cap_value_t list[64];
-        uint64_t p, e, i;
+        uint64_t p = 0, e = 0, i = 0;
         unsigned n = 0;
         int r;
 
@@ -73,7 +73,7 @@ static int set_proc(uint64_t keep) {
 }
 
 int caps_reduce_to(uint64_t keep) {
-        uint64_t p, e, i;
+        uint64_t p = 0, e = 0, i = 0;
         int r;
 
         r = caps_current(&p, &e, &i);
