@@ -37,9 +37,10 @@ static void catch_interrupts(const Run *r) {
         struct sigaction sa = { .sa_handler = on_interrupt };
 
         if (output.json)
-                (void) snprintf(interrupt_text, sizeof(interrupt_text),
-                                "{\"event\":\"interrupted\",\"run\":\"%s\",\"resume\":\"hubopsctl runbook resume %s%s\"}\n",
-                                r->id, r->id, output_resume_yes());
+                (void) snprintf(
+                        interrupt_text, sizeof(interrupt_text),
+                        "{\"event\":\"interrupted\",\"run\":\"%s\",\"resume\":\"hubopsctl runbook resume %s%s\"}\n",
+                        r->id, r->id, output_resume_yes());
         else
                 (void) snprintf(interrupt_text, sizeof(interrupt_text),
                                 "\nInterrupted. Jobs already started go on; nothing else is done.\n"
@@ -56,8 +57,7 @@ static int load_site(const Invocation *inv, SiteConfig **ret) {
         int r = site_config_load(inv->site, ret, &err);
 
         if (r < 0)
-                return output_error(r == -ENOENT ? EXIT_NOT_CONFIGURED : EXIT_USAGE, "%s",
-                                    err ? err : strerror(-r));
+                return output_error(r == -ENOENT ? EXIT_NOT_CONFIGURED : EXIT_USAGE, "%s", err ? err : strerror(-r));
         return EXIT_OK;
 }
 
@@ -68,8 +68,9 @@ static int confirm(const Invocation *inv, const Run *r, const char *what) {
         if (inv->run.yes)
                 return EXIT_OK;
         if (output.json || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-                return output_error(EXIT_USAGE, "Refusing to %s without confirmation: not on a terminal. "
-                                                "Check the plan with --dry-run, then pass --yes",
+                return output_error(EXIT_USAGE,
+                                    "Refusing to %s without confirmation: not on a terminal. "
+                                    "Check the plan with --dry-run, then pass --yes",
                                     what);
         printf("\n%s %s on %s as planned above? [y/N] ", what, r->runbook, run_target(r));
         (void) fflush(stdout);
@@ -89,8 +90,7 @@ static void new_run_id(Run *r) {
         if (localtime_r(&t, &tm))
                 (void) strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
         (void) sd_id128_randomize(&rnd);
-        (void) snprintf(r->id, sizeof(r->id), "%.15s-%.40s-%02x%02x", stamp, run_target(r), rnd.bytes[0],
-                        rnd.bytes[1]);
+        (void) snprintf(r->id, sizeof(r->id), "%.15s-%.40s-%02x%02x", stamp, run_target(r), rnd.bytes[0], rnd.bytes[1]);
 }
 
 static void set_owner(Run *r) {
@@ -153,8 +153,9 @@ static int usage_start(const RunbookDef *def, bool alias) {
 
         for (size_t i = 0, n = 0; i < def->n_params && n < sizeof(args); i++)
                 n += (size_t) snprintf(args + n, sizeof(args) - n, " %s", def->params[i].metavar);
-        return output_error(EXIT_USAGE, "Usage: hubopsctl %s%s%s [--dry-run] [--yes] [--detach] "
-                                        "[--tidy-up-on-failure] [--outside-window] [--site FILE]",
+        return output_error(EXIT_USAGE,
+                            "Usage: hubopsctl %s%s%s [--dry-run] [--yes] [--detach] "
+                            "[--tidy-up-on-failure] [--outside-window] [--site FILE]",
                             alias ? "" : "runbook start ", def->name, args);
 }
 
@@ -307,8 +308,8 @@ static int resume_or_abandon(const Invocation *inv, Run *run, const RunbookDef *
                 return output_error(run->status == RUN_ABANDONED ? EXIT_FAILED : EXIT_OK, "Run %s is %s; nothing to %s",
                                     run->id, run_status_to_string(run->status), resume ? "resume" : "abandon");
         if (run_lock_holder(run->id, &pid) > 0)
-                return output_error(EXIT_BUSY, "Run %s is being executed by hubopsctl (pid %d); stop it first",
-                                    run->id, (int) pid);
+                return output_error(EXIT_BUSY, "Run %s is being executed by hubopsctl (pid %d); stop it first", run->id,
+                                    (int) pid);
         code = load_site(inv, &site);
         if (code != EXIT_OK)
                 return code;
@@ -349,8 +350,10 @@ static int one_run(const Invocation *inv) {
                 return output_error(code == -EINVAL ? EXIT_USAGE : EXIT_NOT_CONFIGURED, "%s", err);
         def = runbook_find(run->runbook);
         if (!def)
-                return output_error(EXIT_NOT_CONFIGURED, "Run %s is of runbook \"%s\", which this hubopsctl does not "
-                                                         "know", run->id, run->runbook);
+                return output_error(EXIT_NOT_CONFIGURED,
+                                    "Run %s is of runbook \"%s\", which this hubopsctl does not "
+                                    "know",
+                                    run->id, run->runbook);
         if (strcmp(inv->verb, "show") == 0) {
                 Exec x = { .run = run, .def = def };
                 report_plan(&x, true);

@@ -40,10 +40,10 @@ typedef struct Exec {
 /* A kind of step: how it observes, acts, finds its job again after a
  * crash, and is shown. */
 typedef struct StepKind {
-        const char *name;          /* in the state file: "service-start" */
-        const char *operation;     /* for CanRun and the plan: "service.start"; NULL: no action, a wait */
-        const char *job_operation; /* how Manager.ListJobs names the job it starts ... */
-        const char *job_subject;   /* ... and its subject; NULL: the step's subject */
+        const char *name;           /* in the state file: "service-start" */
+        const char *operation;      /* for CanRun and the plan: "service.start"; NULL: no action, a wait */
+        const char *job_operation;  /* how Manager.ListJobs names the job it starts ... */
+        const char *job_subject;    /* ... and its subject; NULL: the step's subject */
         const char *iface, *method; /* the call that starts the job (returns its path) */
         bool call_with_subject;     /* ... with the step's subject as its argument */
         bool detachable;            /* a long job: --detach leaves while it runs */
@@ -58,8 +58,8 @@ typedef struct StepKind {
 typedef struct Preflight Preflight;
 
 typedef enum StepMoment {
-        STEP_MOMENT_BEFORE, /* observed, about to act */
-        STEP_MOMENT_DONE,   /* its job ended well */
+        STEP_MOMENT_BEFORE,  /* observed, about to act */
+        STEP_MOMENT_DONE,    /* its job ended well */
         STEP_MOMENT_RUN_END, /* s is NULL: the run's last step is behind it */
 } StepMoment;
 

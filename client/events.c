@@ -83,10 +83,9 @@ void events_progress(const Exec *x, const Step *s, const JobInfo *j) {
                 double per_min = elapsed ? j->progress * 100.0 * 60.0 * (double) USEC_PER_SEC / (double) elapsed : 0;
                 json_object_object_add(o, "percent", json_object_new_double(j->progress * 100.0));
                 json_object_object_add(o, "rate_percent_per_min", json_object_new_double(per_min));
-                json_object_object_add(o, "eta_usec",
-                                       json_object_new_int64(j->expected_end_at > now
-                                                                     ? (int64_t) (j->expected_end_at - now)
-                                                                     : 0));
+                json_object_object_add(
+                        o, "eta_usec",
+                        json_object_new_int64(j->expected_end_at > now ? (int64_t) (j->expected_end_at - now) : 0));
                 json_object_object_add(o, "estimate_basis", json_object_new_string(j->estimate_basis));
         }
         json_object_object_add(o, "message", json_object_new_string(j->message));

@@ -29,7 +29,8 @@ static int save(Exec *x) {
         x->run->updated_at = now_usec(CLOCK_REALTIME);
         r = run_save(x->run);
         if (r < 0)
-                return output_error(EXIT_FAILED, "Cannot write the run's state file: %s; stopping (nothing more is done)",
+                return output_error(EXIT_FAILED,
+                                    "Cannot write the run's state file: %s; stopping (nothing more is done)",
                                     strerror(-r));
         return EXIT_OK;
 }
@@ -121,7 +122,8 @@ static int act(Exec *x, Step *s, const StepKind *k, bool *ret_unanswered) {
         if (r < 0) {
                 *ret_unanswered = helper_call_unanswered(&error, r);
                 (void) snprintf(s->message, sizeof(s->message), "%s", error.message ? error.message : strerror(-r));
-                return output_bus_error(&error, r, *ret_unanswered ? "No answer from the helper" : "The helper refused");
+                return output_bus_error(&error, r,
+                                        *ret_unanswered ? "No answer from the helper" : "The helper refused");
         }
         (void) snprintf(s->job, sizeof(s->job), "%.127s", reply.s[0]);
         return EXIT_OK;
@@ -292,8 +294,7 @@ static Outcome run_step(Exec *x, Step *s, int *ret_code) {
                 return OUTCOME_STOPPED;
         }
         if (r > 0)
-                events_emit(x, s, "step-attached", "[%s] %s: %s: re-attaching to job %s", s->id, s->host, what,
-                            s->job);
+                events_emit(x, s, "step-attached", "[%s] %s: %s: re-attaching to job %s", s->id, s->host, what, s->job);
         else {
                 events_emit(x, s, "step-started", "[%s] %s: %s", s->id, s->host, what);
                 o = start_step(x, s, k, ret_code);

@@ -25,8 +25,8 @@ int helper_load_sample(sd_bus *bus, uint32_t window_ms, LoadSample *ret, sd_bus_
         LoadSample s;
         int r;
 
-        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetLoad", error,
-                               &reply, "u", window_ms);
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetLoad", error, &reply,
+                               "u", window_ms);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "ddddt", &s.idle, &s.avg[0], &s.avg[1], &s.avg[2], &s.memory);
         if (r < 0)
@@ -128,8 +128,8 @@ int helper_health(sd_bus *bus, HealthFs **ret, size_t *ret_n, sd_bus_error *erro
                 r = sd_bus_message_enter_container(reply, 'a', "(sttttbss)");
         while (r >= 0) {
                 HealthFs f = { 0 }, *grown;
-                r = sd_bus_message_read(reply, "(sttttbss)", &path, &f.bfree, &f.btotal, &f.ifree, &f.itotal,
-                                        &writable, &fstype, &why);
+                r = sd_bus_message_read(reply, "(sttttbss)", &path, &f.bfree, &f.btotal, &f.ifree, &f.itotal, &writable,
+                                        &fstype, &why);
                 if (r <= 0)
                         break;
                 (void) snprintf(f.path, sizeof(f.path), "%s", path);
@@ -213,13 +213,14 @@ static int gate_judge(GateState *g, const LoadSample *s, const char *where, doub
                 if (output.json)
                         report->event(report->userdata, "gate-passed", s, h, now - g->start);
                 else
-                        output_line("%sCPU idle %.1f%% >= %.0f%% for %s: gate passed after %s", where,
-                                    s->idle * 100.0, threshold * 100.0, want, waited);
+                        output_line("%sCPU idle %.1f%% >= %.0f%% for %s: gate passed after %s", where, s->idle * 100.0,
+                                    threshold * 100.0, want, waited);
                 return EXIT_OK;
         }
         if (output.json)
                 report->event(report->userdata, "gate-waiting", s, h, now - g->start);
-        if (output.tty || !g->logged || (g->since != 0) != g->logged_above || now - g->logged_at >= GATE_LOG_EVERY_USEC) {
+        if (output.tty || !g->logged || (g->since != 0) != g->logged_above ||
+            now - g->logged_at >= GATE_LOG_EVERY_USEC) {
                 g->logged = true, g->logged_above = g->since != 0, g->logged_at = now;
                 output_status("%sCPU idle %.1f%% (want >= %.0f%% for %s; held %s; waited %s)", where, s->idle * 100.0,
                               threshold * 100.0, want, held, waited);
@@ -242,8 +243,8 @@ int helper_gate(LoadSampler sample, void *userdata, const char *where, double th
 
                 if (r < 0)
                         return sd_bus_error_has_name(&error, SD_BUS_ERROR_NO_SERVER)
-                                       ? output_error(EXIT_UNREACHABLE, "%s", error.message)
-                                       : output_bus_error(&error, r, "Cannot read the load");
+                                ? output_error(EXIT_UNREACHABLE, "%s", error.message)
+                                : output_bus_error(&error, r, "Cannot read the load");
                 r = gate_judge(&g, &s, where, threshold, hold_usec, timeout_usec, report, ret_waited);
                 if (r >= 0)
                         return r;
@@ -333,8 +334,8 @@ static int bus_site_claim(HelperApi *a, const char *host, SiteClaim *ret, sd_bus
         return r < 0 ? r : helper_site_claim(bus, ret, error);
 }
 
-static int bus_wait_job(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec,
-                        const JobWatch *watch, JobInfo *ret) {
+static int bus_wait_job(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec, const JobWatch *watch,
+                        JobInfo *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         sd_bus *bus;
 
@@ -345,8 +346,13 @@ static int bus_wait_job(HelperApi *a, const char *host, const char *path, uint64
 
 void bus_helper_api_init(BusHelperApi *b, const SiteConfig *site) {
         *b = (BusHelperApi) {
-                .api = { .call = bus_call, .property = bus_property, .list_jobs = bus_list_jobs, .job = bus_job,
-                         .load = bus_load, .health = bus_health, .site_claim = bus_site_claim,
+                .api = { .call = bus_call,
+                         .property = bus_property,
+                         .list_jobs = bus_list_jobs,
+                         .job = bus_job,
+                         .load = bus_load,
+                         .health = bus_health,
+                         .site_claim = bus_site_claim,
                          .wait_job = bus_wait_job },
                 .hosts = { .site = site },
         };

@@ -58,8 +58,7 @@ typedef struct HelperReply {
 int helper_load_sample(sd_bus *bus, uint32_t window_ms, LoadSample *ret, sd_bus_error *error);
 /* Manager.ListJobs as a JSON array of {id, operation, subject, state, path}. */
 int helper_list_jobs(sd_bus *bus, sd_bus_error *error, json_object **ret);
-int helper_property(sd_bus *bus, const char *iface, const char *name, char type, HelperValue *ret,
-                    sd_bus_error *error);
+int helper_property(sd_bus *bus, const char *iface, const char *name, char type, HelperValue *ret, sd_bus_error *error);
 int helper_call(sd_bus *bus, const HelperCall *c, HelperReply *ret, sd_bus_error *error);
 /* *ret (n entries) is the caller's to free. */
 int helper_health(sd_bus *bus, HealthFs **ret, size_t *ret_n, sd_bus_error *error);
@@ -72,8 +71,7 @@ bool helper_call_unanswered(const sd_bus_error *e, int r);
 typedef int (*LoadSampler)(void *userdata, LoadSample *ret, sd_bus_error *error);
 /* For --json: "gate-waiting" at every sample, "gate-passed" at the end. */
 typedef struct GateReport {
-        void (*event)(void *userdata, const char *event, const LoadSample *s, uint64_t held_usec,
-                      uint64_t waited_usec);
+        void (*event)(void *userdata, const char *event, const LoadSample *s, uint64_t held_usec, uint64_t waited_usec);
         void *userdata;
 } GateReport;
 /* The sample's figures as fields of o (cpu_idle, load1, ..., held_usec, waited_usec). */
@@ -102,8 +100,8 @@ struct HelperApi {
         int (*health)(HelperApi *a, const char *host, HealthFs **ret, size_t *ret_n, sd_bus_error *error);
         int (*site_claim)(HelperApi *a, const char *host, SiteClaim *ret, sd_bus_error *error);
         /* Follow a job to its end: an exit code (exit-codes.h), the error printed. */
-        int (*wait_job)(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec,
-                        const JobWatch *watch, JobInfo *ret);
+        int (*wait_job)(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec, const JobWatch *watch,
+                        JobInfo *ret);
 };
 
 /* The real thing: one connection per site host (hosts.h). */

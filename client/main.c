@@ -326,7 +326,8 @@ static int run(int argc, char *argv[]) {
 
         if (!(verb->flags & VERB_RUNS) && o.run_option)
                 return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
-                                                "and --outside-window apply only to runbook start, rebuild-tables and runbook resume");
+                                                "and --outside-window apply only to rebuild-tables and runbook resume "
+                                                "(and runbook start)");
         if (!(verb->flags & VERB_SITE) && o.inv.site)
                 return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
         if (verb->flags & VERB_SITE) {

@@ -243,8 +243,9 @@ static int call_claim(Exec *x, bool claim, sd_bus_error *error) {
 
         (void) snprintf(desc, sizeof(desc), "%s %s%s", r->runbook, run_target(r),
                         r->outside_window ? " (outside the allowed window, --outside-window)" : "");
-        const HelperCall c = { HUBOPS_IFACE_MANAGER, claim ? "ClaimRun" : "ReleaseRun",
-                               { r->id, claim ? desc : NULL }, "" };
+        const HelperCall c = {
+                HUBOPS_IFACE_MANAGER, claim ? "ClaimRun" : "ReleaseRun", { r->id, claim ? desc : NULL }, ""
+        };
         return x->api->call(x->api, r->claim_host, &c, NULL, error);
 }
 

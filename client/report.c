@@ -92,8 +92,8 @@ static void plan_text(const Exec *x, bool with_status) {
                         printf("  -- %s --\n", s->phase);
                 if (with_status)
                         (void) snprintf(st, sizeof(st), "  [%s]", step_status_to_string(s->status));
-                printf("  %2u. %-*s %-*s %-*s %s%s\n", i + 1, wh, s->host, wo, op ? op : "(wait)", ws, s->subject,
-                       what, st);
+                printf("  %2u. %-*s %-*s %-*s %s%s\n", i + 1, wh, s->host, wo, op ? op : "(wait)", ws, s->subject, what,
+                       st);
                 printf("      observe: %s%s%s\n", k ? k->observation : "?", strcmp(gate, "-") ? "; gate: " : "",
                        strcmp(gate, "-") ? gate : "");
         }

@@ -71,8 +71,8 @@ static json_object *step_to_json(const Step *s) {
 }
 
 char *run_format(const Run *r) {
-        json_object *o = json_object_new_object(), *steps = json_object_new_array(),
-                    *params = json_object_new_object(), *figures = json_object_new_object();
+        json_object *o = json_object_new_object(), *steps = json_object_new_array(), *params = json_object_new_object(),
+                    *figures = json_object_new_object();
         char *out;
 
         put_u64(o, "version", RUN_STATE_VERSION);
@@ -97,8 +97,8 @@ char *run_format(const Run *r) {
         for (unsigned i = 0; i < r->n_steps; i++)
                 json_object_array_add(steps, step_to_json(&r->steps[i]));
         json_object_object_add(o, "steps", steps);
-        out = strdup_printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+        out = strdup_printf(
+                "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return out;
 }
@@ -180,11 +180,13 @@ static int step_common_from_json(json_object *o, Step *s) {
         char status[32];
 
         if (!json_object_is_type(o, json_type_object) || get_str(o, "id", s->id, sizeof(s->id), false) < 0 ||
-            get_str(o, "kind", s->kind, sizeof(s->kind), true) < 0 || get_str(o, "host", s->host, sizeof(s->host), true) < 0 ||
-            get_str(o, "subject", s->subject, sizeof(s->subject), true) < 0 || get_bool(o, "tidy_up", &s->tidy_up) < 0 ||
-            get_str(o, "status", status, sizeof(status), false) < 0 || get_u64(o, "started_at", &s->started_at) < 0 ||
-            get_u64(o, "finished_at", &s->finished_at) < 0 || get_u64(o, "gate_usec", &s->gate_usec) < 0 ||
-            get_u64(o, "job_floor", &s->job_floor) < 0 || get_str(o, "job", s->job, sizeof(s->job), false) < 0 ||
+            get_str(o, "kind", s->kind, sizeof(s->kind), true) < 0 ||
+            get_str(o, "host", s->host, sizeof(s->host), true) < 0 ||
+            get_str(o, "subject", s->subject, sizeof(s->subject), true) < 0 ||
+            get_bool(o, "tidy_up", &s->tidy_up) < 0 || get_str(o, "status", status, sizeof(status), false) < 0 ||
+            get_u64(o, "started_at", &s->started_at) < 0 || get_u64(o, "finished_at", &s->finished_at) < 0 ||
+            get_u64(o, "gate_usec", &s->gate_usec) < 0 || get_u64(o, "job_floor", &s->job_floor) < 0 ||
+            get_str(o, "job", s->job, sizeof(s->job), false) < 0 ||
             get_str(o, "audit_id", s->audit_id, sizeof(s->audit_id), false) < 0 ||
             get_str(o, "message", s->message, sizeof(s->message), false) < 0)
                 return -EBADMSG;
@@ -192,8 +194,9 @@ static int step_common_from_json(json_object *o, Step *s) {
         if ((int) s->status < 0 || !s->host[0] || !s->id[0] || !s->kind[0])
                 return -EBADMSG;
         /* Paths we will call methods on: only the helper's job objects. */
-        if (s->job[0] && (strncmp(s->job, HUBOPS_JOB_PATH_PREFIX "/", strlen(HUBOPS_JOB_PATH_PREFIX "/")) != 0 ||
-                          !sd_bus_object_path_is_valid(s->job)))
+        if (s->job[0] &&
+            (strncmp(s->job, HUBOPS_JOB_PATH_PREFIX "/", strlen(HUBOPS_JOB_PATH_PREFIX "/")) != 0 ||
+             !sd_bus_object_path_is_valid(s->job)))
                 return -EBADMSG;
         return 0;
 }
@@ -320,13 +323,16 @@ static int run_from_json_v1(json_object *o, Run *r) {
                 bool settle = strcmp(s->kind, "settle") == 0, rebuild = strcmp(s->kind, "rebuild") == 0;
 
                 (void) snprintf(s->phase, sizeof(s->phase), "%s",
-                                s->tidy_up ? "tidy up" : rebuild ? "rebuild" : "prepare");
+                                s->tidy_up        ? "tidy up"
+                                        : rebuild ? "rebuild"
+                                                  : "prepare");
                 if (rebuild)
                         s->timeout_usec = rebuild_timeout;
                 (void) json_object_object_get_ex(json_object_array_get_idx(steps, i), "gate", &v);
                 if (!json_object_get_boolean(v) && !settle)
                         continue;
-                s->gate = (Gate) { .metric = "cpu-idle", .threshold = threshold,
+                s->gate = (Gate) { .metric = "cpu-idle",
+                                   .threshold = threshold,
                                    .hold_usec = settle ? settle_hold : idle_hold,
                                    .timeout_usec = settle ? settle_timeout : gate_timeout };
                 (void) snprintf(s->gate.host, sizeof(s->gate.host), "%s", r->claim_host);
@@ -347,10 +353,10 @@ int run_parse(const char *json, Run *ret) {
         if (o && json_object_is_type(o, json_type_object)) {
                 if (json_object_object_get_ex(o, "version", &v) && check_u64(v, &version) < 0)
                         version = 0;
-                k = version == RUN_STATE_VERSION ? run_from_json_v2(o, r)
-                    : version == 1               ? run_from_json_v1(o, r)
-                    : version > RUN_STATE_VERSION ? -EPROTONOSUPPORT
-                                                  : -EBADMSG;
+                k = version == RUN_STATE_VERSION      ? run_from_json_v2(o, r)
+                        : version == 1                ? run_from_json_v1(o, r)
+                        : version > RUN_STATE_VERSION ? -EPROTONOSUPPORT
+                                                      : -EBADMSG;
         }
         json_object_put(o);
         if (k < 0)
@@ -452,7 +458,8 @@ int run_load(const char *id, Run *ret, char *err, size_t err_size) {
         }
         k = read_run_file(path, &buf);
         if (k == -ENOENT) {
-                (void) snprintf(err, err_size, "no run %s (%s: %s; see hubopsctl runbook list)", id, path, strerror(-k));
+                (void) snprintf(err, err_size, "no run %s (%s: %s; see hubopsctl runbook list)", id, path,
+                                strerror(-k));
                 return k;
         }
         if (k < 0) {
@@ -461,13 +468,15 @@ int run_load(const char *id, Run *ret, char *err, size_t err_size) {
         }
         k = run_parse(buf, ret);
         if (k == -EPROTONOSUPPORT) {
-                (void) snprintf(err, err_size, "%s: written by a newer hubopsctl (state version above %d); resume it "
-                                "with that version", path, RUN_STATE_VERSION);
+                (void) snprintf(err, err_size,
+                                "%s: written by a newer hubopsctl (state version above %d); resume it "
+                                "with that version",
+                                path, RUN_STATE_VERSION);
                 return -EBADMSG;
         }
         if (k < 0 || strcmp(ret->id, id) != 0) {
-                (void) snprintf(err, err_size, "%s: malformed run state; refusing to guess (move it aside to start over)",
-                                path);
+                (void) snprintf(err, err_size,
+                                "%s: malformed run state; refusing to guess (move it aside to start over)", path);
                 return -EBADMSG;
         }
         return 0;

@@ -13,9 +13,8 @@ static const char *const step_status_names[STEP_STATUS_MAX] = {
         [STEP_DONE] = "done",       [STEP_SKIPPED] = "skipped", [STEP_FAILED] = "failed",
 };
 static const char *const run_status_names[RUN_STATUS_MAX] = {
-        [RUN_PLANNED] = "planned",   [RUN_RUNNING] = "running",
-        [RUN_DETACHED] = "detached", [RUN_FAILED] = "failed",
-        [RUN_DONE] = "done",         [RUN_DONE_WITH_FAILURE] = "done-with-failure",
+        [RUN_PLANNED] = "planned",     [RUN_RUNNING] = "running", [RUN_DETACHED] = "detached",
+        [RUN_FAILED] = "failed",       [RUN_DONE] = "done",       [RUN_DONE_WITH_FAILURE] = "done-with-failure",
         [RUN_ABANDONED] = "abandoned",
 };
 

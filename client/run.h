@@ -65,10 +65,10 @@ typedef struct Step {
         uint64_t started_at, finished_at;         /* CLOCK_REALTIME usec, this client's clock */
         uint64_t gate_usec;                       /* time spent at the gate */
         uint64_t job_started_at, job_finished_at; /* the job's own StartedAt/FinishedAt */
-        uint64_t job_floor;                       /* the host's newest job id before acting: finds our job after a crash */
-        char job[RUN_JOB_PATH_MAX];               /* the helper's job object path */
-        char audit_id[33];                        /* the helper's audit record of the request */
-        char message[RUN_TEXT_MAX];               /* the observation, or the outcome */
+        uint64_t job_floor;         /* the host's newest job id before acting: finds our job after a crash */
+        char job[RUN_JOB_PATH_MAX]; /* the helper's job object path */
+        char audit_id[33];          /* the helper's audit record of the request */
+        char message[RUN_TEXT_MAX]; /* the observation, or the outcome */
 } Step;
 
 /* A runbook's argument ("hub" = "mailhub2"), as its definition names it. */

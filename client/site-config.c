@@ -20,8 +20,8 @@
 typedef struct SiteParser {
         IniStrict ini; /* first: the callbacks get &ini and cast back */
         SiteConfig *config;
-        SiteHost *host;        /* in [Host NAME] */
-        SiteRunbook *runbook;  /* in [Runbook NAME] */
+        SiteHost *host;       /* in [Host NAME] */
+        SiteRunbook *runbook; /* in [Runbook NAME] */
 } SiteParser;
 
 static int begin_host(SiteParser *p, const char *host) {
@@ -95,8 +95,9 @@ static int parse_host_key(SiteParser *p, const char *key, const char *value) {
 
         if (strcmp(key, "Address") == 0) {
                 if (!address_is_valid(value))
-                        return ini_strict_error(&p->ini, "invalid Address=%s (local, ssh:[USER@]HOST[:PORT] or an "
-                                                         "sd-bus address such as unix:path=/run/dbus/system_bus_socket)",
+                        return ini_strict_error(&p->ini,
+                                                "invalid Address=%s (local, ssh:[USER@]HOST[:PORT] or an "
+                                                "sd-bus address such as unix:path=/run/dbus/system_bus_socket)",
                                                 value);
                 h->address = strdup(value);
                 return h->address ? 1 : ini_strict_error(&p->ini, "out of memory");
@@ -158,7 +159,9 @@ static int runbooks_init(SiteConfig *c) {
 
 int site_config_parse(FILE *f, const char *path, SiteConfig **ret, char **ret_error) {
         _cleanup_(site_config_freep) SiteConfig *c = calloc(1, sizeof(SiteConfig));
-        SiteParser p = { .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key, .finish = finish } };
+        SiteParser p = {
+                .ini = { .f = f, .path = path, .section = begin_section, .key = handle_key, .finish = finish }
+        };
         int r;
 
         if (!c || !(c->path = strdup(path)) || runbooks_init(c) < 0)

@@ -103,8 +103,10 @@ static Step *add(Planner *p, const char *kind, const char *id, const char *host,
         (void) snprintf(s->phase, sizeof(s->phase), "%s", p->phase);
         s->tidy_up = p->tidy;
         if (gate) {
-                s->gate = (Gate) { .metric = "cpu-idle", .threshold = p->rb->idle_threshold,
-                                   .hold_usec = p->rb->idle_hold_usec, .timeout_usec = p->rb->gate_timeout_usec };
+                s->gate = (Gate) { .metric = "cpu-idle",
+                                   .threshold = p->rb->idle_threshold,
+                                   .hold_usec = p->rb->idle_hold_usec,
+                                   .timeout_usec = p->rb->gate_timeout_usec };
                 (void) snprintf(s->gate.host, sizeof(s->gate.host), "%s", p->dir);
         }
         return s;
@@ -165,10 +167,10 @@ static bool add_steps(Planner *p, const SiteConfig *site, const char *hub) {
         p->phase = "tidy up";
         p->tidy = true;
         return add(p, "directory-restart", "tidy:restart-directory", p->dir, NULL, false) &&
-               add_regclients(p, site, hub, "tidy:") &&
-               add_hook(p, "tidy:start-student-thread", &p->rb->start_student_thread) && add_settle(p) &&
-               add_hook(p, "tidy:check-ra", &p->rb->check_ra) &&
-               add_hook(p, "tidy:check-mailbox-service", &p->rb->check_mailbox_service);
+                add_regclients(p, site, hub, "tidy:") &&
+                add_hook(p, "tidy:start-student-thread", &p->rb->start_student_thread) && add_settle(p) &&
+                add_hook(p, "tidy:check-ra", &p->rb->check_ra) &&
+                add_hook(p, "tidy:check-mailbox-service", &p->rb->check_mailbox_service);
 }
 
 static int plan(const SiteConfig *site, const void *config, Run *r, char *err, size_t err_size) {
@@ -307,8 +309,8 @@ static void observe(Exec *x, const Step *s, StepMoment m) {
                 key = s->tidy_up ? "memory_peak" : run_figure(x->run, "memory_before") ? NULL : "memory_before";
         else
                 key = s->tidy_up ? "memory_after" : NULL;
-        if (key && x->api->property(x->api, x->run->claim_host, HUBOPS_IFACE_DIRECTORY, "MemoryBytes", 't', &mem,
-                                    NULL) >= 0)
+        if (key &&
+            x->api->property(x->api, x->run->claim_host, HUBOPS_IFACE_DIRECTORY, "MemoryBytes", 't', &mem, NULL) >= 0)
                 (void) run_set_figure(x->run, key, mem.u);
 }
 

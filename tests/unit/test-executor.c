@@ -22,19 +22,28 @@
 #include "output.h"
 #include "run-store.h"
 
-#define SITE                                                                                                           \
-        "[Host dir]\nAddress=local\nRoles=directory\n\n"                                                               \
-        "[Host hub1]\nAddress=local\nRoles=mailhub\n\n"                                                                \
-        "[Host hub2]\nAddress=local\nRoles=mailhub\n\n"                                                                \
-        "[Host ra]\nAddress=local\nRoles=ra\n\n"                                                                       \
-        "[Runbook rebuild-tables]\nCheckRA=ra:openra-threads\n"                                                        \
+#define SITE \
+        "[Host dir]\nAddress=local\nRoles=directory\n\n" \
+        "[Host hub1]\nAddress=local\nRoles=mailhub\n\n" \
+        "[Host hub2]\nAddress=local\nRoles=mailhub\n\n" \
+        "[Host ra]\nAddress=local\nRoles=ra\n\n" \
+        "[Runbook rebuild-tables]\nCheckRA=ra:openra-threads\n" \
         "StopStudentThread=dir:student-thread-stop\nStartStudentThread=dir:student-thread-start\n"
 
 /* Every call that starts a job, in order, as "HOST Method SUBJECT". */
 static const char *const full_run[] = {
-        "dir Restart",         "hub1 Start regclient", "hub2 Start regclient", "ra Run openra-threads",
-        "dir Run student-thread-stop", "hub2 Stop regclient", "hub2 Start",   "dir Restart",
-        "hub2 Start regclient", "hub1 Start regclient", "dir Run student-thread-start", "ra Run openra-threads",
+        "dir Restart",
+        "hub1 Start regclient",
+        "hub2 Start regclient",
+        "ra Run openra-threads",
+        "dir Run student-thread-stop",
+        "hub2 Stop regclient",
+        "hub2 Start",
+        "dir Restart",
+        "hub2 Start regclient",
+        "hub1 Start regclient",
+        "dir Run student-thread-start",
+        "ra Run openra-threads",
 };
 #define N_ACTIONS (sizeof(full_run) / sizeof(full_run[0]))
 
@@ -49,12 +58,12 @@ typedef struct Fake {
         unsigned n_calls;
         FakeJob jobs[64];
         unsigned n_jobs;
-        char active[8][16];              /* the hosts where regclient is active */
+        char active[8][16]; /* the hosts where regclient is active */
         unsigned n_active;
         const char *always_active; /* regclient there is active whatever happens */
-        int crash_at;                    /* the Nth job-starting call (1-based): the client dies right after it */
-        bool drop_answer;                /* ... or its answer is lost on the way */
-        char *snapshot;                  /* the state file as the crash left it */
+        int crash_at;              /* the Nth job-starting call (1-based): the client dies right after it */
+        bool drop_answer;          /* ... or its answer is lost on the way */
+        char *snapshot;            /* the state file as the crash left it */
 } Fake;
 
 static Fake fake;
@@ -151,7 +160,9 @@ static int fake_property(HelperApi *a, const char *host, const char *iface, cons
         (void) a, (void) iface, (void) error, (void) type;
         *ret = (HelperValue) { .u = 5 * 1024 * 1024 };
         (void) snprintf(ret->s, sizeof(ret->s), "%s",
-                        strcmp(name, "CurrentJob") == 0 ? "/" : strcmp(name, "Hostname") == 0 ? host : "idle");
+                        strcmp(name, "CurrentJob") == 0         ? "/"
+                                : strcmp(name, "Hostname") == 0 ? host
+                                                                : "idle");
         return 0;
 }
 
@@ -189,8 +200,8 @@ static int fake_load(HelperApi *a, const char *host, LoadSample *ret, sd_bus_err
         return 0;
 }
 
-static int fake_wait_job(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec,
-                         const JobWatch *watch, JobInfo *ret) {
+static int fake_wait_job(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec, const JobWatch *watch,
+                         JobInfo *ret) {
         (void) timeout_usec, (void) watch;
         fake_job(a, host, path, ret, NULL);
         ret->started_at = 1000000, ret->finished_at = 4300000; /* 3.3 s by the job's own clock */
@@ -203,8 +214,12 @@ static SiteConfig *site;
 
 static void fake_reset(void) {
         free(fake.snapshot);
-        fake = (Fake) { .api = { .call = fake_call, .property = fake_property, .list_jobs = fake_list_jobs,
-                                 .job = fake_job, .load = fake_load, .wait_job = fake_wait_job } };
+        fake = (Fake) { .api = { .call = fake_call,
+                                 .property = fake_property,
+                                 .list_jobs = fake_list_jobs,
+                                 .job = fake_job,
+                                 .load = fake_load,
+                                 .wait_job = fake_wait_job } };
 }
 
 /* A fresh rebuild-tables run on hub2, its gates instant. */
@@ -285,8 +300,8 @@ static void test_resume_after_a_crash_at_each_step(void **state) {
                 assert_int_equal(execute(r), EXIT_OK);
                 assert_int_equal(r->status, RUN_DONE);
                 if (fake.n_calls != N_ACTIONS)
-                        fail_msg("crash after call %u (%s): %u calls, expected %zu", at, full_run[at - 1],
-                                 fake.n_calls, N_ACTIONS);
+                        fail_msg("crash after call %u (%s): %u calls, expected %zu", at, full_run[at - 1], fake.n_calls,
+                                 N_ACTIONS);
                 for (unsigned i = 0; i < N_ACTIONS; i++)
                         assert_string_equal(fake.calls[i], full_run[i]);
                 free(r);
