@@ -5,42 +5,12 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "helper-api.h"
 #include "helper-info.h"
 #include "hubops-bus.h"
 #include "job-wait.h"
 #include "macro.h"
 #include "output.h"
-
-int jobs_fetch(sd_bus *bus, sd_bus_error *error, json_object **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *op, *subject, *state, *path;
-        json_object *a;
-        uint64_t id;
-        int r;
-
-        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "ListJobs", error,
-                               &reply, NULL);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(tssso)");
-        if (r < 0)
-                return r;
-        a = json_object_new_array();
-        while ((r = sd_bus_message_read(reply, "(tssso)", &id, &op, &subject, &state, &path)) > 0) {
-                json_object *j = json_object_new_object();
-                json_object_object_add(j, "id", json_object_new_int64((int64_t) id));
-                json_object_object_add(j, "operation", json_object_new_string(op));
-                json_object_object_add(j, "subject", json_object_new_string(subject));
-                json_object_object_add(j, "state", json_object_new_string(state));
-                json_object_object_add(j, "path", json_object_new_string(path));
-                json_object_array_add(a, j);
-        }
-        if (r < 0) {
-                json_object_put(a);
-                return r;
-        }
-        *ret = a;
-        return 0;
-}
 
 static const char *field(json_object *o, const char *key) {
         json_object *v;
@@ -77,7 +47,7 @@ int cmd_jobs(sd_bus *bus, const Invocation *inv) {
         int r;
 
         (void) inv;
-        r = jobs_fetch(bus, &error, &jobs);
+        r = helper_list_jobs(bus, &error, &jobs);
         if (r < 0)
                 return output_bus_error(&error, r, "Cannot list jobs");
         if (output.json) {

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "helper-api.h"
 #include "helper-info.h"
 #include "hubops-bus.h"
 #include "macro.h"
@@ -54,31 +55,26 @@ static void print_json(const HelperInfo *m, double idle, const double avg[3], ui
 
 int cmd_status(sd_bus *bus, const Invocation *inv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *load = NULL;
         HelperInfo m = { 0 };
         json_object *jobs = NULL;
-        double idle = 0, avg[3] = { 0, 0, 0 };
-        uint64_t mem = 0;
+        LoadSample load = { 0 };
         int r;
 
         (void) inv;
         r = helper_info_get(bus, &m, &error);
         if (r >= 0)
-                r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "GetLoad",
-                                       &error, &load, "u", STATUS_LOAD_WINDOW_MS);
+                r = helper_load_sample(bus, STATUS_LOAD_WINDOW_MS, &load, &error);
         if (r >= 0)
-                r = sd_bus_message_read(load, "ddddt", &idle, &avg[0], &avg[1], &avg[2], &mem);
-        if (r >= 0)
-                r = jobs_fetch(bus, &error, &jobs);
+                r = helper_list_jobs(bus, &error, &jobs);
         if (r < 0) {
                 helper_info_done(&m);
                 return output_bus_error(&error, r, "Cannot read the helper's status");
         }
 
         if (output.json)
-                print_json(&m, idle, avg, mem, jobs);
+                print_json(&m, load.idle, load.avg, load.memory, jobs);
         else
-                print_text(&m, idle, avg, mem, jobs);
+                print_text(&m, load.idle, load.avg, load.memory, jobs);
         json_object_put(jobs);
         helper_info_done(&m);
         return EXIT_OK;

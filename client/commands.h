@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
-#include "runbook.h"
+#include "engine.h"
 #include "transport.h"
 
 typedef struct Invocation {
@@ -16,7 +16,7 @@ typedef struct Invocation {
         double wait_idle;      /* load --wait-idle PERCENT, as a fraction; < 0: not given */
         uint64_t hold_usec;    /* load --for SPAN */
         const char *site;      /* --site FILE, or NULL */
-        RunOptions run;        /* rebuild-tables, runbook resume */
+        RunOptions run;        /* runbook start, rebuild-tables, runbook resume */
         const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */
         int n_args;
@@ -45,13 +45,5 @@ int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv);
 int cmd_runbook(sd_bus *bus, const Invocation *inv);
 int cmd_site_status(sd_bus *bus, const Invocation *inv);
 
-/* Wait until the helper's CPU idle stays >= threshold (a fraction) for
- * hold_usec, sampling every half second; where prefixes the lines ("dirhost: ").
- * Returns EXIT_OK, EXIT_TIMEOUT after timeout_usec (0: never), or another
- * exit code (error printed). *ret_waited: how long it took. */
-int load_gate(sd_bus *bus, const char *where, double threshold, uint64_t hold_usec, uint64_t timeout_usec,
-              uint64_t *ret_waited);
-
-/* Manager.ListJobs as a JSON array of {id, operation, subject, state, path}. */
-int jobs_fetch(sd_bus *bus, sd_bus_error *error, json_object **ret);
+/* Manager.ListJobs (helper_list_jobs()) as a table. */
 void jobs_print_table(json_object *jobs);

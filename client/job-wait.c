@@ -74,6 +74,7 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
                 { "Result", j->result, sizeof(j->result) },          { "Message", j->message, sizeof(j->message) },
                 { "Unit", j->unit, sizeof(j->unit) },        { "Phase", j->phase, sizeof(j->phase) },
                 { "EstimateBasis", j->estimate_basis, sizeof(j->estimate_basis) },
+                { "AuditId", j->audit_id, sizeof(j->audit_id) },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++)
                 if (strcmp(name, strings[i].name) == 0) {
@@ -258,6 +259,10 @@ static int wait_for_news(sd_bus *bus, WaitState *w, const char *path, uint64_t d
 }
 
 int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret) {
+        return job_wait_watched(bus, path, timeout_usec, NULL, ret);
+}
+
+int job_wait_watched(sd_bus *bus, const char *path, uint64_t timeout_usec, const JobWatch *watch, JobInfo *ret) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *completed = NULL, *owner = NULL, *changed = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t deadline = timeout_usec ? now_usec(CLOCK_MONOTONIC) + timeout_usec : UINT64_MAX;
@@ -294,6 +299,8 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
                         w.helper = helper;
                 }
                 print_progress(path, ret);
+                if (watch && watch->progress)
+                        watch->progress(watch->userdata, ret);
                 job_info_done(ret);
 
                 r = wait_for_news(bus, &w, path, deadline);

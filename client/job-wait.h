@@ -22,6 +22,7 @@ typedef struct JobInfo {
         char estimate_basis[64];
         int exit_status;
         uint64_t started_at, finished_at;
+        char audit_id[33]; /* the audit record of the request that made the job */
         char *output_tail; /* owned */
 } JobInfo;
 
@@ -33,6 +34,14 @@ int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *erro
  * already in), then fill *ret. Returns an exit code (exit-codes.h) and has
  * printed any error. timeout_usec 0 = wait forever. */
 int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret);
+
+/* The same, telling watch about the job at every refresh (about once a
+ * second, and at every change) while it runs: a runbook's progress events. */
+typedef struct JobWatch {
+        void (*progress)(void *userdata, const JobInfo *j);
+        void *userdata;
+} JobWatch;
+int job_wait_watched(sd_bus *bus, const char *path, uint64_t timeout_usec, const JobWatch *watch, JobInfo *ret);
 
 /* Print the outcome (text or JSON) and return EXIT_OK or EXIT_FAILED. */
 int job_report(const JobInfo *j);

@@ -60,6 +60,7 @@ static const Verb verbs[] = {
         { "job", "show", 0, cmd_job_show },
         { "rebuild-tables", NULL, VERB_SITE | VERB_RUNS, cmd_rebuild_tables },
         { "runbook", "list", VERB_SITE, cmd_runbook },
+        { "runbook", "start", VERB_SITE | VERB_RUNS, cmd_runbook },
         { "runbook", "show", VERB_SITE, cmd_runbook },
         { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
         { "runbook", "abandon", VERB_SITE, cmd_runbook },
@@ -93,11 +94,12 @@ static void help(void) {
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
                "  job cancel ID             cancel a running job\n"
                "  audit show ID...          audit records by id (your own requests; others' need\n"
-               "                            org.hubops.audit.read)\n\n"
-               "Site (hosts from the site config, see --site):\n"
+               "                            org.hubops.audit.read)\n\n");
+        printf("Site (hosts from the site config, see --site):\n"
                "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
-               "  rebuild-tables HUB        the mailhub table rebuild across the site: plan, preflight,\n"
-               "                            confirm, then every step (resumable)\n"
+               "  runbook start NAME ARGS   run a runbook across the site: plan, preflight, confirm,\n"
+               "                            then every step (resumable)\n"
+               "  rebuild-tables HUB        runbook start rebuild-tables HUB: the mailhub table rebuild\n"
                "  runbook list              this user's runs and where each stands\n"
                "  runbook show RUN          a run's plan, step statuses and summary\n"
                "  runbook resume RUN        continue from the first unfinished step (a failed step is\n"
@@ -116,7 +118,7 @@ static void help(void) {
                "                            /etc/hubops/site.conf)\n"
                "      --dry-run             print the plan and run the preflight; change nothing\n"
                "  -y, --yes                 do not ask for confirmation (required without a terminal)\n"
-               "      --detach              leave once the rebuild is running; resume later re-attaches\n"
+               "      --detach              leave once a long step (the rebuild) runs; resume re-attaches\n"
                "      --tidy-up-on-failure  if a step fails, still restart the directory, bring the\n"
                "                            regclients back and run the final checks\n"
                "      --roll-forward        (resume) leave the failed step failed and tidy up\n"
@@ -329,7 +331,8 @@ static int run(int argc, char *argv[]) {
 
         if (!(verb->flags & VERB_RUNS) && o.run_option)
                 return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
-                                                "and --outside-window apply only to rebuild-tables and runbook resume");
+                                                "and --outside-window apply only to rebuild-tables and runbook resume "
+                                                "(and runbook start)");
         if (!(verb->flags & VERB_SITE) && o.inv.site)
                 return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
         if (verb->flags & VERB_SITE) {

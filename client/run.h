@@ -6,32 +6,26 @@
 
 #include "site-config.h"
 
-/* A runbook run: the plan (an ordered list of steps, each with its host,
- * operation, gate and first observation) and how far it got. The whole
- * thing is the state file ~/.local/state/hubops/runs/ID.json, rewritten
+/* A run: one execution of a runbook definition (client/runbooks/), that is
+ * its plan (an ordered list of steps) and how far each step got. A step is
+ * one helper operation on one host (or a wait), with an optional gate
+ * before it. The whole run is the state file (run-store.h), rewritten
  * atomically after every step transition, so a run interrupted anywhere
- * (Ctrl-C, SIGKILL, lost ssh, reboot) resumes from its first unfinished
- * step. Resume uses the plan stored here, not a fresh one: the site config
- * may have changed since. */
+ * resumes from its first unfinished step. Resume uses the plan stored
+ * here, not a fresh one: the site config may have changed since. */
 
 #define RUN_STEPS_MAX 64
 #define RUN_ID_LEN 64
 #define RUN_TEXT_MAX 256
-
-typedef enum StepKind {
-        STEP_DIRECTORY_RESTART,
-        STEP_SERVICE_START,
-        STEP_SERVICE_STOP,
-        STEP_HOOK,
-        STEP_REBUILD,
-        STEP_SETTLE, /* no action: wait for the directory's load to settle */
-        STEP_KIND_MAX,
-} StepKind;
+#define RUN_NAME_MAX 32 /* runbook names, step kinds, phases, parameter and figure names */
+#define RUN_PARAMS_MAX 4
+#define RUN_FIGURES_MAX 8
+#define RUN_JOB_PATH_MAX 128
 
 typedef enum StepStatus {
         STEP_PENDING,
         STEP_GATING, /* waiting at the gate; nothing done yet */
-        STEP_ACTING, /* the call is (being) made; job may be empty if interrupted right then */
+        STEP_ACTING, /* the call is (being) made; job empty: interrupted before its reply came */
         STEP_DONE,
         STEP_SKIPPED, /* the observation found nothing to do */
         STEP_FAILED,
@@ -40,8 +34,8 @@ typedef enum StepStatus {
 
 typedef enum RunStatus {
         RUN_PLANNED,
-        RUN_RUNNING,  /* or interrupted: a client that died leaves it so */
-        RUN_DETACHED, /* the client left during the rebuild on purpose (--detach) */
+        RUN_RUNNING,  /* a hubopsctl executes it; or it died doing so (run_lock_holder() tells) */
+        RUN_DETACHED, /* the client left during a long step on purpose (--detach) */
         RUN_FAILED,   /* stopped at a failed step; resumable */
         RUN_DONE,
         RUN_DONE_WITH_FAILURE, /* tidied up after a failed step */
@@ -49,71 +43,91 @@ typedef enum RunStatus {
         RUN_STATUS_MAX,
 } RunStatus;
 
+/* Wait before acting until a host's metric stays at or above a threshold. */
+typedef struct Gate {
+        char host[SITE_NAME_MAX + 1]; /* empty: no gate */
+        char metric[RUN_NAME_MAX];    /* "cpu-idle" (the only one the helpers offer today) */
+        double threshold;             /* fraction */
+        uint64_t hold_usec, timeout_usec;
+} Gate;
+
 typedef struct Step {
         char id[96];
-        StepKind kind;
+        char kind[RUN_NAME_MAX];  /* a row of the step-kind table (step-kinds.h) */
+        char phase[RUN_NAME_MAX]; /* the plan's heading: "prepare", "rebuild", "tidy up" */
         char host[SITE_NAME_MAX + 1];
         char subject[SITE_NAME_MAX + 1]; /* the service or hook */
-        bool gate;                       /* wait for the directory host's idle gate before acting */
-        bool tidy_up;                    /* part of the tidy-up (runs after a failure on request) */
+        Gate gate;
+        uint64_t timeout_usec; /* the job's time before the step fails (the job goes on); 0: no limit */
+        bool tidy_up;          /* part of the tidy-up (runs after a failure on request) */
         /* How far it got. */
         StepStatus status;
-        uint64_t started_at, finished_at; /* CLOCK_REALTIME usec */
-        uint64_t gate_usec;               /* time spent at the gate */
-        uint64_t job_floor;               /* the host's newest job id before acting: finds our job after a crash */
-        char job[128];                    /* the helper's job object path */
-        char audit_id[33];                /* the helper's audit record of the request */
-        char message[RUN_TEXT_MAX];       /* the observation, or the outcome */
+        uint64_t started_at, finished_at;         /* CLOCK_REALTIME usec, this client's clock */
+        uint64_t gate_usec;                       /* time spent at the gate */
+        uint64_t job_started_at, job_finished_at; /* the job's own StartedAt/FinishedAt */
+        uint64_t job_floor;         /* the host's newest job id before acting: finds our job after a crash */
+        char job[RUN_JOB_PATH_MAX]; /* the helper's job object path */
+        char audit_id[33];          /* the helper's audit record of the request */
+        char message[RUN_TEXT_MAX]; /* the observation, or the outcome */
 } Step;
+
+/* A runbook's argument ("hub" = "mailhub2"), as its definition names it. */
+typedef struct RunParam {
+        char key[RUN_NAME_MAX];
+        char value[SITE_NAME_MAX + 1];
+} RunParam;
+
+/* A reading the definition keeps for its summary ("memory_before"). */
+typedef struct RunFigure {
+        char key[RUN_NAME_MAX];
+        uint64_t value;
+} RunFigure;
 
 typedef struct Run {
         char id[RUN_ID_LEN + 1];
-        char runbook[32]; /* "rebuild-tables" */
-        char hub[SITE_NAME_MAX + 1];
-        char directory_host[SITE_NAME_MAX + 1];
+        char runbook[RUN_NAME_MAX]; /* the definition's name, "rebuild-tables" */
+        RunParam params[RUN_PARAMS_MAX];
+        unsigned n_params;
+        char claim_host[SITE_NAME_MAX + 1]; /* where the site is claimed for the run */
         char owner[64];
         uint32_t uid;
         char site[RUN_TEXT_MAX]; /* the site config it was planned from */
-        uint64_t created_at;
+        uint64_t created_at, updated_at;
         RunStatus status;
         bool tidy_up_on_failure;
         bool outside_window; /* started outside the allowed window, by --outside-window */
-        double idle_threshold;
-        uint64_t idle_hold_usec, gate_timeout_usec, settle_hold_usec, settle_timeout_usec, rebuild_timeout_usec;
-        uint64_t memory_before, memory_peak, memory_after; /* the directory's, 0: not read */
-        char message[RUN_TEXT_MAX];                        /* why it stopped */
+        RunFigure figures[RUN_FIGURES_MAX];
+        unsigned n_figures;
+        char message[RUN_TEXT_MAX]; /* why it stopped */
         Step steps[RUN_STEPS_MAX];
         unsigned n_steps;
 } Run;
 
-const char *step_kind_to_string(StepKind k);
-StepKind step_kind_from_string(const char *s);
 const char *step_status_to_string(StepStatus s);
 StepStatus step_status_from_string(const char *s);
 const char *run_status_to_string(RunStatus s);
 RunStatus run_status_from_string(const char *s);
 
-/* The helper operation a step asks for (for CanRun), e.g. "service.start"; NULL for STEP_SETTLE. */
-const char *step_operation(const Step *s);
-/* "Restart the directory", "Start regclient" ... */
-void step_describe(const Step *s, char *buf, size_t size);
-/* What the step looks at before acting, and when it skips. */
-const char *step_observation(const Step *s);
 static inline bool step_finished(const Step *s) {
         return s->status == STEP_DONE || s->status == STEP_SKIPPED;
 }
+static inline bool run_is_over(const Run *r) {
+        return r->status == RUN_DONE || r->status == RUN_DONE_WITH_FAILURE || r->status == RUN_ABANDONED;
+}
 
-/* The rebuild-tables plan for hub: DESIGN.md section 1, step by step.
- * Returns 0, or -EINVAL with a sentence in err. */
-int plan_rebuild_tables(const SiteConfig *site, const char *hub, Run *ret, char *err, size_t err_size);
+/* The value of parameter key, or NULL. */
+const char *run_param(const Run *r, const char *key);
+/* The first parameter's value ("" if none): what the run is about, in its id and listings. */
+const char *run_target(const Run *r);
+int run_set_param(Run *r, const char *key, const char *value);
+/* 0 if never read. */
+uint64_t run_figure(const Run *r, const char *key);
+int run_set_figure(Run *r, const char *key, uint64_t value);
 
-/* The state file, both ways. parse: 0 or -EBADMSG (anything malformed or out of range). */
-int run_parse(const char *json, Run *ret);
-char *run_format(const Run *r);
+/* Append a step (phase, gate and the rest left for the caller); NULL if the plan is full. */
+Step *run_add_step(Run *r, const char *kind, const char *id, const char *host, const char *subject);
 
-/* ~/.local/state/hubops/runs (or $XDG_STATE_HOME/hubops/runs), created 0700. */
-int run_dir(char *buf, size_t size, bool create);
-int run_save(const Run *r);
-/* Remove ID.json: a run that never claimed the site. */
-int run_delete(const char *id);
-int run_load(const char *id, Run *ret, char *err, size_t err_size);
+/* The step's duration: at its gate plus its job's own time where the job
+ * reported it (a client that re-attached later does not stretch it),
+ * otherwise this client's start to finish. 0 while unfinished. */
+uint64_t step_duration(const Step *s);

@@ -34,25 +34,31 @@ typedef struct DateRange {
         int from, to; /* YYYYMMDD, inclusive */
 } DateRange;
 
-typedef struct RebuildRunbook {
-        double idle_threshold;        /* fraction, default 0.90 */
-        uint64_t idle_hold_usec;      /* how long idle must hold at each gate */
-        uint64_t gate_timeout_usec;   /* give up on a gate after this */
-        uint64_t settle_hold_usec;    /* the last wait: delta files clearing */
-        uint64_t settle_timeout_usec;
-        uint64_t rebuild_timeout_usec; /* 0: as long as it takes */
-        int window_from, window_to;   /* allowed local time, minutes since midnight; -1: any time */
+/* When a runbook may start: AllowedTime= and Blackout=, in every [Runbook NAME]. */
+typedef struct RunWindow {
+        int from, to; /* allowed local time, minutes since midnight; -1: any time */
         DateRange blackouts[SITE_BLACKOUTS_MAX];
         unsigned n_blackouts;
-        uint64_t min_free_bytes, min_free_inodes; /* on the target hub's CheckPaths= */
-        HookRef stop_student_thread, start_student_thread, check_ra, check_mailbox_service;
-} RebuildRunbook;
+} RunWindow;
+
+typedef struct RunbookDef RunbookDef;
+
+/* A runbook's settings: [Runbook NAME], or its defaults if absent. */
+typedef struct SiteRunbook {
+        const RunbookDef *def;
+        void *config; /* the definition's own keys (its config_new()) */
+        RunWindow window;
+        bool seen;
+} SiteRunbook;
+
+#define SITE_RUNBOOKS_MAX 8
 
 typedef struct SiteConfig {
         char *path;
         SiteHost hosts[SITE_HOSTS_MAX];
         unsigned n_hosts;
-        RebuildRunbook rebuild;
+        SiteRunbook runbooks[SITE_RUNBOOKS_MAX]; /* one per definition (runbook_nth()) */
+        unsigned n_runbooks;
 } SiteConfig;
 
 /* Parse (no file checks): 0, or -EINVAL with *ret_error "PATH:LINE: ...". */
@@ -70,5 +76,23 @@ bool site_host_has_role(const SiteHost *h, const char *role);
 /* The first (and for "directory", "ra": the only) host with a role. */
 const SiteHost *site_find_role(const SiteConfig *c, const char *role);
 
+/* A runbook's settings; NULL if no such definition. */
+const SiteRunbook *site_runbook(const SiteConfig *c, const char *name);
+
 /* Inside the allowed window at local time t? If not, *ret_why says why. */
-bool site_window_allows(const RebuildRunbook *rb, long t, char *ret_why, size_t size);
+bool site_window_allows(const RunWindow *w, long t, char *ret_why, size_t size);
+
+/* The value syntaxes of the site config (site-values.c), for the
+ * definitions' keys too: 1, or what ini_strict_error() returns (0). */
+typedef struct IniStrict IniStrict;
+int site_parse_span(IniStrict *ini, const char *key, const char *value, uint64_t *ret);
+/* A count with an optional binary suffix: 500M, 2G, 10000. */
+int site_parse_size(IniStrict *ini, const char *key, const char *value, uint64_t *ret);
+/* "90" or "90%", above 0, as a fraction. */
+int site_parse_percent(IniStrict *ini, const char *key, const char *value, double *ret);
+/* HOST:HOOK. */
+int site_parse_hook_ref(IniStrict *ini, const char *key, const char *value, HookRef *ret);
+/* AllowedTime= and Blackout=: 1 or 0 as above, -ENOENT for another key. */
+int site_parse_window_key(IniStrict *ini, RunWindow *w, const char *key, const char *value);
+/* After the parse: the hook's host is a [Host]. 0, or < 0 after ini_strict_error(). */
+int site_check_hook_ref(IniStrict *ini, const SiteConfig *c, const char *key, const HookRef *h);

@@ -41,6 +41,9 @@ start runbook resume "$run" --yes
 wait_event '"step":"rebuild","host":"mailhub2","operation":"rebuild.start","subject":"","status":"acting"'
 stop_with KILL
 assert_eq "$rc" 137 "SIGKILL during the rebuild"
+run_capture as_operator hubopsctl --json runbook list
+assert_eq "$(jq -r --arg r "$run" '.runs[] | select(.run == $r) | .status' <<<"$out")" interrupted \
+        "a run whose client was killed is listed as interrupted, not running"
 ok "SIGKILL during the rebuild leaves the rebuild running and the run resumable"
 
 start runbook resume "$run" --yes

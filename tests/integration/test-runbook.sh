@@ -111,8 +111,15 @@ ok "two runs at once: one starts, the other is refused (exit 7) with the first's
 
 # The detached winner resumes to the end; the site is free again.
 if [ "$winner" = "$second" ]; then env_second=(env XDG_STATE_HOME="$HUBOPS_LAB_DIR/users/second"); else env_second=(); fi
+sleep 8 # the rebuild (6 s) ends while no client watches it
 run_capture lab as "$OPERATOR" dirhost "${env_second[@]}" hubopsctl --json runbook resume "$wid" --yes
 assert_eq "$rc" 0 "resuming the detached run ($err)"
+summary=$(jq -c 'select(.event == "summary")' <<<"$out")
+rb=$(jq .rebuild_usec <<<"$summary")
+[ "$rb" -ge 5000000 ] && [ "$rb" -lt 8000000 ] ||
+        fail "the rebuild's time is its job's own (about 6 s), not until the client re-attached: $rb usec"
+[ "$(jq .wall_usec <<<"$summary")" -ge "$(jq '.gate_usec + .job_usec' <<<"$summary")" ] ||
+        fail "gates and jobs add up inside the wall time: $summary"
 assert_contains "$out" '"event":"step-attached"' "the resume re-attached to the running rebuild"
 assert_eq "$(site_actions | grep -c 'mailhub2 rebuild.start')" 2 "one more rebuild, started once"
 rm -f "$first" "$second"

@@ -13,8 +13,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "run.h"
+#include "engine.h"
+#include "rebuild-tables.h"
+#include "run-store.h"
 #include "site-config.h"
+
+/* The settings of [Runbook rebuild-tables], parsed by its definition. */
+#define REBUILD(c) ((const RebuildConfig *) site_runbook((c), "rebuild-tables")->config)
+#define WINDOW(c) (&site_runbook((c), "rebuild-tables")->window)
 
 #define SITE                                                                                                           \
         "[Host dir]\nAddress=unix:path=/run/lab/dir.sock\nRoles=directory\n\n"                                         \
@@ -57,11 +63,11 @@ static void test_good_site(void **state) {
         assert_int_equal(c->n_hosts, 4);
         assert_string_equal(site_find_host(c, "hub2")->address, "ssh:op@hub2.example.org:2222");
         assert_string_equal(site_find_role(c, "directory")->name, "dir");
-        assert_true(c->rebuild.idle_threshold > 0.849 && c->rebuild.idle_threshold < 0.851);
-        assert_int_equal(c->rebuild.idle_hold_usec, 10000000);
-        assert_string_equal(c->rebuild.check_ra.host, "ra");
-        assert_string_equal(c->rebuild.check_ra.hook, "openra-threads");
-        assert_int_equal(c->rebuild.window_from, -1);
+        assert_true(REBUILD(c)->idle_threshold > 0.849 && REBUILD(c)->idle_threshold < 0.851);
+        assert_int_equal(REBUILD(c)->idle_hold_usec, 10000000);
+        assert_string_equal(REBUILD(c)->check_ra.host, "ra");
+        assert_string_equal(REBUILD(c)->check_ra.hook, "openra-threads");
+        assert_int_equal(WINDOW(c)->from, -1);
         site_config_free(c);
 }
 
@@ -110,13 +116,20 @@ static void test_time_window(void **state) {
                                "Blackout=2026-09-01..2026-09-30\n",
                                &c, &err),
                          0);
-        assert_true(site_window_allows(&c->rebuild, at(2026, 11, 22, 21, 0), why, sizeof(why)));
-        assert_true(site_window_allows(&c->rebuild, at(2026, 11, 22, 5, 59), why, sizeof(why)));
-        assert_false(site_window_allows(&c->rebuild, at(2026, 11, 22, 12, 0), why, sizeof(why)));
+        assert_true(site_window_allows(WINDOW(c), at(2026, 11, 22, 21, 0), why, sizeof(why)));
+        assert_true(site_window_allows(WINDOW(c), at(2026, 11, 22, 5, 59), why, sizeof(why)));
+        assert_false(site_window_allows(WINDOW(c), at(2026, 11, 22, 12, 0), why, sizeof(why)));
         assert_non_null(strstr(why, "outside AllowedTime=20:00-06:00"));
-        assert_false(site_window_allows(&c->rebuild, at(2026, 9, 15, 22, 0), why, sizeof(why)));
+        assert_false(site_window_allows(WINDOW(c), at(2026, 9, 15, 22, 0), why, sizeof(why)));
         assert_non_null(strstr(why, "Blackout= 2026-09-01..2026-09-30"));
         site_config_free(c);
+}
+
+/* The rebuild-tables definition's plan for hub. */
+static int plan_rebuild_tables(const SiteConfig *c, const char *hub, Run *r, char *err, size_t size) {
+        *r = (Run) { .runbook = "rebuild-tables" };
+        assert_int_equal(run_set_param(r, "hub", hub), 0);
+        return runbook_find("rebuild-tables")->plan(c, REBUILD(c), r, err, size);
 }
 
 static void test_plan_follows_the_procedure(void **state) {
@@ -136,8 +149,8 @@ static void test_plan_follows_the_procedure(void **state) {
         assert_int_equal(r->n_steps, sizeof(expected) / sizeof(expected[0]));
         for (unsigned i = 0; i < r->n_steps; i++)
                 assert_string_equal(r->steps[i].id, expected[i]);
-        assert_true(r->steps[1].gate && !r->steps[0].gate && r->steps[8].tidy_up && !r->steps[6].tidy_up);
-        assert_string_equal(step_operation(&r->steps[5]), "service.stop");
+        assert_true(r->steps[1].gate.host[0] && !r->steps[0].gate.host[0] && r->steps[8].tidy_up && !r->steps[6].tidy_up);
+        assert_string_equal(step_operation(runbook_find("rebuild-tables"), &r->steps[5]), "service.stop");
         assert_string_equal(r->steps[5].host, "hub2");
 
         assert_int_equal(plan_rebuild_tables(c, "dir", r, msg, sizeof(msg)), -EINVAL);
