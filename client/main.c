@@ -55,6 +55,7 @@ static const Verb verbs[] = {
         { "rebuild", "cancel", VERB_PRIVILEGED, cmd_rebuild },
         { "jobs", NULL, 0, cmd_jobs },
         { "audit", "show", VERB_PRIVILEGED, cmd_audit_show },
+        { "audit", "list", VERB_SITE, cmd_audit_list },
         { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
         { "job", "wait", VERB_WAITS, cmd_job_wait },
         { "job", "show", 0, cmd_job_show },
@@ -104,7 +105,8 @@ static void help(void) {
                "  runbook show RUN          a run's plan, step statuses and summary\n"
                "  runbook resume RUN        continue from the first unfinished step (a failed step is\n"
                "                            tried again; --roll-forward tidies up instead)\n"
-               "  runbook abandon RUN       give up a stopped run and release the site\n\n"
+               "  runbook abandon RUN       give up a stopped run and release the site\n"
+               "  audit list --run RUN      the audit records of a run's steps, from every host it used\n\n"
                "Options:\n"
                "  -H, --host [USER@]HOST[:PORT]  the helper on another host, over ssh\n"
                "      --address ADDRESS     the helper on this sd-bus address\n"
@@ -142,7 +144,7 @@ typedef struct Options {
 
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
-               ARG_FOR, ARG_SITE, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW };
+               ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -153,6 +155,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "wait-idle", required_argument, NULL, ARG_WAIT_IDLE },
                 { "for", required_argument, NULL, ARG_FOR },
                 { "site", required_argument, NULL, ARG_SITE },
+                { "run", required_argument, NULL, ARG_RUN },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "yes", no_argument, NULL, 'y' },
                 { "detach", no_argument, NULL, ARG_DETACH },
@@ -214,6 +217,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         break;
                 case ARG_SITE:
                         o->inv.site = optarg;
+                        break;
+                case ARG_RUN:
+                        o->inv.audit_run = optarg;
                         break;
                 case ARG_DRY_RUN:
                         o->inv.run.dry_run = o->run_option = true;
@@ -333,6 +339,8 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
                                                 "and --outside-window apply only to rebuild-tables and runbook resume "
                                                 "(and runbook start)");
+        if (o.inv.audit_run && verb->run != cmd_audit_list)
+                return output_error(EXIT_USAGE, "--run applies only to audit list");
         if (!(verb->flags & VERB_SITE) && o.inv.site)
                 return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
         if (verb->flags & VERB_SITE) {
