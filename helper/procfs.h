@@ -31,6 +31,15 @@ bool procfs_cmdline_equals(const char *buf, size_t len, char *const *argv);
 /* VmRSS from /proc/PID/status, in bytes. */
 int procfs_parse_status_rss(const char *buf, size_t len, uint64_t *ret);
 
+/* The mount that holds path, from /proc/self/mountinfo. */
+typedef struct ProcMount {
+        char fstype[32];
+        char source[128];    /* e.g. /dev/loop0 */
+        bool mount_readonly; /* this mount's own flags */
+        bool super_readonly; /* the filesystem's: "ro", or "emergency_ro" after an error */
+} ProcMount;
+int procfs_mountinfo_find(const char *buf, size_t len, const char *path, ProcMount *ret);
+
 /* The mount that holds path, from /proc/self/mountinfo: its filesystem type
  * and whether the filesystem itself (super options, not this view of it) is
  * read-only, as a failing disk remounted "ro" is. -ENOENT if none matches. */
