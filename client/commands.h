@@ -16,6 +16,7 @@ typedef struct Invocation {
         double wait_idle;      /* load --wait-idle PERCENT, as a fraction; < 0: not given */
         uint64_t hold_usec;    /* load --for SPAN */
         const char *site;      /* --site FILE, or NULL */
+        bool probe;            /* health, site health: run the disk probes first */
         RunOptions run;        /* rebuild-tables, runbook resume */
         const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */
@@ -43,6 +44,7 @@ int cmd_rebuild(sd_bus *bus, const Invocation *inv);
 int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv);
 int cmd_runbook(sd_bus *bus, const Invocation *inv);
 int cmd_site_status(sd_bus *bus, const Invocation *inv);
+int cmd_site_health(sd_bus *bus, const Invocation *inv);
 
 /* Wait until the helper's CPU idle stays >= threshold (a fraction) for
  * hold_usec, sampling every half second; where prefixes the lines ("dirhost: ").

@@ -63,6 +63,7 @@ static const Verb verbs[] = {
         { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
         { "runbook", "abandon", VERB_SITE, cmd_runbook },
         { "site", "status", VERB_SITE, cmd_site_status },
+        { "site", "health", VERB_SITE, cmd_site_health },
 };
 
 static void help(void) {
@@ -74,7 +75,8 @@ static void help(void) {
                "  load --wait-idle PCT [--for SPAN] [--timeout SPAN]\n"
                "                            wait until CPU idle stays >= PCT%% for SPAN\n"
                "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
-               "  health                    free space, inodes and writability of the host's CheckPaths=\n"
+               "  health [--probe]          the host's health checks (filesystems, kernel errors, disk probe,\n"
+               "                            backup age, SMART); exit 1 on a FAIL\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"
@@ -91,8 +93,10 @@ static void help(void) {
                "  job show ID               one job's state and result\n"
                "  job wait ID               wait for a job (re-attach after a disconnect)\n"
                "  job cancel ID             cancel a running job\n\n"
-               "Site (hosts from the site config, see --site):\n"
+               );
+        printf("Site (hosts from the site config, see --site):\n"
                "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
+               "  site health [HOST...] [--probe]  every host's health checks in one table ([Health] thresholds)\n"
                "  rebuild-tables HUB        the mailhub table rebuild across the site: plan, preflight,\n"
                "                            confirm, then every step (resumable)\n"
                "  runbook list              this user's runs and where each stands\n"
@@ -137,7 +141,8 @@ typedef struct Options {
 
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
-               ARG_FOR, ARG_SITE, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW };
+               ARG_FOR, ARG_SITE, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW,
+               ARG_PROBE };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -154,6 +159,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "tidy-up-on-failure", no_argument, NULL, ARG_TIDY_UP },
                 { "roll-forward", no_argument, NULL, ARG_ROLL_FORWARD },
                 { "outside-window", no_argument, NULL, ARG_OUTSIDE_WINDOW },
+                { "probe", no_argument, NULL, ARG_PROBE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -227,6 +233,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         break;
                 case ARG_OUTSIDE_WINDOW:
                         o->inv.run.outside_window = o->run_option = true;
+                        break;
+                case ARG_PROBE:
+                        o->inv.probe = true;
                         break;
                 case 'h':
                         help();
@@ -319,6 +328,8 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
         if (!(verb->flags & VERB_GATE) && (o.inv.wait_idle >= 0 || o.inv.hold_usec))
                 return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
+        if (o.inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
         if (o.inv.hold_usec && o.inv.wait_idle < 0)
                 return output_error(EXIT_USAGE, "--for needs --wait-idle");
 

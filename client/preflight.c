@@ -13,6 +13,7 @@
 #include "exit-codes.h"
 #include "hubops-bus.h"
 #include "output.h"
+#include "preflight-health.h"
 #include "runbook.h"
 
 #define PROBLEMS_MAX 64
@@ -293,6 +294,19 @@ static void check_window(Exec *x, Problems *p) {
                 problem(p, EXIT_FAILED, "%s (--outside-window overrides; the override is audited)", why);
 }
 
+/* Health (DESIGN.md 2a) of the hub and the directory host, under the
+ * site's thresholds: a FAIL stops the run, a WARN is shown and recorded in
+ * it (client/preflight-health.c). */
+static void check_health(Exec *x, Problems *p, const bool reachable[]) {
+        char text[PREFLIGHT_HEALTH_PROBLEMS_MAX][PREFLIGHT_HEALTH_TEXT_MAX];
+        unsigned n = 0;
+
+        p->checks++;
+        preflight_health(x, reachable, text, &n);
+        for (unsigned i = 0; i < n; i++)
+                problem(p, EXIT_FAILED, "%s", text[i]);
+}
+
 int runbook_preflight(Exec *x) {
         Problems *p = calloc(1, sizeof(Problems));
         bool reachable[SITE_HOSTS_MAX] = { false };
@@ -306,6 +320,7 @@ int runbook_preflight(Exec *x) {
         check_no_rebuild(x, p, reachable);
         check_site_free(x, p, reachable);
         check_hub_health(x, p, reachable);
+        check_health(x, p, reachable);
         check_directory(x, p, reachable);
         check_window(x, p);
 

@@ -60,6 +60,7 @@ char *run_format(const Run *r) {
         put_str(o, "status", run_status_to_string(r->status));
         json_object_object_add(o, "tidy_up_on_failure", json_object_new_boolean(r->tidy_up_on_failure));
         json_object_object_add(o, "outside_window", json_object_new_boolean(r->outside_window));
+        put_str(o, "preflight_warnings", r->preflight_warnings);
         json_object_object_add(o, "idle_threshold", json_object_new_double(r->idle_threshold));
         put_u64(o, "idle_hold_usec", r->idle_hold_usec);
         put_u64(o, "gate_timeout_usec", r->gate_timeout_usec);
@@ -151,6 +152,9 @@ static int run_from_json(json_object *o, Run *r) {
             get_u64(o, "created_at", &r->created_at) < 0 || get_str(o, "status", status, sizeof(status), false) < 0 ||
             get_bool(o, "tidy_up_on_failure", &r->tidy_up_on_failure) < 0 ||
             get_bool(o, "outside_window", &r->outside_window) < 0 ||
+            /* Runs written before health preflights lack it. */
+            (json_object_object_get_ex(o, "preflight_warnings", NULL) &&
+             get_str(o, "preflight_warnings", r->preflight_warnings, sizeof(r->preflight_warnings), false) < 0) ||
             get_u64(o, "idle_hold_usec", &r->idle_hold_usec) < 0 ||
             get_u64(o, "gate_timeout_usec", &r->gate_timeout_usec) < 0 ||
             get_u64(o, "settle_hold_usec", &r->settle_hold_usec) < 0 ||

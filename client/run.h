@@ -78,6 +78,7 @@ typedef struct Run {
         RunStatus status;
         bool tidy_up_on_failure;
         bool outside_window; /* started outside the allowed window, by --outside-window */
+        char preflight_warnings[RUN_TEXT_MAX]; /* health WARNs the preflight showed ("" none) */
         double idle_threshold;
         uint64_t idle_hold_usec, gate_timeout_usec, settle_hold_usec, settle_timeout_usec, rebuild_timeout_usec;
         uint64_t memory_before, memory_peak, memory_after; /* the directory's, 0: not read */

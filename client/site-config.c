@@ -18,7 +18,7 @@
 #define SITE_CONF_SYSTEM "/etc/hubops/site.conf"
 #define SPAN_MAX_USEC (7ULL * 86400ULL * USEC_PER_SEC)
 
-typedef enum SiteSection { SITE_NONE, SITE_HOST, SITE_REBUILD } SiteSection;
+typedef enum SiteSection { SITE_NONE, SITE_HOST, SITE_REBUILD, SITE_HEALTH } SiteSection;
 
 typedef struct SiteParser {
         IniStrict ini; /* first: the callbacks get &ini and cast back */
@@ -52,7 +52,11 @@ static int begin_section(IniStrict *ini, const char *name) {
                 p->section = SITE_REBUILD;
                 return 0;
         }
-        return ini_strict_error(ini, "unknown section [%s] (expected [Host NAME] or [Runbook rebuild-tables])",
+        if (strncmp(name, "Health", 6) == 0) {
+                p->section = SITE_HEALTH;
+                return site_health_section(&p->config->health, ini, name);
+        }
+        return ini_strict_error(ini, "unknown section [%s] (expected [Host NAME], [Runbook rebuild-tables] or [Health])",
                                 name),
                -EINVAL;
 }
@@ -257,6 +261,8 @@ static int parse_rebuild_key(SiteParser *p, const char *key, const char *value) 
 static int handle_key(IniStrict *ini, const char *key, const char *value) {
         SiteParser *p = (SiteParser *) ini;
 
+        if (p->section == SITE_HEALTH)
+                return site_health_key(&p->config->health, ini, key, value);
         return p->section == SITE_HOST ? parse_host_key(p, key, value) : parse_rebuild_key(p, key, value);
 }
 
