@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "exit-codes.h"
 #include "health-fetch.h"
+#include "hubops-bus.h"
 #include "macro.h"
 #include "output.h"
 #include "site-config.h"
@@ -41,22 +42,26 @@ static void print_state(HealthState s, bool color) {
 
 static void print_table(const HealthHost *hosts, unsigned n) {
         bool color = use_color();
+        int w = 8;
 
-        printf("%-12s %-16s %-28s %-7s %s\n", "HOST", "CHECK", "SUBJECT", "STATE", "WHY");
+        for (unsigned i = 0; i < n; i++)
+                for (unsigned k = 0; k < hosts[i].n_rows; k++)
+                        w = MAX(w, (int) strlen(hosts[i].rows[k].subject));
+        printf("%-12s %-16s %-*s %-7s %s\n", "HOST", "CHECK", w, "SUBJECT", "STATE", "WHY");
         for (unsigned i = 0; i < n; i++) {
                 const HealthHost *h = &hosts[i];
                 if (h->error < 0) {
-                        printf("%-12s %-16s %-28s ", h->name, "reachable", "-");
+                        printf("%-12s %-16s %-*s ", h->name, "reachable", w, "-");
                         print_state(HEALTH_FAIL, color);
                         printf(" unreachable: %s\n", h->problem);
                         continue;
                 }
                 if (h->probe_result[0])
-                        printf("%-12s %-16s %-28s %-7s %s\n", h->name, "probe", "-", h->probe_failed ? "!" : "ran",
+                        printf("%-12s %-16s %-*s %-7s %s\n", h->name, "probe", w, "-", h->probe_failed ? "FAIL" : "ran",
                                h->probe_result);
                 for (unsigned k = 0; k < h->n_rows; k++) {
                         const HealthRow *r = &h->rows[k];
-                        printf("%-12s %-16s %-28s ", h->name, r->check, r->subject);
+                        printf("%-12s %-16s %-*s ", h->name, r->check, w, r->subject);
                         print_state(r->state, color);
                         printf(" %s\n", r->reason);
                 }
@@ -125,7 +130,11 @@ int cmd_health(sd_bus *bus, const Invocation *inv) {
         if (site_config_load(inv->site, &site, &err) < 0)
                 site = NULL;
         const SiteHost *sh = site && inv->target.host ? site_find_host(site, inv->target.host) : NULL;
-        *h = (HealthHost) { .name = inv->target.host ? inv->target.host : "localhost", .bus = bus };
+        _cleanup_free_ char *hostname = NULL;
+        (void) sd_bus_get_property_string(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MANAGER, "Hostname",
+                                          NULL, &hostname);
+        *h = (HealthHost) { .name = hostname ? hostname : inv->target.host ? inv->target.host : "localhost",
+                            .bus = bus };
         health_host_settings(h, site, sh ? sh : &fallback);
         if (health_fetch(h, 1, inv->probe) < 0 && h->error >= 0)
                 h->error = -EIO;

@@ -40,6 +40,9 @@ static KernelLineKind classify(const char *m, char *dev, size_t size) {
             (strncmp(m, "XFS (", 5) == 0 && (strstr(m, "orruption") || strstr(m, "shutdown")) &&
              device_after(m, "XFS (", dev, size)))
                 return KERNEL_LINE_FS_ERROR;
+        if ((strstr(m, "-fs (") && strstr(m, "): mounted filesystem") && device_after(m, "-fs (", dev, size)) ||
+            (strncmp(m, "XFS (", 5) == 0 && strstr(m, "): Mounting ") && device_after(m, "XFS (", dev, size)))
+                return KERNEL_LINE_MOUNTED;
         return KERNEL_LINE_OTHER;
 }
 

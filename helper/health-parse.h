@@ -45,6 +45,7 @@ typedef enum KernelLineKind {
         KERNEL_LINE_IO_ERROR,    /* "I/O error, dev sda, sector ...", "Buffer I/O error on dev sda1, ..." */
         KERNEL_LINE_FS_ERROR,    /* "EXT4-fs error (device loop0): ...", XFS/Btrfs corruption */
         KERNEL_LINE_REMOUNT_RO,  /* "EXT4-fs (loop0): Remounting filesystem read-only" */
+        KERNEL_LINE_MOUNTED,     /* "EXT4-fs (loop0): mounted filesystem ...": what came before is another life */
 } KernelLineKind;
 
 /* Classify one kernel message and name the device it is about (ret_device,

@@ -95,8 +95,12 @@ static void note_kernel_line(HealthFsSample *fs, unsigned n_fs, const char *msg,
                 return;
         for (unsigned i = 0; i < n_fs; i++) {
                 HealthFsSample *s = &fs[i];
-                if (!s->device[0] || !kernel_device_matches(dev, s->device))
+                if (!s->device[0] || s->kernel_mount_seen || !kernel_device_matches(dev, s->device))
                         continue;
+                if (k == KERNEL_LINE_MOUNTED) {
+                        s->kernel_mount_seen = strcmp(dev, s->device) == 0;
+                        continue;
+                }
                 s->kernel_io += k == KERNEL_LINE_IO_ERROR;
                 s->kernel_fs += k == KERNEL_LINE_FS_ERROR;
                 s->kernel_ro += k == KERNEL_LINE_REMOUNT_RO;
@@ -114,7 +118,8 @@ static int journal_open(const char *directory, sd_journal **ret) {
         return sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
 }
 
-/* Newest first, back to the window's start, at most KERNEL_ENTRIES_MAX
+/* Newest first (so the current mount's "mounted filesystem" line ends what
+ * counts for its device), back to the window's start, at most KERNEL_ENTRIES_MAX
  * entries: a kernel flooding its log cannot make the sample unbounded. */
 int health_sample_kernel(const char *directory, uint64_t window_usec, HealthFsSample *fs, unsigned n_fs) {
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;

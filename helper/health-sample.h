@@ -26,6 +26,7 @@ typedef struct HealthFsSample {
         int64_t fs_errors;      /* /sys/fs/ext4/DEV/errors_count; -1: not ext4 */
         uint64_t first_error_time, last_error_time; /* seconds since the epoch; 0: none */
         unsigned kernel_io, kernel_fs, kernel_ro;   /* kernel log lines about its device in the window */
+        bool kernel_mount_seen; /* older lines are about an earlier mount (a reused loop device, a fsck'd disk) */
         uint64_t kernel_last_at;
         char kernel_last[HEALTH_REASON_MAX];
 } HealthFsSample;

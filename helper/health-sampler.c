@@ -22,8 +22,6 @@
 #include "procfs.h"
 
 #define MOUNTINFO_MAX ((size_t) 256 * 1024)
-/* A Check() within this of the last sample is answered from it: callers cannot make the helper fork at will. */
-#define HEALTH_FRESH_USEC (2 * USEC_PER_SEC)
 
 /* What the worker sends: one part of the sample per message, each below
  * PIPE_BUF, so every write arrives whole and a read gets exactly one. */
@@ -40,6 +38,7 @@ _Static_assert(sizeof(WorkerMsg) <= 4096, "a worker message must be written atom
 
 struct HealthWaiter {
         HealthWaiter *next;
+        bool deferred; /* arrived while a worker ran: wants the next sample */
         sd_bus_message *call;
         HealthThresholds thresholds;
 };
@@ -162,24 +161,40 @@ static void health_rejudge(Health *h) {
         (void) health_textfile_write(h->context, h->rows, h->n_rows);
 }
 
-static void reply_waiters(Health *h) {
+static void reply_waiter(Health *h, HealthWaiter *w) {
         static HealthRow rows[HEALTH_ROWS_MAX];
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        HealthInputs in;
+        unsigned n;
 
-        while (h->waiters) {
-                HealthWaiter *w = h->waiters;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                HealthInputs in;
-                unsigned n;
-
-                h->waiters = w->next;
-                health_inputs(h, &w->thresholds, &in);
-                n = health_judge(&in, rows, HEALTH_ROWS_MAX);
-                if (sd_bus_message_new_method_return(w->call, &reply) >= 0 && health_append_rows(reply, rows, n) >= 0)
-                        (void) sd_bus_send(NULL, reply, NULL);
-                sd_bus_message_unref(w->call);
-                free(w);
-        }
+        health_inputs(h, &w->thresholds, &in);
+        n = health_judge(&in, rows, HEALTH_ROWS_MAX);
+        if (sd_bus_message_new_method_return(w->call, &reply) >= 0 && health_append_rows(reply, rows, n) >= 0)
+                (void) sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(w->call);
+        free(w);
 }
+
+/* Answer the waiters this sample is new enough for; the deferred ones wait for the next. */
+static bool reply_waiters(Health *h) {
+        HealthWaiter **p = &h->waiters;
+        bool more = false;
+
+        while (*p) {
+                HealthWaiter *w = *p;
+                if (w->deferred) {
+                        w->deferred = false;
+                        more = true;
+                        p = &w->next;
+                        continue;
+                }
+                *p = w->next;
+                reply_waiter(h, w);
+        }
+        return more;
+}
+
+static int worker_start(Health *h);
 
 static void sample_done(Health *h, bool timed_out) {
         worker_close(h);
@@ -190,7 +205,8 @@ static void sample_done(Health *h, bool timed_out) {
         h->samples++;
         reap_strays(h);
         health_rejudge(h);
-        reply_waiters(h);
+        if (reply_waiters(h) && worker_start(h) < 0)
+                (void) reply_waiters(h); /* no worker: answer from what there is */
 }
 
 static void take_msg(Health *h, const WorkerMsg *m) {
@@ -293,6 +309,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* Every Check() gets a sample taken after it arrived; calls that arrive
+ * while a worker runs wait for the next one. At most one worker runs, so
+ * callers cannot make the helper fork faster than its checks complete. */
 int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds *t) {
         Health *h = c->health;
         HealthWaiter *w;
@@ -301,12 +320,9 @@ int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds 
         w = calloc(1, sizeof(HealthWaiter));
         if (!w)
                 return -ENOMEM;
-        *w = (HealthWaiter) { .next = h->waiters, .call = sd_bus_message_ref(call), .thresholds = *t };
+        *w = (HealthWaiter) { .next = h->waiters, .call = sd_bus_message_ref(call), .thresholds = *t,
+                              .deferred = h->worker != 0 };
         h->waiters = w;
-        if (h->have_last && h->worker == 0 && now_usec(CLOCK_MONOTONIC) - h->last_done_at < HEALTH_FRESH_USEC) {
-                reply_waiters(h);
-                return 1;
-        }
         if (h->worker == 0) {
                 r = worker_start(h);
                 if (r < 0) {
