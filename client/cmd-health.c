@@ -87,7 +87,10 @@ static json_object *host_json(const HealthHost *h) {
                 json_object_object_add(c, "check", json_object_new_string(r->check));
                 json_object_object_add(c, "subject", json_object_new_string(r->subject));
                 json_object_object_add(c, "state", json_object_new_string(health_state_to_string(r->state)));
-                json_object_object_add(c, "value", json_object_new_double(r->value));
+                /* Counts and bytes as integers: a double's text may round them. */
+                json_object_object_add(c, "value", r->value == (double) (int64_t) r->value
+                                                           ? json_object_new_int64((int64_t) r->value)
+                                                           : json_object_new_double(r->value));
                 json_object_object_add(c, "unit", json_object_new_string(r->unit));
                 json_object_object_add(c, "reason", json_object_new_string(r->reason));
                 json_object_object_add(c, "measured_at_usec", json_object_new_int64((int64_t) r->measured_at));

@@ -29,7 +29,7 @@ at_exit "rm -f '$extra'"
 textfile=$HUBOPS_LAB_DIR/hosts/$HOST/textfile/hubops_health.prom
 
 # The state of check $1 on the health disk's path $2 (default: the mount).
-state() { as_operator hubopsctl --json site health "$HOST" | jq -r --arg c "$1" --arg p "${2:-$disk}" \
+state() { { as_operator hubopsctl --json site health "$HOST" || true; } | jq -r --arg c "$1" --arg p "${2:-$disk}" \
         '.hosts[0].checks[] | select(.check == $c and .subject == $p) | .state'; }
 
 run_capture as_operator hubopsctl site health
@@ -71,7 +71,7 @@ ok "backup age: OK, WARN and FAIL against BackupAgeWarnSec= and BackupAgeFailSec
 site=$HUBOPS_LAB_DIR/site.conf
 printf '\n[Health]\nFreeSpaceWarn=20%%\n\n[Health Host %s]\nFreeSpaceWarn=99%%\n' "$HOST" >>"$site"
 assert_eq "$(state fs.space)" warn "the site's threshold for this host decides"
-assert_eq "$(as_operator hubopsctl --json site health dirhost | jq -r '[.hosts[0].checks[] | select(.check == "fs.space") | .state] | unique | join(",")')" \
+assert_eq "$({ as_operator hubopsctl --json site health dirhost || true; } | jq -r '[.hosts[0].checks[] | select(.check == "fs.space") | .state] | unique | join(",")')" \
         ok "other hosts keep the site's default"
 ok "thresholds come from the site config, per host over the site's [Health]"
 

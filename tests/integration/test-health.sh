@@ -11,12 +11,14 @@ mount -t tmpfs -o size=1m,nr_inodes=64,mode=0755 tmpfs "$checked" || fail "canno
 at_exit "umount -l '$checked'; rmdir '$checked'"
 lab_up
 # The row of check $1 for the tmpfs, as --json gives it.
-row() { as_operator hubopsctl --json health | jq -c --arg p "$checked" --arg c "$1" \
+# (exit 1 on a FAIL is expected here: the rows are what is tested)
+row() { { as_operator hubopsctl --json health || true; } | jq -c --arg p "$checked" --arg c "$1" \
         '.hosts[0].checks[] | select(.subject == $p and .check == $c)'; }
 
 assert_eq "$(jq -r .state <<<"$(row fs.writable)")" ok "a fresh tmpfs is writable"
 assert_contains "$(jq -r .reason <<<"$(row fs.writable)")" tmpfs "its type"
-assert_eq "$(jq -r '.value > 1000000 and .value <= 1048576' <<<"$(row fs.space)")" true "its free bytes"
+f=$(row fs.space)
+assert_eq "$(jq -r '.value > 900000 and .value <= 1048576' <<<"$f")" true "its free bytes: $f"
 run_capture as_operator hubopsctl health
 assert_contains "$out" "$HUBOPS_LAB_DIR/site-state/$HOST" "every CheckPaths= entry is listed"
 ok "health lists each CheckPaths= entry with its space, inodes and writability"
