@@ -7,10 +7,11 @@
 #include "health-parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        SmartResult r;
+        SmartResult r = { .status = SMART_NOT_AVAILABLE };
 
-        if (smart_parse_json((const char *) data, size, &r) == 0 &&
-            (strnlen(r.why, sizeof(r.why)) >= sizeof(r.why) || r.status > SMART_FAILED))
+        if (smart_parse_json((const char *) data, size, &r) < 0)
+                return 0;
+        if (strnlen(r.why, sizeof(r.why)) >= sizeof(r.why) || r.status > SMART_FAILED)
                 __builtin_trap();
         for (size_t i = 0; i < strnlen(r.why, sizeof(r.why)); i++)
                 if ((unsigned char) r.why[i] < 0x20)
