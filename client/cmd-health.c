@@ -23,7 +23,7 @@ static bool use_color(void) {
 }
 
 static const char *state_color(HealthState s) {
-        static const char *const colors[_HEALTH_STATE_MAX] = { "\033[32m", "\033[33m", "\033[1;31m", "\033[2m" };
+        static const char *const colors[HEALTH_STATE_MAX] = { "\033[32m", "\033[33m", "\033[1;31m", "\033[2m" };
 
         return colors[s];
 }

@@ -12,21 +12,21 @@
 #include "macro.h"
 #include "timespan.h"
 
-static const char *const state_names[_HEALTH_STATE_MAX] = { "ok", "warn", "fail", "unknown" };
+static const char *const state_names[HEALTH_STATE_MAX] = { "ok", "warn", "fail", "unknown" };
 
 const char *health_state_to_string(HealthState s) {
-        return s >= 0 && s < _HEALTH_STATE_MAX ? state_names[s] : "unknown";
+        return s >= 0 && s < HEALTH_STATE_MAX ? state_names[s] : "unknown";
 }
 
 int health_state_from_string(const char *s) {
-        for (int i = 0; i < _HEALTH_STATE_MAX; i++)
+        for (int i = 0; i < HEALTH_STATE_MAX; i++)
                 if (strcmp(s, state_names[i]) == 0)
                         return i;
         return -EINVAL;
 }
 
 HealthState health_state_worst(HealthState a, HealthState b) {
-        static const int rank[_HEALTH_STATE_MAX] = { 0, 2, 3, 1 };
+        static const int rank[HEALTH_STATE_MAX] = { 0, 2, 3, 1 };
 
         return rank[a] >= rank[b] ? a : b;
 }

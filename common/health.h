@@ -9,7 +9,7 @@
  * own thresholds, [Health] in helper.conf) and hubopsctl (the site's, [Health]
  * in site.conf, which it hands to the helper with each check). */
 
-typedef enum HealthState { HEALTH_OK, HEALTH_WARN, HEALTH_FAIL, HEALTH_UNKNOWN, _HEALTH_STATE_MAX } HealthState;
+typedef enum HealthState { HEALTH_OK, HEALTH_WARN, HEALTH_FAIL, HEALTH_UNKNOWN, HEALTH_STATE_MAX } HealthState;
 
 const char *health_state_to_string(HealthState s); /* "ok", "warn", "fail", "unknown" */
 int health_state_from_string(const char *s);        /* HealthState, or -EINVAL */

@@ -8,28 +8,21 @@
 #include <json-c/json.h>
 
 #include "health-parse.h"
+#include "json-read.h"
 #include "macro.h"
 
 #define FIO_JSON_MAX ((size_t) 4 * 1024 * 1024)
 #define FIO_JSON_DEPTH 16
 
-static json_object *get(json_object *o, const char *key, json_type type) {
-        json_object *v;
-
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
-                return NULL;
-        return v;
-}
-
 static int64_t get_int(json_object *o, const char *key) {
-        json_object *v = get(o, key, json_type_int);
+        json_object *v = json_member(o, key, json_type_int);
 
         return v ? json_object_get_int64(v) : -1;
 }
 
 static json_object *find_job(json_object *jobs, const char *name) {
         for (size_t i = 0; i < json_object_array_length(jobs); i++) {
-                json_object *j = json_object_array_get_idx(jobs, i), *n = get(j, "jobname", json_type_string);
+                json_object *j = json_object_array_get_idx(jobs, i), *n = json_member(j, "jobname", json_type_string);
                 if (n && strcmp(json_object_get_string(n), name) == 0)
                         return j;
         }
@@ -38,13 +31,13 @@ static json_object *find_job(json_object *jobs, const char *name) {
 
 /* fio keys its percentiles "50.000000"; values are nanoseconds. */
 static int64_t percentile_usec(json_object *lat, const char *key) {
-        int64_t ns = get_int(get(lat, "percentile", json_type_object), key);
+        int64_t ns = get_int(json_member(lat, "percentile", json_type_object), key);
 
         return ns < 0 ? -1 : ns / 1000;
 }
 
 static int read_seq(json_object *job, FioResult *r) {
-        json_object *w = get(job, "write", json_type_object);
+        json_object *w = json_member(job, "write", json_type_object);
         int64_t bytes = get_int(w, "io_bytes"), runtime = get_int(w, "runtime"), bw = get_int(w, "bw_bytes");
 
         if (bytes <= 0 || runtime < 0 || bw < 0)
@@ -57,7 +50,7 @@ static int read_seq(json_object *job, FioResult *r) {
 }
 
 static int read_sync(json_object *job, FioResult *r) {
-        json_object *lat = get(get(job, "sync", json_type_object), "lat_ns", json_type_object);
+        json_object *lat = json_member(json_member(job, "sync", json_type_object), "lat_ns", json_type_object);
         int64_t n = get_int(lat, "N"), p50 = percentile_usec(lat, "50.000000"), p99 = percentile_usec(lat, "99.000000");
 
         if (n <= 0 || p50 < 0 || p99 < 0 || p50 > p99)
@@ -83,7 +76,7 @@ int fio_parse_json(const char *buf, size_t len, FioResult *ret, int *ret_job_err
                 return -ENOMEM;
         root = json_tokener_parse_ex(tok, start, (int) (len - (size_t) (start - buf)));
         json_tokener_free(tok);
-        jobs = get(root, "jobs", json_type_array);
+        jobs = json_member(root, "jobs", json_type_array);
         seq = jobs ? find_job(jobs, "seq") : NULL;
         sync = jobs ? find_job(jobs, "sync") : NULL;
         if (!seq || !sync) {

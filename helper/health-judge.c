@@ -116,40 +116,57 @@ static void judge_fs(Rows *rows, const HealthSample *smp, const HealthFsSample *
         judge_kernel(rows, smp, s);
 }
 
+
 static HealthState age_state(uint64_t age, uint64_t warn, uint64_t fail) {
         return age >= fail ? HEALTH_FAIL : age >= warn ? HEALTH_WARN : HEALTH_OK;
 }
 
-static void judge_probe(Rows *rows, const HealthInputs *in) {
+static void judge_throughput(Rows *rows, const HealthInputs *in, const char *age) {
         const HealthProbeResult *p = in->probe;
         const HealthThresholds *t = in->thresholds;
-        const char *dir = in->probe_directory;
-        char age[64];
-        HealthState s;
+        HealthState s = p->write_mbps < t->throughput_fail   ? HEALTH_FAIL
+                        : p->write_mbps < t->throughput_warn ? HEALTH_WARN
+                                                             : HEALTH_OK;
+        const char *why = s == HEALTH_FAIL ? ", below ThroughputFail=" : s == HEALTH_WARN ? ", below ThroughputWarn=" : "";
 
-        if (!dir)
+        if (s == HEALTH_OK && in->now - p->at > t->probe_age_warn_usec) {
+                s = HEALTH_WARN;
+                why = ", older than ProbeAgeWarnSec=";
+        }
+        ROW(rows, "disk.throughput", in->probe_directory, s, p->write_mbps, "MB/s",
+            "%.1f MB/s direct sequential writes%s, %s ago", p->write_mbps, why, age);
+}
+
+static void judge_sync(Rows *rows, const HealthInputs *in) {
+        const HealthProbeResult *p = in->probe;
+        HealthState s = age_state(p->sync_p99_usec, in->thresholds->sync_warn_usec, in->thresholds->sync_fail_usec);
+
+        ROW(rows, "disk.sync", in->probe_directory, s, (double) p->sync_p99_usec / 1000.0, "ms",
+            "fdatasync p50 %.2f ms, p99 %.2f ms%s", (double) p->sync_p50_usec / 1000.0,
+            (double) p->sync_p99_usec / 1000.0,
+            s == HEALTH_FAIL ? ", above SyncLatencyFailSec=" : s == HEALTH_WARN ? ", above SyncLatencyWarnSec=" : "");
+}
+
+static void judge_probe(Rows *rows, const HealthInputs *in) {
+        const HealthProbeResult *p = in->probe;
+        char age[64];
+
+        if (!in->probe_directory)
                 return;
         if (!p || p->at == 0) {
-                ROW(rows, "disk.throughput", dir, HEALTH_UNKNOWN, 0, "MB/s", "never probed (hubopsctl health --probe)");
+                ROW(rows, "disk.throughput", in->probe_directory, HEALTH_UNKNOWN, 0, "MB/s",
+                    "never probed (hubopsctl health --probe)");
                 return;
         }
         rows->at = p->at;
         (void) timespan_format(age, sizeof(age), in->now > p->at ? in->now - p->at : 0);
-        if (!p->ok) {
-                ROW(rows, "disk.throughput", dir, HEALTH_FAIL, 0, "MB/s", "the probe %s ago failed: %s", age, p->error);
-                rows->at = in->now;
-                return;
+        if (!p->ok)
+                ROW(rows, "disk.throughput", in->probe_directory, HEALTH_FAIL, 0, "MB/s", "the probe %s ago failed: %s",
+                    age, p->error);
+        else {
+                judge_throughput(rows, in, age);
+                judge_sync(rows, in);
         }
-        s = p->write_mbps < t->throughput_fail ? HEALTH_FAIL : p->write_mbps < t->throughput_warn ? HEALTH_WARN : HEALTH_OK;
-        if (s == HEALTH_OK && in->now - p->at > t->probe_age_warn_usec)
-                s = HEALTH_WARN;
-        ROW(rows, "disk.throughput", dir, s, p->write_mbps, "MB/s", "%.1f MB/s direct sequential writes%s, %s ago",
-            p->write_mbps, s == HEALTH_FAIL ? ", below ThroughputFail=" : s == HEALTH_WARN ? " (below ThroughputWarn=, or an old probe)" : "", age);
-        s = age_state(p->sync_p99_usec, t->sync_warn_usec, t->sync_fail_usec);
-        ROW(rows, "disk.sync", dir, s, (double) p->sync_p99_usec / 1000.0, "ms",
-            "fdatasync p50 %.2f ms, p99 %.2f ms%s", (double) p->sync_p50_usec / 1000.0,
-            (double) p->sync_p99_usec / 1000.0,
-            s == HEALTH_FAIL ? ", above SyncLatencyFailSec=" : s == HEALTH_WARN ? ", above SyncLatencyWarnSec=" : "");
         rows->at = in->now;
 }
 

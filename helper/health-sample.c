@@ -166,38 +166,51 @@ int health_sample_kernel(const char *directory, uint64_t window_usec, HealthFsSa
 typedef struct Walk {
         uint64_t newest, files, entries;
         bool truncated;
+        DIR *stack[BACKUP_DEPTH_MAX + 1]; /* the directories being read, outermost first */
+        unsigned depth;
 } Walk;
 
-static void walk_dir(int fd_dir, unsigned depth, Walk *w) {
-        DIR *d = fdopendir(fd_dir);
-        struct dirent *de;
+static void walk_entry(Walk *w, DIR *d, const struct dirent *de) {
+        struct stat st;
 
-        if (!d) {
-                close(fd_dir);
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return;
-        }
-        while ((de = readdir(d))) {
-                struct stat st;
+        if (S_ISREG(st.st_mode)) {
+                uint64_t t = (uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000;
+                w->files++;
+                w->newest = MAX(w->newest, t);
+        } else if (S_ISDIR(st.st_mode) && w->depth < BACKUP_DEPTH_MAX) {
+                int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                DIR *sub = fd >= 0 ? fdopendir(fd) : NULL;
+                if (sub)
+                        w->stack[++w->depth] = sub;
+                else if (fd >= 0)
+                        (void) close(fd);
+        } else if (S_ISDIR(st.st_mode))
+                w->truncated = true;
+}
+
+/* Depth first with an explicit stack: bounded in depth and in entries. */
+static void walk(Walk *w) {
+        while (w->stack[0]) {
+                DIR *d = w->stack[w->depth];
+                struct dirent *de = readdir(d);
+
+                if (!de || w->entries > BACKUP_ENTRIES_MAX) {
+                        (void) closedir(d);
+                        w->stack[w->depth] = NULL;
+                        if (w->depth == 0)
+                                break;
+                        w->depth--;
+                        continue;
+                }
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (++w->entries > BACKUP_ENTRIES_MAX) {
+                if (++w->entries > BACKUP_ENTRIES_MAX)
                         w->truncated = true;
-                        break;
-                }
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (S_ISREG(st.st_mode)) {
-                        uint64_t t = (uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000;
-                        w->files++;
-                        w->newest = MAX(w->newest, t);
-                } else if (S_ISDIR(st.st_mode) && depth < BACKUP_DEPTH_MAX) {
-                        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (fd >= 0)
-                                walk_dir(fd, depth + 1, w);
-                } else if (S_ISDIR(st.st_mode))
-                        w->truncated = true;
+                else
+                        walk_entry(w, d, de);
         }
-        (void) closedir(d);
 }
 
 int health_sample_backup(const char *path, uint64_t *ret_newest_usec, uint64_t *ret_files, bool *ret_truncated) {
@@ -206,7 +219,12 @@ int health_sample_backup(const char *path, uint64_t *ret_newest_usec, uint64_t *
 
         if (fd < 0)
                 return -errno;
-        walk_dir(fd, 0, &w);
+        w.stack[0] = fdopendir(fd);
+        if (!w.stack[0]) {
+                (void) close(fd);
+                return -errno;
+        }
+        walk(&w);
         *ret_newest_usec = w.newest;
         *ret_files = w.files;
         *ret_truncated = w.truncated;

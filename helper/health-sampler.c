@@ -268,11 +268,9 @@ static int worker_start(Health *h) {
         reap_strays(h);
         building_reset(h);
         health_side_checks_start(c);
-        if (strays_count(h) >= HEALTH_STRAY_WORKERS_MAX) {
-                /* Earlier workers are stuck in the kernel: report that, do not pile up more. */
-                sample_done(h, true);
-                return 0;
-        }
+        /* Earlier workers are stuck in the kernel: the caller reports that; do not pile up more. */
+        if (strays_count(h) >= HEALTH_STRAY_WORKERS_MAX)
+                return -EBUSY;
         if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return -errno;
         pid = fork();
@@ -303,8 +301,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Health *h = userdata;
         const HealthConfig *cfg = &h->context->config->health;
 
-        if (h->worker == 0)
-                (void) worker_start(h);
+        if (h->worker == 0 && worker_start(h) == -EBUSY)
+                sample_done(h, true);
         (void) sd_event_source_set_time(s, usec + cfg->sample_interval_usec);
         return 0;
 }
@@ -325,6 +323,10 @@ int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds 
         h->waiters = w;
         if (h->worker == 0) {
                 r = worker_start(h);
+                if (r == -EBUSY) {
+                        sample_done(h, true);
+                        return 1;
+                }
                 if (r < 0) {
                         h->waiters = w->next;
                         sd_bus_message_unref(w->call);
