@@ -118,49 +118,138 @@ static int journal_open(const char *directory, sd_journal **ret) {
         return sd_journal_open(ret, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
 }
 
-/* Newest first (so the current mount's "mounted filesystem" line ends what
- * counts for its device), back to the window's start, at most KERNEL_ENTRIES_MAX
- * entries: a kernel flooding its log cannot make the sample unbounded. */
-int health_sample_kernel(const char *directory, uint64_t window_usec, HealthFsSample *fs, unsigned n_fs) {
-        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+static int journal_filter(sd_journal *j, uint64_t window_usec) {
         char match[64];
         sd_id128_t boot;
-        uint64_t since = 0, now = 0;
-        unsigned seen = 0;
         int r;
 
-        r = journal_open(directory, &j);
-        if (r < 0)
-                return r;
         r = sd_journal_add_match(j, "_TRANSPORT=kernel", 0);
         if (r >= 0 && window_usec == 0 && sd_id128_get_boot(&boot) >= 0) {
                 (void) snprintf(match, sizeof(match), "_BOOT_ID=" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(boot));
                 r = sd_journal_add_match(j, match, 0);
         }
-        if (r >= 0)
-                r = sd_journal_seek_tail(j);
-        if (r < 0)
-                return r;
+        return r;
+}
+
+static bool read_message(sd_journal *j, const char **ret_msg, size_t *ret_len, uint64_t *ret_at) {
+        const void *data;
+        size_t len;
+
+        *ret_at = 0;
+        (void) sd_journal_get_realtime_usec(j, ret_at);
+        if (sd_journal_get_data(j, "MESSAGE", &data, &len) < 0 || len < 8)
+                return false;
+        *ret_msg = (const char *) data + 8;
+        *ret_len = len - 8;
+        return true;
+}
+
+/* Newest first (so the current mount's "mounted filesystem" line ends what
+ * counts for its device), back to the window's start, at most
+ * KERNEL_ENTRIES_MAX entries: a kernel flooding its log cannot make the
+ * sample unbounded. */
+static int scan_backward(sd_journal *j, uint64_t window_usec, HealthFsSample *fs, unsigned n_fs) {
+        uint64_t since = 0;
+        unsigned seen = 0;
+        int r;
+
         if (window_usec > 0) {
                 struct timespec ts;
                 (void) clock_gettime(CLOCK_REALTIME, &ts);
-                now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+                uint64_t now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
                 since = now > window_usec ? now - window_usec : 0;
         }
-        while (seen < KERNEL_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0) {
-                const void *data;
+        r = sd_journal_seek_tail(j);
+        while (r >= 0 && seen < KERNEL_ENTRIES_MAX && (r = sd_journal_previous(j)) > 0) {
+                const char *msg;
                 size_t len;
-                uint64_t at = 0;
+                uint64_t at;
 
                 seen++;
-                (void) sd_journal_get_realtime_usec(j, &at);
+                if (!read_message(j, &msg, &len, &at))
+                        continue;
                 if (at < since)
                         break;
-                if (sd_journal_get_data(j, "MESSAGE", &data, &len) < 0 || len < 8)
-                        continue;
-                note_kernel_line(fs, n_fs, (const char *) data + 8, len - 8, at);
+                note_kernel_line(fs, n_fs, msg, len, at);
         }
         return r < 0 ? r : 0;
+}
+
+/* Since this boot, only what came after the last sample's newest entry: a
+ * "mounted filesystem" line starts its device's count afresh. */
+static int scan_forward(sd_journal *j, const char *cursor, HealthFsSample *fs, unsigned n_fs) {
+        unsigned seen = 0;
+        int r;
+
+        r = sd_journal_seek_cursor(j, cursor);
+        if (r >= 0)
+                r = sd_journal_next(j);
+        if (r <= 0 || sd_journal_test_cursor(j, cursor) <= 0)
+                return -ESTALE; /* rotated away: scan it all again */
+        while (seen < KERNEL_ENTRIES_MAX && (r = sd_journal_next(j)) > 0) {
+                const char *msg;
+                size_t len;
+                uint64_t at;
+                char dev[64];
+
+                seen++;
+                if (!read_message(j, &msg, &len, &at))
+                        continue;
+                if (kernel_line_classify(msg, len, dev, sizeof(dev)) != KERNEL_LINE_MOUNTED) {
+                        note_kernel_line(fs, n_fs, msg, len, at);
+                        continue;
+                }
+                for (unsigned i = 0; i < n_fs; i++)
+                        if (strcmp(fs[i].device, dev) == 0) {
+                                fs[i].kernel_io = fs[i].kernel_fs = fs[i].kernel_ro = 0;
+                                fs[i].kernel_last[0] = '\0';
+                        }
+        }
+        return r < 0 ? r : 0;
+}
+
+static void newest_cursor(sd_journal *j, char *ret, size_t size) {
+        _cleanup_free_ char *c = NULL;
+
+        ret[0] = '\0';
+        if (sd_journal_seek_tail(j) >= 0 && sd_journal_previous(j) > 0 && sd_journal_get_cursor(j, &c) >= 0 &&
+            strlen(c) < size)
+                (void) snprintf(ret, size, "%s", c);
+}
+
+int health_sample_kernel(const char *directory, uint64_t window_usec, const HealthKernelPrevious *prev,
+                         HealthFsSample *fs, unsigned n_fs, char *ret_cursor, size_t cursor_size) {
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        int r;
+
+        r = journal_open(directory, &j);
+        if (r >= 0)
+                r = journal_filter(j, window_usec);
+        if (r < 0)
+                return r;
+        r = -ESTALE;
+        if (window_usec == 0 && prev && prev->cursor[0]) {
+                for (unsigned i = 0; i < n_fs && i < prev->n_fs; i++) {
+                        fs[i].kernel_io = prev->fs[i].kernel_io;
+                        fs[i].kernel_fs = prev->fs[i].kernel_fs;
+                        fs[i].kernel_ro = prev->fs[i].kernel_ro;
+                        fs[i].kernel_last_at = prev->fs[i].kernel_last_at;
+                        memcpy(fs[i].kernel_last, prev->fs[i].kernel_last, sizeof(fs[i].kernel_last));
+                }
+                r = scan_forward(j, prev->cursor, fs, n_fs);
+        }
+        if (r == -ESTALE) {
+                for (unsigned i = 0; i < n_fs; i++) {
+                        fs[i].kernel_io = fs[i].kernel_fs = fs[i].kernel_ro = 0;
+                        fs[i].kernel_last_at = 0;
+                        fs[i].kernel_last[0] = '\0';
+                        fs[i].kernel_mount_seen = false;
+                }
+                r = scan_backward(j, window_usec, fs, n_fs);
+        }
+        if (r >= 0)
+                newest_cursor(j, ret_cursor, cursor_size);
+        return r;
 }
 
 typedef struct Walk {

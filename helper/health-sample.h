@@ -31,12 +31,15 @@ typedef struct HealthFsSample {
         char kernel_last[HEALTH_REASON_MAX];
 } HealthFsSample;
 
+#define HEALTH_CURSOR_MAX 256
+
 typedef struct HealthSample {
         uint64_t started_at;    /* CLOCK_REALTIME usec */
         HealthFsSample fs[HEALTH_FS_MAX];
         unsigned n_fs;
         bool kernel_done;
         int kernel_error;       /* the journal could not be read: -errno */
+        char kernel_cursor[HEALTH_CURSOR_MAX]; /* the newest kernel entry seen: the next sample goes on from it */
         bool backup_done;
         int backup_error;
         uint64_t backup_newest_usec; /* the newest regular file's mtime; 0: none found */
@@ -48,9 +51,20 @@ typedef struct HealthSample {
 /* statvfs, the mount's flags and the filesystem's recorded errors of one path. */
 void health_sample_fs(const char *path, const char *mountinfo, size_t len, HealthFsSample *ret);
 
+/* What the last sample counted, and up to where: with a window of "this
+ * boot" a sample reads only the entries since (a full scan each minute
+ * would cost every host a walk through its whole boot's kernel log). */
+typedef struct HealthKernelPrevious {
+        const char *cursor;
+        const HealthFsSample *fs;
+        unsigned n_fs;
+} HealthKernelPrevious;
+
 /* Kernel lines about the sampled filesystems' devices in the journal
- * (directory NULL: the system journal), since window_usec ago (0: this boot). */
-int health_sample_kernel(const char *directory, uint64_t window_usec, HealthFsSample *fs, unsigned n_fs);
+ * (directory NULL: the system journal), since window_usec ago (0: this boot,
+ * going on from prev when given). ret_cursor: the newest entry, for the next. */
+int health_sample_kernel(const char *directory, uint64_t window_usec, const HealthKernelPrevious *prev,
+                         HealthFsSample *fs, unsigned n_fs, char *ret_cursor, size_t cursor_size);
 
 /* The newest regular file's mtime under path, a walk bounded in depth and entries. */
 int health_sample_backup(const char *path, uint64_t *ret_newest_usec, uint64_t *ret_files, bool *ret_truncated);

@@ -32,6 +32,7 @@ typedef struct WorkerMsg {
         int error;
         uint64_t newest, files;
         bool truncated;
+        char cursor[HEALTH_CURSOR_MAX];
         HealthFsSample fs;
 } WorkerMsg;
 _Static_assert(sizeof(WorkerMsg) <= 4096, "a worker message must be written atomically");
@@ -48,7 +49,7 @@ static void send_msg(int fd, const WorkerMsg *m) {
 }
 
 /* In the worker: nothing here touches the bus or the event loop. */
-static _Noreturn void worker_main(const HelperConfig *cfg, int fd) {
+static _Noreturn void worker_main(const Health *health, const HelperConfig *cfg, int fd) {
         static HealthFsSample fs[HEALTH_FS_MAX];
         static char mountinfo[MOUNTINFO_MAX];
         const HealthConfig *h = &cfg->health;
@@ -65,8 +66,13 @@ static _Noreturn void worker_main(const HelperConfig *cfg, int fd) {
                 m = (WorkerMsg) { .part = PART_FS, .index = n, .fs = fs[n] };
                 send_msg(fd, &m);
         }
+        /* The fork's copy of the last sample: where the previous scan stopped. */
+        const HealthSample *last = &health->last;
+        HealthKernelPrevious prev = { .cursor = last->kernel_cursor, .fs = last->fs, .n_fs = last->n_fs };
+        bool go_on = health->have_last && last->kernel_done && last->kernel_error == 0;
         m = (WorkerMsg) { .part = PART_KERNEL };
-        m.error = health_sample_kernel(h->kernel_journal_directory, h->thresholds.kernel_window_usec, fs, n);
+        m.error = health_sample_kernel(h->kernel_journal_directory, h->thresholds.kernel_window_usec,
+                                       go_on ? &prev : NULL, fs, n, m.cursor, sizeof(m.cursor));
         for (unsigned i = 0; m.error >= 0 && i < n; i++) {
                 WorkerMsg f = { .part = PART_FS, .index = i, .fs = fs[i] };
                 send_msg(fd, &f);
@@ -217,6 +223,8 @@ static void take_msg(Health *h, const WorkerMsg *m) {
         else if (m->part == PART_KERNEL) {
                 s->kernel_done = true;
                 s->kernel_error = m->error < 0 ? m->error : 0;
+                memcpy(s->kernel_cursor, m->cursor, sizeof(s->kernel_cursor));
+                s->kernel_cursor[sizeof(s->kernel_cursor) - 1] = '\0';
         } else if (m->part == PART_BACKUP) {
                 s->backup_done = true;
                 s->backup_error = m->error < 0 ? m->error : 0;
@@ -283,7 +291,7 @@ static int worker_start(Health *h) {
         if (pid == 0) {
                 (void) close(fds[0]);
                 (void) fcntl(fds[1], F_SETFL, 0);
-                worker_main(c->config, fds[1]);
+                worker_main(h, c->config, fds[1]);
         }
         (void) close(fds[1]);
         h->worker = pid;
