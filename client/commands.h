@@ -17,6 +17,7 @@ typedef struct Invocation {
         uint64_t hold_usec;    /* load --for SPAN */
         const char *site;      /* --site FILE, or NULL */
         const char *audit_run; /* audit list --run RUN, or NULL */
+        bool probe;            /* health, site health: run the disk probes first */
         RunOptions run;        /* runbook start, rebuild-tables, runbook resume */
         const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */
@@ -47,6 +48,7 @@ int cmd_rebuild(sd_bus *bus, const Invocation *inv);
 int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv);
 int cmd_runbook(sd_bus *bus, const Invocation *inv);
 int cmd_site_status(sd_bus *bus, const Invocation *inv);
+int cmd_site_health(sd_bus *bus, const Invocation *inv);
 
 /* Manager.ListJobs (helper_list_jobs()) as a table. */
 void jobs_print_table(json_object *jobs);

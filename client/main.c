@@ -66,6 +66,7 @@ static const Verb verbs[] = {
         { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
         { "runbook", "abandon", VERB_SITE, cmd_runbook },
         { "site", "status", VERB_SITE, cmd_site_status },
+        { "site", "health", VERB_SITE, cmd_site_health },
 };
 
 static void help(void) {
@@ -77,7 +78,8 @@ static void help(void) {
                "  load --wait-idle PCT [--for SPAN] [--timeout SPAN]\n"
                "                            wait until CPU idle stays >= PCT%% for SPAN\n"
                "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
-               "  health                    free space, inodes and writability of the host's CheckPaths=\n"
+               "  health [--probe]          the host's health checks (filesystems, kernel errors, disk probe,\n"
+               "                            backup age, SMART); exit 1 on a FAIL\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"
@@ -98,6 +100,7 @@ static void help(void) {
                "                            org.hubops.audit.read)\n\n");
         printf("Site (hosts from the site config, see --site):\n"
                "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
+               "  site health [HOST...] [--probe]  every host's health checks in one table ([Health] thresholds)\n"
                "  runbook start NAME ARGS   run a runbook across the site: plan, preflight, confirm,\n"
                "                            then every step (resumable)\n"
                "  rebuild-tables HUB        runbook start rebuild-tables HUB: the mailhub table rebuild\n"
@@ -144,7 +147,8 @@ typedef struct Options {
 
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
-               ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW };
+               ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW,
+               ARG_PROBE };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -162,6 +166,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "tidy-up-on-failure", no_argument, NULL, ARG_TIDY_UP },
                 { "roll-forward", no_argument, NULL, ARG_ROLL_FORWARD },
                 { "outside-window", no_argument, NULL, ARG_OUTSIDE_WINDOW },
+                { "probe", no_argument, NULL, ARG_PROBE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -238,6 +243,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         break;
                 case ARG_OUTSIDE_WINDOW:
                         o->inv.run.outside_window = o->run_option = true;
+                        break;
+                case ARG_PROBE:
+                        o->inv.probe = true;
                         break;
                 case 'h':
                         help();
@@ -332,6 +340,8 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
         if (!(verb->flags & VERB_GATE) && (o.inv.wait_idle >= 0 || o.inv.hold_usec))
                 return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
+        if (o.inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
         if (o.inv.hold_usec && o.inv.wait_idle < 0)
                 return output_error(EXIT_USAGE, "--for needs --wait-idle");
 

@@ -104,6 +104,14 @@ static int begin_section(IniStrict *ini, const char *name) {
                 return 0;
         }
 
+        if (strcmp(name, "Health") == 0) {
+                if (p->health_seen)
+                        return parser_error(p, "duplicate section [Health]"), -EINVAL;
+                p->health_seen = true;
+                p->section = SECTION_HEALTH;
+                return 0;
+        }
+
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
 
@@ -119,6 +127,8 @@ static int handle_key(IniStrict *ini, const char *key, const char *value) {
                 return parse_directory_key(p, key, value);
         case SECTION_REBUILD:
                 return parse_rebuild_key(p, key, value);
+        case SECTION_HEALTH:
+                return parse_health_key(p, key, value);
         default:
                 return parse_service_key(p, key, value);
         }
@@ -165,6 +175,8 @@ static int finish(IniStrict *ini) {
         }
         if (c->directory.present && finish_directory(p, &c->directory) < 0)
                 return -EINVAL;
+        if (finish_health(p) < 0)
+                return -EINVAL;
         if (c->rebuild.present) {
                 p->ini.line = c->rebuild.line;
                 /* The rebuild runs for hours as someone; say whom. */
@@ -202,6 +214,7 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
         c->audit_refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT;
         c->audit_refusal_interval_usec = AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC;
         c->audit_reserve_bytes = AUDIT_RESERVE_DEFAULT_BYTES;
+        health_config_init(&c->health);
         p.config = c;
 
         r = ini_strict_parse(&p.ini, ret_error);
@@ -426,5 +439,6 @@ void config_free(HelperConfig *c) {
         free(c->cpu_stat_source);
         free(c->unit_prefix);
         free(c->job_log_directory);
+        health_config_done(&c->health);
         free(c);
 }

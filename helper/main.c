@@ -22,6 +22,8 @@
 #include "context.h"
 #include "hubops-bus.h"
 #include "iface-directory.h"
+#include "health-sampler.h"
+#include "iface-health.h"
 #include "iface-hooks.h"
 #include "iface-manager.h"
 #include "iface-rebuild.h"
@@ -61,6 +63,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 static void context_done(Context *c) {
         authz_checks_abort_all(c); /* any left (the loop ended otherwise): their callers are gone with the bus */
         directory_unregister(c);
+        health_stop(c);
         jobs_free_all(c);
         systemd_disconnect(c);
         systemd_watches_free(c);
@@ -192,6 +195,10 @@ static int setup_bus(Context *c) {
                 r = rebuild_register(c);
         if (r >= 0)
                 r = jobs_register(c);
+        if (r >= 0)
+                r = health_register(c);
+        if (r >= 0)
+                r = health_start(c);
         if (r >= 0)
                 r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
         if (r < 0)
