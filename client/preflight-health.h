@@ -12,4 +12,4 @@
  * the run (Run.preflight_warnings). A definition calls it from its own
  * checks with its hosts (rebuild-tables: the target hub and the directory
  * host). Hosts the reachability check already reported are left out. */
-void preflight_health(Exec *x, Preflight *p, const char *const *hosts, size_t n_hosts);
+void preflight_health(Exec *x, Preflight *p, const char *const *names, size_t n_names);
