@@ -13,19 +13,6 @@ HOST=mailhub1
 lab_up
 disk=$(lab disk "$HOST" path)
 
-# Labs of other branches on this machine reinstall the shared polkit action
-# file without org.hubops.health.probe; until they have it, keep the action
-# registered with a file of its own (removed at exit).
-extra=/usr/share/polkit-1/actions/org.hubops.lab-health-probe.policy
-probe_action() {
-        grep -q org.hubops.health.probe /usr/share/polkit-1/actions/org.hubops.policy && return 0
-        [ -e "$extra" ] && return 0
-        sed -n '1,/<vendor_url>/p' "$TOP/polkit/org.hubops.policy" >"$extra"
-        sed -n '/<action id="org.hubops.health.probe">/,/<\/action>/p' "$TOP/polkit/org.hubops.policy" >>"$extra"
-        echo "</policyconfig>" >>"$extra"
-        sleep 1 # polkitd reloads its actions when the directory changes
-}
-at_exit "rm -f '$extra'"
 textfile=$HUBOPS_LAB_DIR/hosts/$HOST/textfile/hubops_health.prom
 
 # The state of check $1 on the health disk's path $2 (default: the mount).
@@ -43,14 +30,12 @@ assert_eq "$(state smart /dev/"$(basename "$(cat "$HUBOPS_LAB_DIR/health-disk.lo
         "a loop device has no SMART: not available, not an error"
 ok "a healthy site is OK everywhere, and says what it does not know"
 
-probe_action
 run_capture as_operator hubopsctl --json site health "$HOST" --probe
 assert_eq "$rc" 0 "probe on a normal disk ($out $err)"
 assert_eq "$(state disk.throughput "$disk/probe")" ok "a normal loop device is fast"
 assert_eq "$(state disk.sync "$disk/probe")" ok "and syncs fast"
 lab disk "$HOST" slow 5000000
 at_exit "'$LAB' disk $HOST fast"
-probe_action
 run_capture as_operator hubopsctl --json site health "$HOST" --probe
 assert_eq "$rc" 1 "a slow disk is a FAIL: exit 1"
 mbps=$(jq -r '.hosts[0].checks[] | select(.check == "disk.throughput") | .value' <<<"$out")
@@ -92,7 +77,8 @@ busctl --address="$(bus_address)" monitor --match "type='signal',interface='org.
         >"$HUBOPS_LAB_DIR/signals.txt" 2>&1 &
 monitor=$!
 at_exit "kill $monitor"
-sleep 0.5
+monitoring() { grep -q "Monitoring bus message stream" "$HUBOPS_LAB_DIR/signals.txt"; }
+wait_until 10 "busctl monitor to be listening" monitoring
 lab disk "$HOST" fail
 touch "$disk/x" 2>/dev/null && fail "the filesystem still takes writes after the error"
 grep -q " $disk .* rw," /proc/self/mountinfo || true

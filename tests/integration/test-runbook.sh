@@ -124,7 +124,14 @@ ok "two runs at once: one starts, the other is refused (exit 7) with the first's
 
 # The detached winner resumes to the end; the site is free again.
 if [ "$winner" = "$second" ]; then env_second=(env XDG_STATE_HOME="$HUBOPS_LAB_DIR/users/second"); else env_second=(); fi
-sleep 8 # the rebuild (6 s) ends while no client watches it
+rebuild_idle() {
+        busctl --address="$(bus_address mailhub2)" get-property org.hubops.Helper1 /org/hubops/Helper1 \
+                org.hubops.Helper1.Rebuild State | grep -q '"idle"'
+}
+wait_until 60 "the detached rebuild to end while no client watches it" rebuild_idle
+# Not synchronisation but the scenario: the operator comes back some time
+# after the end, and the summary must count the job's own time, not this.
+sleep 3
 run_capture lab as "$OPERATOR" dirhost "${env_second[@]}" hubopsctl --json runbook resume "$wid" --yes
 assert_eq "$rc" 0 "resuming the detached run ($err)"
 summary=$(jq -c 'select(.event == "summary")' <<<"$out")
