@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hubops-bus.h"
+#include "job-record.h"
 #include "job.h"
 #include "macro.h"
 #include "names.h"
@@ -17,6 +19,7 @@
 /* One run of a hook: the request until the unit is accepted, then the job's
  * id (not a pointer) until the unit ends. */
 typedef struct HookRun {
+        Context *context;
         Request *request;
         uint64_t job_id;
 } HookRun;
@@ -35,6 +38,11 @@ static void on_hook_started(Context *c, int error, const char *message, const ch
         Job *j = job_find(c, run->job_id);
         Request *req = TAKE_PTR(run->request);
 
+        if (error >= 0) {
+                /* On disk before the reply: a restarted helper follows the hook on. */
+                job_set_systemd_job(j, systemd_job);
+                job_make_durable(j);
+        }
         if (!job_reply_started(j, req, error, "the hook", message))
                 free(run);
 }
@@ -120,6 +128,88 @@ static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No hook \"%s\" is configured on %s",
                                            name, c->config->hostname);
         return request_authorize(req, act_run, (void *) h, NULL);
+}
+
+static int follow_restored(Context *c, Job *j, const UnitState *u, HookRun *run) {
+        /* The unit is named after this job: any job systemd runs for it is ours
+         * (its start, or the stop a Cancel asked for). */
+        if (u->job_id != 0) {
+                job_set_systemd_job(j, u->job);
+                job_set_phase(j, "running", "re-attached after a helper restart");
+                return unit_follow(c, NULL, j->unit, u->job, on_hook_done, run, hook_run_free);
+        }
+        /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */
+        if (strcmp(u->active, "active") == 0 || strcmp(u->active, "failed") == 0)
+                return unit_read_transient_outcome(c, j->unit, on_hook_done, run, hook_run_free);
+        return -ESRCH;
+}
+
+static void end_interrupted(Job *j, const UnitState *u, int error) {
+        char message[512];
+
+        if (error == -ESRCH)
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this hook ran; its unit %s is %s, so how it ended is not "
+                                "known",
+                                j->unit, u && u->active[0] ? u->active : "gone");
+        else
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this hook ran, and cannot follow %s: %s", j->unit,
+                                strerror(-error));
+        job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
+}
+
+static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        HookRun *run = userdata;
+        Context *c = run->context;
+        Job *j = job_find(c, run->job_id);
+        UnitState u = { .active = "" };
+        int r;
+
+        (void) ret_error;
+        r = systemd_decode_unit_state(reply, &u);
+        if (j && r >= 0) {
+                r = follow_restored(c, j, &u, run);
+                if (r >= 0)
+                        return 0;
+        }
+        free(run);
+        if (j)
+                end_interrupted(j, &u, r);
+        return 0;
+}
+
+static void restore_one(Context *c, Job *j) {
+        HookRun *run = calloc(1, sizeof(HookRun));
+        int r = -ENOMEM;
+
+        j->cancel = job_cancel_by_stopping_unit;
+        if (run) {
+                *run = (HookRun) { .context = c, .job_id = j->id };
+                r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, run);
+        }
+        if (r < 0) {
+                free(run);
+                end_interrupted(j, NULL, r);
+        }
+}
+
+static bool is_restored_hook_job(const Job *j) {
+        return j->restored && strcmp(j->operation, "hook.run") == 0 && j->unit;
+}
+
+void hooks_restore(Context *c) {
+        Job *j;
+
+        /* One at a time: ending a job may prune others from the list. */
+        for (;;) {
+                for (j = c->jobs; j && !is_restored_hook_job(j); j = j->next)
+                        ;
+                if (!j)
+                        return;
+                j->restored = false;
+                restore_one(c, j);
+        }
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -301,6 +301,7 @@ static int run(int argc, char *argv[]) {
         rebuild_restore(&c);
         directory_restore(&c);
         service_restore(&c);
+        hooks_restore(&c);
         job_records_end_unclaimed(&c);
 
         caps = caps_describe(capabilities_needed(c.config));
