@@ -62,6 +62,7 @@ static void context_done(Context *c) {
         authz_checks_abort_all(c); /* any left (the loop ended otherwise): their callers are gone with the bus */
         directory_unregister(c);
         jobs_free_all(c);
+        c->systemd_resync = sd_event_source_disable_unref(c->systemd_resync);
         systemd_disconnect(c);
         systemd_watches_free(c);
         /* What was in progress goes on under systemd; only our state for it goes. */

@@ -22,6 +22,7 @@ struct UnitOp {
         char job[96];        /* the systemd job followed */
         char job_result[16]; /* systemd's word for the job */
         bool warned;         /* a JobRemoved for it was not confirmed (logged once) */
+        bool watching;       /* waiting for the job's JobRemoved (nothing else in flight) */
 };
 
 static void unit_op_free(UnitOp *op) {
@@ -162,6 +163,7 @@ static void job_ended(UnitOp *op) {
 static void on_job_removed(Context *c, const char *result, void *userdata);
 
 static int watch(UnitOp *op) {
+        op->watching = true;
         return systemd_watch_job(op->context, op->job, on_job_removed, op);
 }
 
@@ -170,6 +172,19 @@ static int watch(UnitOp *op) {
  * as Job.Cancel does it, leaves the unit activating until the stop runs.) */
 static bool job_still_there(const UnitOp *op, const UnitState *u) {
         return strcmp(u->job, op->job) == 0;
+}
+
+/* A job that ended while the manager's connection was down: its JobRemoved
+ * (and the result word in it) is lost. A transient unit still says how its
+ * command ended; a verb's job did what it was for if the unit is where the
+ * verb takes it. */
+static void infer_job_result(UnitOp *op, const UnitState *u) {
+        bool stop = strcmp(op->verb, "Stop") == 0;
+        bool reached = u && (stop ? strcmp(u->active, "inactive") == 0 || strcmp(u->active, "failed") == 0
+                                  : strcmp(u->active, "active") == 0);
+
+        (void) snprintf(op->job_result, sizeof(op->job_result), "%s",
+                        op->verb[0] == '\0' || reached ? "done" : "failed");
 }
 
 /* Nothing is recorded or collected on a signal's word alone (DESIGN.md
@@ -183,10 +198,14 @@ static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error 
 
         (void) ret_error;
         if (systemd_decode_unit_state(reply, &u) < 0 || !job_still_there(op, &u)) {
+                if (op->job_result[0] == '\0')
+                        infer_job_result(op, reply ? &u : NULL);
                 job_ended(op);
                 return 0;
         }
-        if (!op->warned)
+        if (op->job_result[0] == '\0') {
+                /* Re-read after a reconnection: still running, followed on. */
+        } else if (!op->warned)
                 fprintf(stderr, "hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
                         "(forged or stale)\n", op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
         op->warned = true;
@@ -203,6 +222,7 @@ static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error 
 static void on_job_removed(Context *c, const char *result, void *userdata) {
         UnitOp *op = userdata;
 
+        op->watching = false;
         (void) snprintf(op->job_result, sizeof(op->job_result), "%s", result);
         if (systemd_get_unit_state(c, op->unit, on_end_confirmed, op) < 0)
                 (void) on_end_confirmed(NULL, op, NULL);
@@ -236,6 +256,22 @@ static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
                 finish(op, &o);
         }
         return 0;
+}
+
+void unit_ops_resync(Context *c) {
+        UnitOp *next;
+
+        /* The old watches belong to the connection that dropped. */
+        systemd_watches_free(c);
+        for (UnitOp *op = c->unit_ops; op; op = next) {
+                next = op->next;
+                if (!op->watching)
+                        continue; /* a call of its own is in flight, or failed with the connection */
+                op->watching = false;
+                op->job_result[0] = '\0';
+                if (systemd_get_unit_state(c, op->unit, on_end_confirmed, op) < 0)
+                        (void) on_end_confirmed(NULL, op, NULL);
+        }
 }
 
 int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,
