@@ -193,22 +193,23 @@ static void infer_job_result(UnitOp *op, const UnitState *u) {
  * that cannot be read holds nothing up: the signal came from the manager. */
 static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitOp *op = userdata;
-        UnitState u;
+        bool resync = op->job_result[0] == '\0'; /* no signal: re-read after a reconnection */
+        UnitState u = { .active = "" };
         int r;
 
         (void) ret_error;
-        if (systemd_decode_unit_state(reply, &u) < 0 || !job_still_there(op, &u)) {
-                if (op->job_result[0] == '\0')
-                        infer_job_result(op, reply ? &u : NULL);
+        r = systemd_decode_unit_state(reply, &u);
+        if (r < 0 || !job_still_there(op, &u)) {
+                if (resync)
+                        infer_job_result(op, r >= 0 ? &u : NULL);
                 job_ended(op);
                 return 0;
         }
-        if (op->job_result[0] == '\0') {
-                /* Re-read after a reconnection: still running, followed on. */
-        } else if (!op->warned)
+        if (!resync && !op->warned) {
                 fprintf(stderr, "hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
                         "(forged or stale)\n", op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
-        op->warned = true;
+                op->warned = true;
+        }
         r = watch(op);
         if (r < 0) {
                 UnitOutcome o = { .exit_status = -1, .result = "failed" };
