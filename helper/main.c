@@ -23,6 +23,7 @@
 #include "hubops-bus.h"
 #include "iface-directory.h"
 #include "iface-hooks.h"
+#include "op-table.h"
 #include "iface-manager.h"
 #include "iface-rebuild.h"
 #include "iface-service.h"
@@ -299,11 +300,7 @@ static int run(int argc, char *argv[]) {
 
         /* Before serving: what our predecessor left running is ours again,
          * followed to its end, or reported as interrupted. */
-        rebuild_restore(&c);
-        directory_restore(&c);
-        service_restore(&c);
-        hooks_restore(&c);
-        job_records_end_unclaimed(&c);
+        op_table_restore_all(&c);
 
         caps = caps_describe(capabilities_needed(c.config));
         fprintf(stderr, "hubopsd %s on %s: ready, %zu hooks, capabilities kept: %s\n", HUBOPS_VERSION,
