@@ -183,19 +183,7 @@ static int setup_bus(Context *c) {
         if (r >= 0)
                 r = sd_bus_set_exit_on_disconnect(c->bus, true);
         if (r >= 0)
-                r = manager_register(c);
-        if (r >= 0)
-                r = hooks_register(c);
-        if (r >= 0)
-                r = service_register(c);
-        if (r >= 0)
-                r = directory_register(c);
-        if (r >= 0)
-                r = rebuild_register(c);
-        if (r >= 0)
-                r = jobs_register(c);
-        if (r >= 0)
-                r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
+                r = op_table_register_objects(c);
         if (r < 0)
                 return fprintf(stderr, "hubopsd: cannot register objects: %s\n", strerror(-r)), r;
         return 0;

@@ -6,8 +6,8 @@
 #include "context.h"
 
 /* The privileged operations, one row each, named as common/operations.c
- * names them: what CanRun asks polkit, what ListOperations lists, and who
- * takes the operation's jobs back after a restart. The methods that start
+ * names them: what CanRun asks polkit, what ListOperations lists, which
+ * interface offers it and who takes its jobs back after a restart. The methods that start
  * them build the same action and details (iface-*.c). */
 
 #define OP_DETAILS_MAX 5 /* key, value, key, value, NULL */
@@ -22,8 +22,9 @@ typedef struct OpRow {
         /* The subjects to list; NULL: one, "" (listed when configured). */
         size_t (*n_subjects)(const Context *c);
         const char *(*subject)(const Context *c, size_t i);
-        /* Start-up: take back this family's jobs a dead helper left
-         * running (on the family's first row only). */
+        /* On the family's first row only: its D-Bus interface, and at
+         * start-up, taking back the jobs a dead helper left running. */
+        int (*register_interface)(Context *c);
         void (*restore)(Context *c);
 } OpRow;
 
@@ -31,6 +32,10 @@ extern const OpRow op_rows[];
 extern const size_t n_op_rows;
 
 const OpRow *op_row_find(const char *name);
+
+/* Every object on c->bus: the Manager, each family's interface, the Jobs
+ * and the object manager (hubopsd and the fuzz fixture alike). */
+int op_table_register_objects(Context *c);
 
 /* Before serving: every family's restore handler, then whatever no one
  * took ends "interrupted" (job-record.h). */
