@@ -10,6 +10,7 @@
 
 #include "bus-open.h"
 #include "bus-sender.h"
+#include "log.h"
 #include "macro.h"
 #include "unit-run.h"
 
@@ -104,10 +105,10 @@ int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         if (!from_manager(c, m)) {
                 /* Once: any local user can send these, the log is no place for all of them. */
                 if (c->systemd_signals_ignored++ == 0)
-                        fprintf(stderr, "hubopsd: ignoring a JobRemoved from %s, which is not systemd (%s); "
-                                "further ones are ignored silently\n",
-                                sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
-                                c->systemd_owner[0] ? c->systemd_owner : "systemd's name has no owner");
+                        log_warning("hubopsd: ignoring a JobRemoved from %s, which is not systemd (%s); "
+                                    "further ones are ignored silently",
+                                    sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
+                                    c->systemd_owner[0] ? c->systemd_owner : "systemd's name has no owner");
                 return 0;
         }
         job_removed(c, m);
@@ -189,12 +190,11 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata) {
         if (r < 0) {
                 /* A re-executing manager takes a moment to listen again. */
                 if (c->systemd_resync_failures++ == 0)
-                        fprintf(stderr, "hubopsd: cannot reconnect to the systemd manager (%s); retrying\n",
-                                strerror(-r));
+                        log_warning_errno(r, "hubopsd: cannot reconnect to the systemd manager (%m); retrying");
                 (void) sd_event_source_set_time_relative(s, RESYNC_RETRY_USEC);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
-        fprintf(stderr, "hubopsd: connected to the systemd manager again; re-reading the jobs followed\n");
+        log_info("hubopsd: connected to the systemd manager again; re-reading the jobs followed");
         c->systemd_resync_failures = 0;
         c->systemd_resync = sd_event_source_unref(c->systemd_resync);
         unit_ops_resync(c);
@@ -205,7 +205,7 @@ void systemd_schedule_resync(Context *c) {
         if (c->systemd_resync || !c->event)
                 return;
         if (sd_event_add_time_relative(c->event, &c->systemd_resync, CLOCK_MONOTONIC, 0, 0, on_resync, c) < 0)
-                fprintf(stderr, "hubopsd: cannot schedule a reconnection to the systemd manager\n");
+                log_error("hubopsd: cannot schedule a reconnection to the systemd manager");
 }
 
 /* sd-bus says so itself (a local message: no peer can send it); by then it
@@ -219,7 +219,7 @@ static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_
          * the watches still belong to the old connection.) */
         if (sd_bus_is_open(sd_bus_message_get_bus(m)) > 0)
                 return 0;
-        fprintf(stderr, "hubopsd: lost the connection to the systemd manager; reconnecting\n");
+        log_warning("hubopsd: lost the connection to the systemd manager; reconnecting");
         systemd_schedule_resync(c);
         return 0;
 }

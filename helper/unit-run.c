@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "log.h"
 #include "macro.h"
 
 struct UnitOp {
@@ -206,8 +207,9 @@ static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error 
                 return 0;
         }
         if (!resync && !op->warned) {
-                fprintf(stderr, "hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
-                        "(forged or stale)\n", op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
+                log_warning("hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
+                            "(forged or stale)",
+                            op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
                 op->warned = true;
         }
         r = watch(op);
