@@ -16,6 +16,8 @@ typedef struct Invocation {
         double wait_idle;      /* load --wait-idle PERCENT, as a fraction; < 0: not given */
         uint64_t hold_usec;    /* load --for SPAN */
         const char *site;      /* --site FILE, or NULL */
+        const char *audit_run; /* audit list --run RUN, or NULL */
+        bool probe;            /* health, site health: run the disk probes first */
         RunOptions run;        /* runbook start, rebuild-tables, runbook resume */
         const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */
@@ -30,6 +32,8 @@ int cmd_hooks_list(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_run(sd_bus *bus, const Invocation *inv);
 int cmd_jobs(sd_bus *bus, const Invocation *inv);
 int cmd_audit_show(sd_bus *bus, const Invocation *inv);
+/* audit list --run RUN: bus is NULL, the run names its hosts. */
+int cmd_audit_list(sd_bus *bus, const Invocation *inv);
 int cmd_job_cancel(sd_bus *bus, const Invocation *inv);
 int cmd_job_wait(sd_bus *bus, const Invocation *inv);
 int cmd_job_show(sd_bus *bus, const Invocation *inv);
@@ -44,6 +48,7 @@ int cmd_rebuild(sd_bus *bus, const Invocation *inv);
 int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv);
 int cmd_runbook(sd_bus *bus, const Invocation *inv);
 int cmd_site_status(sd_bus *bus, const Invocation *inv);
+int cmd_site_health(sd_bus *bus, const Invocation *inv);
 
 /* Manager.ListJobs (helper_list_jobs()) as a table. */
 void jobs_print_table(json_object *jobs);

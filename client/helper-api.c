@@ -284,6 +284,12 @@ static int get_bus(HelperApi *a, const char *host, sd_bus **ret, sd_bus_error *e
         return r;
 }
 
+static sd_bus *bus_connection(HelperApi *a, const char *host, sd_bus_error *error) {
+        sd_bus *bus = NULL;
+
+        return get_bus(a, host, &bus, error) < 0 ? NULL : bus;
+}
+
 static int bus_call(HelperApi *a, const char *host, const HelperCall *c, HelperReply *ret, sd_bus_error *error) {
         sd_bus *bus;
         int r = get_bus(a, host, &bus, error);
@@ -353,6 +359,7 @@ void bus_helper_api_init(BusHelperApi *b, const SiteConfig *site) {
                          .load = bus_load,
                          .health = bus_health,
                          .site_claim = bus_site_claim,
+                         .connection = bus_connection,
                          .wait_job = bus_wait_job },
                 .hosts = { .site = site },
         };

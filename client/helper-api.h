@@ -99,6 +99,9 @@ struct HelperApi {
         int (*load)(HelperApi *a, const char *host, LoadSample *ret, sd_bus_error *error);
         int (*health)(HelperApi *a, const char *host, HealthFs **ret, size_t *ret_n, sd_bus_error *error);
         int (*site_claim)(HelperApi *a, const char *host, SiteClaim *ret, sd_bus_error *error);
+        /* The host's connection itself, for what asks many hosts at once on one loop
+         * (health-fetch.c); NULL where there is none (a stub). */
+        sd_bus *(*connection)(HelperApi *a, const char *host, sd_bus_error *error);
         /* Follow a job to its end: an exit code (exit-codes.h), the error printed. */
         int (*wait_job)(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec, const JobWatch *watch,
                         JobInfo *ret);

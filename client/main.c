@@ -55,6 +55,7 @@ static const Verb verbs[] = {
         { "rebuild", "cancel", VERB_PRIVILEGED, cmd_rebuild },
         { "jobs", NULL, 0, cmd_jobs },
         { "audit", "show", VERB_PRIVILEGED, cmd_audit_show },
+        { "audit", "list", VERB_SITE, cmd_audit_list },
         { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
         { "job", "wait", VERB_WAITS, cmd_job_wait },
         { "job", "show", 0, cmd_job_show },
@@ -65,6 +66,7 @@ static const Verb verbs[] = {
         { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
         { "runbook", "abandon", VERB_SITE, cmd_runbook },
         { "site", "status", VERB_SITE, cmd_site_status },
+        { "site", "health", VERB_SITE, cmd_site_health },
 };
 
 static void help(void) {
@@ -76,7 +78,8 @@ static void help(void) {
                "  load --wait-idle PCT [--for SPAN] [--timeout SPAN]\n"
                "                            wait until CPU idle stays >= PCT%% for SPAN\n"
                "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
-               "  health                    free space, inodes and writability of the host's CheckPaths=\n"
+               "  health [--probe]          the host's health checks (filesystems, kernel errors, disk probe,\n"
+               "                            backup age, SMART); exit 1 on a FAIL\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"
@@ -97,6 +100,7 @@ static void help(void) {
                "                            org.hubops.audit.read)\n\n");
         printf("Site (hosts from the site config, see --site):\n"
                "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
+               "  site health [HOST...] [--probe]  every host's health checks in one table ([Health] thresholds)\n"
                "  runbook start NAME ARGS   run a runbook across the site: plan, preflight, confirm,\n"
                "                            then every step (resumable)\n"
                "  rebuild-tables HUB        runbook start rebuild-tables HUB: the mailhub table rebuild\n"
@@ -104,7 +108,8 @@ static void help(void) {
                "  runbook show RUN          a run's plan, step statuses and summary\n"
                "  runbook resume RUN        continue from the first unfinished step (a failed step is\n"
                "                            tried again; --roll-forward tidies up instead)\n"
-               "  runbook abandon RUN       give up a stopped run and release the site\n\n"
+               "  runbook abandon RUN       give up a stopped run and release the site\n"
+               "  audit list --run RUN      the audit records of a run's steps, from every host it used\n\n"
                "Options:\n"
                "  -H, --host [USER@]HOST[:PORT]  the helper on another host, over ssh\n"
                "      --address ADDRESS     the helper on this sd-bus address\n"
@@ -142,7 +147,8 @@ typedef struct Options {
 
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
-               ARG_FOR, ARG_SITE, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW };
+               ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW,
+               ARG_PROBE };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -153,12 +159,14 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "wait-idle", required_argument, NULL, ARG_WAIT_IDLE },
                 { "for", required_argument, NULL, ARG_FOR },
                 { "site", required_argument, NULL, ARG_SITE },
+                { "run", required_argument, NULL, ARG_RUN },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
                 { "yes", no_argument, NULL, 'y' },
                 { "detach", no_argument, NULL, ARG_DETACH },
                 { "tidy-up-on-failure", no_argument, NULL, ARG_TIDY_UP },
                 { "roll-forward", no_argument, NULL, ARG_ROLL_FORWARD },
                 { "outside-window", no_argument, NULL, ARG_OUTSIDE_WINDOW },
+                { "probe", no_argument, NULL, ARG_PROBE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -215,6 +223,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_SITE:
                         o->inv.site = optarg;
                         break;
+                case ARG_RUN:
+                        o->inv.audit_run = optarg;
+                        break;
                 case ARG_DRY_RUN:
                         o->inv.run.dry_run = o->run_option = true;
                         break;
@@ -232,6 +243,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         break;
                 case ARG_OUTSIDE_WINDOW:
                         o->inv.run.outside_window = o->run_option = true;
+                        break;
+                case ARG_PROBE:
+                        o->inv.probe = true;
                         break;
                 case 'h':
                         help();
@@ -326,6 +340,8 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
         if (!(verb->flags & VERB_GATE) && (o.inv.wait_idle >= 0 || o.inv.hold_usec))
                 return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
+        if (o.inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
         if (o.inv.hold_usec && o.inv.wait_idle < 0)
                 return output_error(EXIT_USAGE, "--for needs --wait-idle");
 
@@ -333,6 +349,8 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
                                                 "and --outside-window apply only to rebuild-tables and runbook resume "
                                                 "(and runbook start)");
+        if (o.inv.audit_run && verb->run != cmd_audit_list)
+                return output_error(EXIT_USAGE, "--run applies only to audit list");
         if (!(verb->flags & VERB_SITE) && o.inv.site)
                 return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
         if (verb->flags & VERB_SITE) {

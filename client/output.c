@@ -217,6 +217,22 @@ static FILE *escaping_stream(int fd, int buffering) {
         return f;
 }
 
+static FILE *plain_stdout, *plain_stderr;
+
+/* At exit: what is held goes out, and the streams (and their cookies) are
+ * closed rather than left to the process's end. */
+static void close_escape_streams(void) {
+        FILE *out = stdout, *err = stderr;
+
+        if (!plain_stdout)
+                return;
+        stdout = plain_stdout;
+        stderr = plain_stderr;
+        plain_stdout = plain_stderr = NULL;
+        (void) fclose(out);
+        (void) fclose(err);
+}
+
 /* Every printf of every command goes through these: the boundary is the
  * stream, not each call site. */
 int output_escape_streams(void) {
@@ -235,8 +251,11 @@ int output_escape_streams(void) {
                         (void) fclose(err);
                 return -ENOMEM;
         }
+        plain_stdout = stdout;
+        plain_stderr = stderr;
         stdout = out;
         stderr = err;
+        (void) atexit(close_escape_streams);
         return 0;
 }
 

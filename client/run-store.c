@@ -90,6 +90,7 @@ char *run_format(const Run *r) {
         put_str(o, "status", run_status_to_string(r->status));
         put_bool(o, "tidy_up_on_failure", r->tidy_up_on_failure);
         put_bool(o, "outside_window", r->outside_window);
+        put_str(o, "preflight_warnings", r->preflight_warnings);
         for (unsigned i = 0; i < r->n_figures; i++)
                 put_u64(figures, r->figures[i].key, r->figures[i].value);
         json_object_object_add(o, "figures", figures);
@@ -236,6 +237,9 @@ static int run_common_from_json(json_object *o, Run *r) {
             get_u64(o, "created_at", &r->created_at) < 0 || get_str(o, "status", status, sizeof(status), false) < 0 ||
             get_bool(o, "tidy_up_on_failure", &r->tidy_up_on_failure) < 0 ||
             get_bool(o, "outside_window", &r->outside_window) < 0 ||
+            /* Runs written before health preflights lack it. */
+            (json_object_object_get_ex(o, "preflight_warnings", NULL) &&
+             get_str(o, "preflight_warnings", r->preflight_warnings, sizeof(r->preflight_warnings), false) < 0) ||
             get_str(o, "message", r->message, sizeof(r->message), false) < 0)
                 return -EBADMSG;
         r->uid = (uint32_t) uid;

@@ -98,7 +98,8 @@ typedef struct Run {
         bool outside_window; /* started outside the allowed window, by --outside-window */
         RunFigure figures[RUN_FIGURES_MAX];
         unsigned n_figures;
-        char message[RUN_TEXT_MAX]; /* why it stopped */
+        char preflight_warnings[RUN_TEXT_MAX]; /* health WARNs the preflight showed ("" none) */
+        char message[RUN_TEXT_MAX];            /* why it stopped */
         Step steps[RUN_STEPS_MAX];
         unsigned n_steps;
 } Run;

@@ -22,6 +22,7 @@ typedef struct SiteParser {
         SiteConfig *config;
         SiteHost *host;       /* in [Host NAME] */
         SiteRunbook *runbook; /* in [Runbook NAME] */
+        bool in_health;       /* in [Health], [Health Role NAME] or [Health Host NAME] */
 } SiteParser;
 
 static int begin_host(SiteParser *p, const char *host) {
@@ -42,6 +43,7 @@ static int begin_section(IniStrict *ini, const char *name) {
 
         p->host = NULL;
         p->runbook = NULL;
+        p->in_health = false;
         if (strncmp(name, "Host ", 5) == 0)
                 return begin_host(p, name + 5);
         if (strncmp(name, "Runbook ", 8) == 0) {
@@ -54,11 +56,16 @@ static int begin_section(IniStrict *ini, const char *name) {
                         return 0;
                 }
         }
+        if (strncmp(name, "Health", 6) == 0) {
+                p->in_health = true;
+                return site_health_section(&p->config->health, ini, name);
+        }
         char known[256] = "";
         for (size_t i = 0, n = 0; i < runbook_count() && n < sizeof(known); i++)
                 n += (size_t) snprintf(known + n, sizeof(known) - n, "%s[Runbook %s]", i ? ", " : "",
                                        runbook_nth(i)->name);
-        return ini_strict_error(ini, "unknown section [%s] (expected [Host NAME] or %s)", name, known), -EINVAL;
+        return ini_strict_error(ini, "unknown section [%s] (expected [Host NAME], %s or [Health])", name, known),
+               -EINVAL;
 }
 
 /* "local", "ssh:[USER@]HOST[:PORT]", or an sd-bus address ("unix:path=..."). */
@@ -122,6 +129,8 @@ static int parse_runbook_key(SiteParser *p, const char *key, const char *value) 
 static int handle_key(IniStrict *ini, const char *key, const char *value) {
         SiteParser *p = (SiteParser *) ini;
 
+        if (p->in_health)
+                return site_health_key(&p->config->health, ini, key, value);
         return p->host ? parse_host_key(p, key, value) : parse_runbook_key(p, key, value);
 }
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "site-health.h"
+
 /* hubopsctl's site config: which hosts make up the site, how to reach each
  * helper, and the settings of the runbooks. Found at --site FILE,
  * $HUBOPS_SITE, ~/.config/hubops/site.conf or /etc/hubops/site.conf (the
@@ -59,6 +61,7 @@ typedef struct SiteConfig {
         unsigned n_hosts;
         SiteRunbook runbooks[SITE_RUNBOOKS_MAX]; /* one per definition (runbook_nth()) */
         unsigned n_runbooks;
+        SiteHealth health; /* [Health], [Health Role NAME], [Health Host NAME] */
 } SiteConfig;
 
 /* Parse (no file checks): 0, or -EINVAL with *ret_error "PATH:LINE: ...". */

@@ -13,6 +13,7 @@
 #define HUBOPS_IFACE_SERVICE "org.hubops.Helper1.Service"
 #define HUBOPS_IFACE_DIRECTORY "org.hubops.Helper1.Directory"
 #define HUBOPS_IFACE_REBUILD "org.hubops.Helper1.Rebuild"
+#define HUBOPS_IFACE_HEALTH "org.hubops.Helper1.Health"
 
 #define HUBOPS_ERROR_BUSY "org.hubops.Helper1.Error.Busy"
 #define HUBOPS_ERROR_TOO_MANY_REQUESTS "org.hubops.Helper1.Error.TooManyRequests"
@@ -33,6 +34,7 @@
 #define HUBOPS_ACTION_REBUILD_START "org.hubops.rebuild.start"
 #define HUBOPS_ACTION_REBUILD_CANCEL "org.hubops.rebuild.cancel"
 #define HUBOPS_ACTION_RUN_CLAIM "org.hubops.run.claim"
+#define HUBOPS_ACTION_HEALTH_PROBE "org.hubops.health.probe"
 
 /* Job states, as the State property spells them. */
 #define HUBOPS_JOB_RUNNING "running"

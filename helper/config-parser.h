@@ -14,7 +14,7 @@
 #define HOOKS_MAX 256
 #define SERVICES_MAX 64
 
-typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE, SECTION_REBUILD } SectionKind;
+typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE, SECTION_REBUILD, SECTION_HEALTH } SectionKind;
 
 typedef struct Parser {
         IniStrict ini; /* first: the callbacks get &ini and cast back */
@@ -23,6 +23,7 @@ typedef struct Parser {
         HookConfig *hook;       /* the current [Hook NAME] */
         ServiceConfig *service; /* the current [Service NAME] */
         bool helper_seen;
+        bool health_seen;
 } Parser;
 
 #define parser_error(p, ...) ini_strict_error(&(p)->ini, __VA_ARGS__)
@@ -32,3 +33,8 @@ int parse_hook_key(Parser *p, const char *key, const char *value);
 int parse_directory_key(Parser *p, const char *key, const char *value);
 int parse_service_key(Parser *p, const char *key, const char *value);
 int parse_rebuild_key(Parser *p, const char *key, const char *value);
+int parse_health_key(Parser *p, const char *key, const char *value);
+void health_config_init(HealthConfig *h);
+void health_config_done(HealthConfig *h);
+/* The checks across [Health]'s keys: 0, or < 0 after parser_error(). */
+int finish_health(Parser *p);

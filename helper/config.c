@@ -104,6 +104,14 @@ static int begin_section(IniStrict *ini, const char *name) {
                 return 0;
         }
 
+        if (strcmp(name, "Health") == 0) {
+                if (p->health_seen)
+                        return parser_error(p, "duplicate section [Health]"), -EINVAL;
+                p->health_seen = true;
+                p->section = SECTION_HEALTH;
+                return 0;
+        }
+
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
 
@@ -119,6 +127,8 @@ static int handle_key(IniStrict *ini, const char *key, const char *value) {
                 return parse_directory_key(p, key, value);
         case SECTION_REBUILD:
                 return parse_rebuild_key(p, key, value);
+        case SECTION_HEALTH:
+                return parse_health_key(p, key, value);
         default:
                 return parse_service_key(p, key, value);
         }
@@ -165,6 +175,8 @@ static int finish(IniStrict *ini) {
         }
         if (c->directory.present && finish_directory(p, &c->directory) < 0)
                 return -EINVAL;
+        if (finish_health(p) < 0)
+                return -EINVAL;
         if (c->rebuild.present) {
                 p->ini.line = c->rebuild.line;
                 /* The rebuild runs for hours as someone; say whom. */
@@ -202,12 +214,29 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
         c->audit_refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT;
         c->audit_refusal_interval_usec = AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC;
         c->audit_reserve_bytes = AUDIT_RESERVE_DEFAULT_BYTES;
+        health_config_init(&c->health);
         p.config = c;
 
         r = ini_strict_parse(&p.ini, ret_error);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Root's, and only root may write it: what may run and where records go
+ * must not be anyone else's to change. what: "PATH" or "Key=PATH". */
+static int check_root_owned(const struct stat *st, const char *what, char **ret_error) {
+        if (st->st_uid != 0) {
+                *ret_error = strdup_printf("%s: not owned by root (owner uid %u); refusing", what,
+                                           (unsigned) st->st_uid);
+                return -EPERM;
+        }
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                *ret_error = strdup_printf("%s: group- or world-writable (mode %04o); refusing", what,
+                                           (unsigned) (st->st_mode & 07777));
+                return -EPERM;
+        }
         return 0;
 }
 
@@ -223,17 +252,7 @@ int config_check_file_safe(int fd, const char *path, char **ret_error) {
                 *ret_error = strdup_printf("%s: not a regular file", path);
                 return -EINVAL;
         }
-        if (st.st_uid != 0) {
-                *ret_error = strdup_printf("%s: not owned by root (owner uid %u); refusing", path,
-                                           (unsigned) st.st_uid);
-                return -EPERM;
-        }
-        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-                *ret_error = strdup_printf("%s: group- or world-writable (mode %04o); refusing", path,
-                                           (unsigned) (st.st_mode & 07777));
-                return -EPERM;
-        }
-        return 0;
+        return check_root_owned(&st, path, ret_error);
 }
 
 static int verify_accounts(const HelperConfig *c, const char *path, char **ret_error) {
@@ -284,13 +303,15 @@ static int verify_section_accounts(HelperConfig *c, const char *path, char **ret
  * in it can point root's writes anywhere. One that does not exist yet is
  * created by hubopsd at start, root-owned. */
 static int check_directory_safe(const char *key, const char *dir, mode_t *ret_mode, char **ret_error) {
+        _cleanup_free_ char *what = NULL;
         struct stat st;
+        int r;
 
         *ret_mode = 0;
         if (lstat(dir, &st) < 0) {
                 if (errno == ENOENT)
                         return 0;
-                int r = -errno;
+                r = -errno;
                 *ret_error = strdup_printf("%s=%s: cannot stat: %s", key, dir, strerror(-r));
                 return r;
         }
@@ -298,16 +319,12 @@ static int check_directory_safe(const char *key, const char *dir, mode_t *ret_mo
                 *ret_error = strdup_printf("%s=%s: not a directory; refusing", key, dir);
                 return -ENOTDIR;
         }
-        if (st.st_uid != 0) {
-                *ret_error = strdup_printf("%s=%s: not owned by root (owner uid %u); refusing", key, dir,
-                                           (unsigned) st.st_uid);
-                return -EPERM;
-        }
-        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-                *ret_error = strdup_printf("%s=%s: group- or world-writable (mode %04o); refusing", key, dir,
-                                           (unsigned) (st.st_mode & 07777));
-                return -EPERM;
-        }
+        what = strdup_printf("%s=%s", key, dir);
+        if (!what)
+                return -ENOMEM;
+        r = check_root_owned(&st, what, ret_error);
+        if (r < 0)
+                return r;
         *ret_mode = st.st_mode & 07777;
         return 0;
 }
@@ -422,5 +439,6 @@ void config_free(HelperConfig *c) {
         free(c->cpu_stat_source);
         free(c->unit_prefix);
         free(c->job_log_directory);
+        health_config_done(&c->health);
         free(c);
 }

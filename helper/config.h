@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "health.h"
+
 /* The helper's configuration: what this host may do. Everything a privileged
  * operation runs comes from here, never from the caller. */
 
@@ -65,6 +67,23 @@ typedef struct RebuildConfig {
         unsigned line;
 } RebuildConfig;
 
+/* [Health]: the checks of DESIGN.md 2a on this host (helper/config-health.c). */
+typedef struct HealthConfig {
+        HealthThresholds thresholds;   /* the helper's own: for its sampler, signals and textfile */
+        uint64_t sample_interval_usec; /* SampleIntervalSec=, default 1min */
+        uint64_t sample_timeout_usec;  /* SampleTimeoutSec=, default 10s: past it a check counts as hung */
+        char *textfile_directory;      /* TextfileDirectory=: node_exporter's textfile collector, or NULL */
+        char *probe_directory;         /* ProbeDirectory=: the probe's scratch directory, or NULL (no probe) */
+        char *probe_user;              /* ProbeUser=, default root (with no capabilities) */
+        uint64_t probe_size;           /* ProbeSize=, default 64M */
+        uint64_t probe_timeout_usec;   /* ProbeTimeoutSec=, default 10s */
+        char *backup_path;             /* BackupPath=: the newest file under it is the backup's age */
+        char *backup_check_unit;       /* BackupCheckUnit=: or the last run of this unit */
+        char **smart_devices;          /* SmartDevices= */
+        uint64_t smart_interval_usec;  /* SmartIntervalSec=, default 1h */
+        char *kernel_journal_directory; /* KernelJournalDirectory=: default the system journal */
+} HealthConfig;
+
 typedef struct HelperConfig {
         char *hostname;
         char **roles; /* NULL-terminated */
@@ -84,6 +103,7 @@ typedef struct HelperConfig {
         size_t n_services;
         DirectoryConfig directory;
         RebuildConfig rebuild;
+        HealthConfig health;
 } HelperConfig;
 
 /* Open, check ownership and mode, parse, and verify accounts exist. On error

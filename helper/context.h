@@ -18,6 +18,7 @@ typedef struct UnitOp UnitOp;
 typedef struct AuthzCheck AuthzCheck;
 typedef struct DirOp DirOp;
 typedef struct DirRestore DirRestore;
+typedef struct Health Health;
 
 /* systemd jobs removed lately, for a watch registered after the fact. */
 #define SYSTEMD_RECENT_MAX 32
@@ -67,4 +68,5 @@ typedef struct Context {
         bool directory_cgroup_failing;     /* the last question failed (logged once) */
         RebuildState rebuild;             /* mirrors StateDirectory/rebuild.json */
         RunClaim run_claim;               /* mirrors StateDirectory/run-claim.json */
+        Health *health;                   /* the health checks and their sampler (helper/health-sampler.h) */
 } Context;

@@ -7,3 +7,7 @@
 /* The state files' strict field readers: key must be there, of the right
  * type and range, else -EBADMSG. */
 int json_read_u64(json_object *o, const char *key, uint64_t *ret);
+
+/* o's member key if it has that type; NULL otherwise (also for a NULL o), so
+ * lookups chain through reports of unknown shape (fio's, smartctl's). */
+json_object *json_member(json_object *o, const char *key, json_type type);

@@ -22,6 +22,8 @@
 #include "context.h"
 #include "hubops-bus.h"
 #include "iface-directory.h"
+#include "health-sampler.h"
+#include "iface-health.h"
 #include "iface-hooks.h"
 #include "op-table.h"
 #include "iface-manager.h"
@@ -63,6 +65,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 static void context_done(Context *c) {
         authz_checks_abort_all(c); /* any left (the loop ended otherwise): their callers are gone with the bus */
         directory_unregister(c);
+        health_stop(c);
         jobs_free_all(c);
         c->systemd_resync = sd_event_source_disable_unref(c->systemd_resync);
         systemd_disconnect(c);
@@ -178,6 +181,11 @@ static int setup_bus(Context *c) {
                 r = sd_bus_set_exit_on_disconnect(c->bus, true);
         if (r >= 0)
                 r = op_table_register_objects(c);
+        /* Health has no operation of the table: its own interface and sampler. */
+        if (r >= 0)
+                r = health_register(c);
+        if (r >= 0)
+                r = health_start(c);
         if (r < 0)
                 return log_error_errno(r, "hubopsd: cannot register objects: %m");
         return 0;

@@ -314,8 +314,9 @@ static bool has_option(const char *opts, const char *opt) {
 }
 
 /* One mountinfo line: "id parent maj:min root mountpoint options [optional...] - type source super".
- * Fills the unescaped mount point, the type and the super options; false if malformed. */
-static bool split_mountinfo(char *line, char **ret_point, char **ret_type, char **ret_super) {
+ * Fills the unescaped mount point, its options, the type, the source and the super options; false if malformed. */
+static bool split_mountinfo(char *line, char **ret_point, char **ret_opts, char **ret_type, char **ret_source,
+                            char **ret_super) {
         char *sep = strstr(line, " - "), *save = NULL, *t;
         unsigned n = 0;
 
@@ -324,43 +325,66 @@ static bool split_mountinfo(char *line, char **ret_point, char **ret_type, char 
         *sep = '\0';
         for (t = strtok_r(line, " ", &save); t && n < 4; t = strtok_r(NULL, " ", &save))
                 n++;
-        if (n != 4 || !t)
+        if (n != 4 || !t || !(*ret_opts = strtok_r(NULL, " ", &save)))
                 return false;
         *ret_point = t;
         save = NULL;
         *ret_type = strtok_r(sep + 3, " ", &save);
-        if (!*ret_type || !strtok_r(NULL, " ", &save) || !(*ret_super = strtok_r(NULL, " ", &save)))
+        if (!*ret_type || !(*ret_source = strtok_r(NULL, " ", &save)) || !(*ret_super = strtok_r(NULL, " ", &save)))
                 return false;
         unescape_octal(*ret_point);
         return true;
 }
 
-int procfs_mountinfo_lookup(const char *buf, size_t len, const char *path, char *ret_fstype, size_t fstype_size,
-                            bool *ret_readonly) {
+static void mount_fill(ProcMount *m, const char *opts, const char *type, const char *source, const char *super) {
+        (void) snprintf(m->fstype, sizeof(m->fstype), "%s", type);
+        (void) snprintf(m->source, sizeof(m->source), "%s", source);
+        m->mount_readonly = has_option(opts, "ro");
+        /* After an error with errors=remount-ro, 6.x kernels show "emergency_ro"
+         * here and may leave "rw" everywhere else, while every write fails. */
+        m->super_readonly = has_option(super, "ro") || has_option(super, "emergency_ro");
+}
+
+int procfs_mountinfo_find(const char *buf, size_t len, const char *path, ProcMount *ret) {
+        ProcMount m = { 0 };
         size_t best = 0;
         bool found = false;
 
         for (size_t i = 0; i < len;) {
                 const char *nl = memchr(buf + i, '\n', len - i);
                 size_t l = nl ? (size_t) (nl - (buf + i)) : len - i;
-                char line[4096], *point, *type, *super;
+                char line[4096], *point, *opts, *type, *source, *super;
 
                 if (l < sizeof(line)) {
                         memcpy(line, buf + i, l);
                         line[l] = '\0';
                         size_t cover;
                         /* The deepest mount wins; a later one at the same point overmounts. */
-                        if (split_mountinfo(line, &point, &type, &super) && (cover = mount_covers(point, path)) &&
-                            cover >= best) {
+                        if (split_mountinfo(line, &point, &opts, &type, &source, &super) &&
+                            (cover = mount_covers(point, path)) && cover >= best) {
                                 best = cover;
                                 found = true;
-                                (void) snprintf(ret_fstype, fstype_size, "%s", type);
-                                *ret_readonly = has_option(super, "ro");
+                                mount_fill(&m, opts, type, source, super);
                         }
                 }
                 i += l + 1;
         }
-        return found ? 0 : -ENOENT;
+        if (!found)
+                return -ENOENT;
+        *ret = m;
+        return 0;
+}
+
+int procfs_mountinfo_lookup(const char *buf, size_t len, const char *path, char *ret_fstype, size_t fstype_size,
+                            bool *ret_readonly) {
+        ProcMount m;
+        int r = procfs_mountinfo_find(buf, len, path, &m);
+
+        if (r < 0)
+                return r;
+        (void) snprintf(ret_fstype, fstype_size, "%s", m.fstype);
+        *ret_readonly = m.super_readonly;
+        return 0;
 }
 
 int procfs_read_file(const char *path, char *buf, size_t max, size_t *ret_len) {

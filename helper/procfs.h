@@ -46,6 +46,15 @@ int procfs_parse_status_uids(const char *buf, size_t len, uid_t ret[4]);
  * is there, -ENAMETOOLONG if it does not fit in size. */
 int procfs_parse_cgroup(const char *buf, size_t len, char *ret, size_t size);
 
+/* The mount that holds path, from /proc/self/mountinfo. */
+typedef struct ProcMount {
+        char fstype[32];
+        char source[128];    /* e.g. /dev/loop0 */
+        bool mount_readonly; /* this mount's own flags */
+        bool super_readonly; /* the filesystem's: "ro", or "emergency_ro" after an error */
+} ProcMount;
+int procfs_mountinfo_find(const char *buf, size_t len, const char *path, ProcMount *ret);
+
 /* The mount that holds path, from /proc/self/mountinfo: its filesystem type
  * and whether the filesystem itself (super options, not this view of it) is
  * read-only, as a failing disk remounted "ro" is. -ENOENT if none matches. */

@@ -90,9 +90,8 @@ int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 
         (void) ret_error;
         if (bus_name_owner_changed(m, SYSTEMD_NAME, &owner) > 0) {
-                /* A new manager (restarted, or re-executed as a new peer) knows
-                 * nothing of our subscription, and some of our jobs' ends
-                 * may have gone unsaid. */
+                /* A new manager knows nothing of our subscription, and some
+                 * of our jobs' ends may have gone unsaid. */
                 bool renewed = owner[0] != '\0' && c->systemd_owner_seen;
                 (void) snprintf(c->systemd_owner, sizeof(c->systemd_owner), "%s", owner);
                 c->systemd_owner_seen = c->systemd_owner_seen || owner[0] != '\0';
@@ -428,6 +427,13 @@ static int read_unit_property(sd_bus_message *reply, const char *name, void *use
         return sd_bus_message_skip(reply, "v");
 }
 
+/* An error reply as a negative errno (-EIO when it names none). */
+static int reply_errno(sd_bus_message *reply) {
+        int r = sd_bus_message_get_errno(reply);
+
+        return r > 0 ? -r : -EIO;
+}
+
 /* A GetAll reply (or error reply): each property to read_property(reply,
  * name, userdata), which reads or skips its variant. */
 static int decode_properties(sd_bus_message *reply, int (*read_property)(sd_bus_message *, const char *, void *),
@@ -436,10 +442,8 @@ static int decode_properties(sd_bus_message *reply, int (*read_property)(sd_bus_
 
         if (!reply)
                 return -EINVAL;
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                r = sd_bus_message_get_errno(reply);
-                return r > 0 ? -r : -EIO;
-        }
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return reply_errno(reply);
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
                 const char *name;
@@ -571,10 +575,8 @@ int systemd_decode_control_group(sd_bus_message *reply, char **ret) {
 
         if (!reply)
                 return -EINVAL;
-        if (sd_bus_message_is_method_error(reply, NULL)) {
-                r = sd_bus_message_get_errno(reply);
-                return r > 0 ? -r : -EIO;
-        }
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return reply_errno(reply);
         r = sd_bus_message_read(reply, "v", "s", &s);
         if (r < 0)
                 return r;

@@ -21,6 +21,9 @@ packages=(
         openssh-server openssh-client iproute2
         # the tests' tools
         jq
+        # health (DESIGN.md 2a): the disk probe's engine, SMART, and the lab's
+        # ext4 loop device (mkfs.ext4) and the node_exporter that scrapes the textfile
+        fio smartmontools e2fsprogs prometheus-node-exporter wget
         # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)
         clang clang-tidy cppcheck libclang-rt-dev
 )

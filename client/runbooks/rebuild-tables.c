@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "output.h"
 #include "preflight.h"
+#include "preflight-health.h"
 #include "timespan.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -287,8 +288,12 @@ static void check_directory(Exec *x, Preflight *p) {
 static void preflight(Exec *x, Preflight *p) {
         const SiteRunbook *rb = site_runbook(x->site, "rebuild-tables");
 
+        /* The hosts the rebuild loads: their health (DESIGN.md 2a) under the site's [Health]. */
+        const char *loaded[] = { run_param(x->run, "hub"), x->run->claim_host };
+
         check_no_rebuild(x, p);
         check_hub_health(x, p, rb->config);
+        preflight_health(x, p, loaded, ELEMENTSOF(loaded));
         check_directory(x, p);
 }
 

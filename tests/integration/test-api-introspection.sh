@@ -20,7 +20,7 @@ ok "busctl call Hooks.Run works for the operator and returns $job"
 root_xml=$(helper_busctl --xml-interface introspect org.hubops.Helper1 /org/hubops/Helper1)
 job_xml=$(helper_busctl --xml-interface introspect org.hubops.Helper1 "$job")
 for iface in org.hubops.Helper1.Manager org.hubops.Helper1.Hooks org.hubops.Helper1.Service \
-        org.hubops.Helper1.Directory; do
+        org.hubops.Helper1.Directory org.hubops.Helper1.Health; do
         live=$(interface_block "$iface" <<<"$root_xml")
         [ -n "$live" ] || fail "the helper does not introspect $iface"
         diff -u <(interface_block "$iface" <"$xml") <(echo "$live") || fail "$iface differs from $xml"
@@ -30,7 +30,7 @@ diff -u <(interface_block org.hubops.Helper1.Job <"$xml") <(echo "$live") || fai
 live=$(busctl --address="$(bus_address mailhub1)" --xml-interface introspect org.hubops.Helper1 /org/hubops/Helper1 |
         interface_block org.hubops.Helper1.Rebuild)
 diff -u <(interface_block org.hubops.Helper1.Rebuild <"$xml") <(echo "$live") || fail "Rebuild differs from $xml"
-ok "the live Manager, Hooks, Service, Directory, Rebuild and Job interfaces match dbus/org.hubops.Helper1.xml"
+ok "the live Manager, Hooks, Service, Directory, Health, Rebuild and Job interfaces match dbus/org.hubops.Helper1.xml"
 
 text=$(helper_busctl introspect org.hubops.Helper1 /org/hubops/Helper1)
 for member in .GetLoad .ListJobs .ListOperations .Hostname .Roles .Version .List .Run .GetState .KillRoot \

@@ -74,6 +74,9 @@ operator|2|is not a run id|runbook show ../x
 operator|6|no run 20990101-000000-hub1-0000|runbook resume 20990101-000000-hub1-0000
 operator|6|cannot open the site config|rebuild-tables hub1 --site /nonexistent/site.conf
 operator|0|RUN  |runbook list
+operator|2|Usage: hubopsctl audit list --run RUN-ID|audit list
+operator|2|--run applies only to audit list|status --run x
+operator|6|no run 20990101-000000-hub1-0000|audit list --run 20990101-000000-hub1-0000
 TABLE
 
 # Every operation ListOperations names, can-run takes as it is (one set of names).

@@ -89,6 +89,19 @@ assert_eq "$rc" 0 "resuming a finished run"
 assert_eq "$(site_actions | wc -l)" "$before" "resuming a finished run does nothing"
 ok "runbook list and show report the run; resuming a finished run does nothing"
 
+# The run's audit records, read back from every host it used (the log is root's).
+run_capture as_operator hubopsctl --json audit list --run "$run"
+assert_eq "$rc" 0 "audit list --run ($err)"
+ids=$(jq -r '.id' <<<"$out" | sort)
+want=$(jq -r 'select(.event == "summary") | .steps[] | select(.audit_id != null and .audit_id != "") | .audit_id' \
+        <<<"$(as_operator hubopsctl --json runbook show "$run")" | sort)
+[ -n "$want" ] || fail "the run's summary names no audit records"
+assert_eq "$ids" "$want" "every step's audit record, from its own host"
+assert_eq "$(jq -r '.verdict' <<<"$out" | sort -u)" yes "all allowed by polkit"
+run_capture as_operator hubopsctl audit list --run "$run"
+assert_contains "$out" "TIME" "a table"
+ok "audit list --run reads back the run's audit records from every host ($(wc -l <<<"$ids") records)"
+
 # Two operators at once: one claim wins, the other is refused naming the winner.
 echo 6 >"$HUBOPS_LAB_DIR/site-state/mailhub2/rebuild/rebuild-seconds"
 mkdir -p "$HUBOPS_LAB_DIR/users/second"

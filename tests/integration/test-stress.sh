@@ -224,7 +224,9 @@ assert_eq "$(jq -r "select(.event==\"request\" and .caller.uid==$operator_uid)
         "$(sed 's/$/ hook.run yes started/' "$jobs_file" | sort)" "the operator's request records: one per job started"
 assert_eq "$(jq -r 'select(.event=="job-finished") | "\(.job) \(.details.hook) \(.operation) \(.result)"' "$log" |
         sort)" "$(sed 's/$/ hook.run success/' "$jobs_file" | sort)" "job-finished records: one per job, each success"
-records_expected=$((records_expected + 2 * n_jobs))
+assert_eq "$(jq -r 'select(.event=="job-starting") | "\(.job) \(.details.hook) \(.operation) \(.result)"' "$log" |
+        sort)" "$(sed 's/$/ hook.run starting/' "$jobs_file" | sort)" "job-starting records: one per job, before systemd"
+records_expected=$((records_expected + 3 * n_jobs))
 assert_eq "$(wc -l <"$log")" "$records_expected" "records in the audit log"
 assert_eq "$(last_job_id)" "$((jobs_before + n_jobs))" "jobs hubopsd created (none for the outsider)"
 ok "audit: every flooded request written or counted ($suppressed_records suppressed records), and $n_jobs started and finished jobs recorded exactly once, and nothing else"
