@@ -19,6 +19,7 @@
 #include <systemd/sd-journal.h>
 
 #include "clock.h"
+#include "log.h"
 #include "macro.h"
 
 /* One MESSAGE_ID per event kind, so `journalctl MESSAGE_ID=…` finds them. */
@@ -172,8 +173,7 @@ int audit_open(const char *path, const char *hostname, Audit **ret) {
 static int audit_sync(Audit *a) {
         if (fsync(a->fd) < 0) {
                 int r = -errno;
-                fprintf(stderr, "hubopsd: cannot fsync audit log %s: %s\n", a->path, strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot fsync audit log %s: %m", a->path);
         }
         a->unsynced = false;
         return 0;
@@ -348,10 +348,9 @@ static int report_anyway(const AuditSuppressed *s, void *userdata) {
         int r = write_suppressed(a, s);
 
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot write to %s that %" PRIu64
-                                " refusals from uid %ld were suppressed: %s\n",
-                        a->path, s->count, s->uid == AUDIT_BUDGET_UID_UNKNOWN ? -1L : (long) s->uid,
-                        strerror(-r));
+                log_error_errno(
+                        r, "hubopsd: cannot write to %s that %" PRIu64 " refusals from uid %ld were suppressed: %m",
+                        a->path, s->count, s->uid == AUDIT_BUDGET_UID_UNKNOWN ? -1L : (long) s->uid);
         return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "hubops-bus.h"
 #include "macro.h"
 #include "names.h"
+#include "op-table.h"
 
 typedef struct CanRunQuery {
         sd_bus_message *call;
@@ -30,50 +31,25 @@ static void on_verdict(AuthzVerdict v, const char *reason, void *userdata) {
 }
 
 /* The polkit action and details the real call would use; NULL if unknown. */
-static const char *resolve(const Context *c, const char *op, const char *subject, const char *details[5],
+static const char *resolve(const Context *c, const char *op, const char *subject, const char *details[OP_DETAILS_MAX],
                            const char **ret_missing) {
-        static const char *const service_verbs[] = { "start", "stop", "restart" };
-        static const char *const directory_verbs[] = { "stop", "kill-root", "start", "restart" };
+        const OpRow *row = op_row_find(op);
 
         *ret_missing = NULL;
-        if (strcmp(op, "hook.run") == 0) {
-                if (!config_find_hook(c->config, subject))
-                        *ret_missing = "no such hook";
-                details[0] = "hook", details[1] = subject;
-                return HUBOPS_ACTION_HOOK_RUN;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(service_verbs); i++)
-                if (strncmp(op, "service.", 8) == 0 && strcmp(op + 8, service_verbs[i]) == 0) {
-                        if (!config_find_service(c->config, subject))
-                                *ret_missing = "no such service";
-                        details[0] = "service", details[1] = subject, details[2] = "verb", details[3] = op + 8;
-                        return HUBOPS_ACTION_SERVICE_MANAGE;
-                }
-        for (size_t i = 0; i < ELEMENTSOF(directory_verbs); i++)
-                if (strncmp(op, "directory.", 10) == 0 && strcmp(op + 10, directory_verbs[i]) == 0) {
-                        if (!c->config->directory.present)
-                                *ret_missing = "no [Directory] on this host";
-                        details[0] = "verb", details[1] = op + 10;
-                        return HUBOPS_ACTION_DIRECTORY_MANAGE;
-                }
-        if (strcmp(op, "run.claim") == 0) {
-                /* As ClaimRun asks (helper/run-claim.c): a rule may judge by the run. */
-                details[0] = "run", details[1] = subject;
-                return HUBOPS_ACTION_RUN_CLAIM;
-        }
-        if (strcmp(op, "rebuild.start") == 0 || strcmp(op, "rebuild.cancel") == 0) {
-                if (!c->config->rebuild.present)
-                        *ret_missing = "no [Rebuild] on this host";
-                return op[8] == 's' ? HUBOPS_ACTION_REBUILD_START : HUBOPS_ACTION_REBUILD_CANCEL;
-        }
-        return NULL;
+        if (!row)
+                return NULL;
+        if (row->missing)
+                *ret_missing = row->missing(c, subject);
+        if (row->details)
+                row->details(row->name, subject, details);
+        return row->action;
 }
 
 int method_can_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         Context *c = userdata;
         const char *op, *subject, *action, *missing;
-        const char *details[5] = { 0 };
+        const char *details[OP_DETAILS_MAX] = { 0 };
         CanRunQuery *q;
         uid_t uid;
         int r;

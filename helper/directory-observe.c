@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "directory.h"
+#include "log.h"
 #include "macro.h"
 #include "systemd-client.h"
 
@@ -43,8 +44,8 @@ void directory_owner_learn(Context *c) {
                 return;
         r = systemd_get_control_group_now(c, d->unit, LEARN_TIMEOUT_USEC, &cgroup);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot ask systemd for the cgroup of %s: %s; asking again later\n", d->unit,
-                        strerror(-r));
+                log_warning_errno(r, "hubopsd: cannot ask systemd for the cgroup of %s: %m; asking again later",
+                                  d->unit);
                 return;
         }
         c->directory_cgroup_known = true;
@@ -62,8 +63,8 @@ static int on_control_group(sd_bus_message *reply, void *userdata, sd_bus_error 
         if (r < 0) {
                 /* Once per spell of failures: the watch asks every few seconds. */
                 if (!c->directory_cgroup_failing)
-                        fprintf(stderr, "hubopsd: cannot ask systemd for the cgroup of %s: %s\n",
-                                c->config->directory.unit, strerror(-r));
+                        log_error_errno(r, "hubopsd: cannot ask systemd for the cgroup of %s: %m",
+                                        c->config->directory.unit);
                 c->directory_cgroup_failing = true;
                 return 0;
         }

@@ -19,6 +19,7 @@
 #include "hubops-bus.h"
 #include "job.h"
 #include "json-read.h"
+#include "log.h"
 #include "macro.h"
 #include "strv.h"
 #include "systemd-client.h"
@@ -63,7 +64,7 @@ static void probe_save(Context *c) {
         text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         r = path ? write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot save the probe's result, ignoring: %s\n", strerror(-r));
+                log_warning_errno(r, "hubopsd: cannot save the probe's result, ignoring: %m");
         json_object_put(o);
 }
 
@@ -82,7 +83,7 @@ void health_probe_load(Context *c) {
             json_read_u64(o, "sync_p99_usec", &p.sync_p99_usec) < 0 || json_read_u64(o, "size", &p.size) < 0 ||
             json_read_u64(o, "duration_usec", &p.duration_usec) < 0 || !json_object_object_get_ex(o, "ok", &v) ||
             !json_object_is_type(v, json_type_boolean)) {
-                fprintf(stderr, "hubopsd: %s does not parse, ignoring it\n", path);
+                log_warning("hubopsd: %s does not parse, ignoring it", path);
                 json_object_put(o);
                 return;
         }

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "format.h"
 #include "health-sampler.h"
+#include "log.h"
 #include "macro.h"
 
 /* Label values escape backslash, double quote and newline (the exposition format's rule). */
@@ -98,6 +99,6 @@ int health_textfile_write(Context *c, const HealthRow *rows, size_t n) {
         if (r >= 0 && chmod(path, 0644) < 0) /* past hubopsd's UMask=0077 */
                 r = -errno;
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot write %s: %s\n", path, strerror(-r));
+                log_error_errno(r, "hubopsd: cannot write %s: %m", path);
         return r;
 }

@@ -11,6 +11,7 @@
 #include "directory.h"
 #include "hubops-bus.h"
 #include "job.h"
+#include "log.h"
 #include "macro.h"
 #include "request.h"
 
@@ -52,10 +53,9 @@ static void log_exe_deleted(const Context *c, const DirectorySnapshot *s) {
         bool before = strstr(c->directory_seen, " deleted") != NULL;
 
         if (s->exe_deleted && !before)
-                fprintf(stderr,
-                        "hubopsd: the directory (main process %d, root process %d) is running a deleted (upgraded) "
-                        "binary; a restart runs the new one\n",
-                        (int) s->main_pid, (int) s->root_pid);
+                log_warning("hubopsd: the directory (main process %d, root process %d) is running a deleted (upgraded) "
+                            "binary; a restart runs the new one",
+                            (int) s->main_pid, (int) s->root_pid);
 }
 
 void directory_properties_changed(Context *c) {

@@ -3,57 +3,30 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hubops-bus.h"
+#include "job-record.h"
 #include "job.h"
 #include "macro.h"
 #include "names.h"
+#include "op-start.h"
 #include "request.h"
 #include "systemd-client.h"
-#include "unit-run.h"
 
-/* One run of a hook: the request until the unit is accepted, then the job's
- * id (not a pointer) until the unit ends. */
-typedef struct HookRun {
-        Request *request;
+/* A restored hook job, while systemd is asked about its unit. */
+typedef struct HookRestore {
+        Context *context;
         uint64_t job_id;
-} HookRun;
-
-/* hubopsd stopped while the hook ran (its unit goes on). */
-static void hook_run_free(void *userdata) {
-        HookRun *run = userdata;
-
-        request_free(run->request);
-        free(run);
-}
-
-static void on_hook_started(Context *c, int error, const char *message, const char *systemd_job,
-                            void *userdata) {
-        HookRun *run = userdata;
-        Job *j = job_find(c, run->job_id);
-        Request *req = TAKE_PTR(run->request);
-
-        if (!job_reply_started(j, req, error, "the hook", message))
-                free(run);
-}
-
-static void on_hook_done(Context *c, const UnitOutcome *o, void *userdata) {
-        HookRun *run = userdata;
-        Job *j = job_find(c, run->job_id);
-
-        free(run);
-        if (j)
-                job_finish_from_outcome(j, o);
-}
+} HookRestore;
 
 static void act_run(Request *req, void *userdata) {
         const HookConfig *h = userdata;
         Context *c = req->context;
         const char *details[] = { "hook", h->name, NULL };
-        char stem[HUBOPS_NAME_MAX + 8];
-        HookRun *run;
+        char stem[HUBOPS_NAME_MAX + 8], doing[HUBOPS_NAME_MAX + 16];
         Job *job;
         int r;
 
@@ -75,23 +48,8 @@ static void act_run(Request *req, void *userdata) {
                 .capability_mask = h->capability_mask,
                 .output_file = job->log_file,
         };
-        if (!job_record_starting(job, req))
-                return;
-        run = calloc(1, sizeof(HookRun));
-        if (!run) {
-                job_discard(job);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
-                return;
-        }
-        *run = (HookRun) { .request = req, .job_id = job->id };
-        r = unit_run_transient(c, &u, on_hook_started, on_hook_done, run, hook_run_free);
-        if (r < 0) {
-                free(run);
-                job_discard(job);
-                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
-                                           "Cannot reach the systemd manager to run hook %s: %s", h->name,
-                                           strerror(-r));
-        }
+        (void) snprintf(doing, sizeof(doing), "to run hook %s", h->name);
+        op_start_unit(req, job, &(OpUnit) { .transient = &u, .what = "the hook", .doing = doing });
 }
 
 static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -120,6 +78,84 @@ static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No hook \"%s\" is configured on %s",
                                            name, c->config->hostname);
         return request_authorize(req, act_run, (void *) h, NULL);
+}
+
+static int follow_restored(Context *c, Job *j, const UnitState *u) {
+        /* The unit is named after this job: any job systemd runs for it is ours
+         * (its start, or the stop a Cancel asked for). */
+        if (u->job_id != 0) {
+                job_set_systemd_job(j, u->job);
+                job_set_phase(j, "running", "re-attached after a helper restart");
+                return op_follow(c, j, NULL, u->job);
+        }
+        /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */
+        if (strcmp(u->active, "active") == 0 || strcmp(u->active, "failed") == 0)
+                return op_read_outcome(c, j);
+        return -ESRCH;
+}
+
+static void end_interrupted(Job *j, const UnitState *u, int error) {
+        char message[512];
+
+        if (error == -ESRCH)
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this hook ran; its unit %s is %s, so how it ended is not "
+                                "known",
+                                j->unit, u && u->active[0] ? u->active : "gone");
+        else
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this hook ran, and cannot follow %s: %s", j->unit,
+                                strerror(-error));
+        job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
+}
+
+static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        HookRestore *rs = userdata;
+        Job *j = job_find(rs->context, rs->job_id);
+        UnitState u = { .active = "" };
+        int r;
+
+        (void) ret_error;
+        r = systemd_decode_unit_state(reply, &u);
+        if (j && r >= 0)
+                r = follow_restored(rs->context, j, &u);
+        if (j && r < 0)
+                end_interrupted(j, &u, r);
+        free(rs);
+        return 0;
+}
+
+static void restore_one(Context *c, Job *j) {
+        HookRestore *rs = calloc(1, sizeof(HookRestore));
+        int r = -ENOMEM;
+
+        j->cancel = job_cancel_by_stopping_unit;
+        if (rs) {
+                *rs = (HookRestore) { .context = c, .job_id = j->id };
+                r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, rs);
+        }
+        if (r < 0) {
+                free(rs);
+                end_interrupted(j, NULL, r);
+        }
+}
+
+static bool is_restored_hook_job(const Job *j) {
+        return j->restored && strcmp(j->operation, "hook.run") == 0 && j->unit;
+}
+
+void hooks_restore(Context *c) {
+        Job *j;
+
+        /* One at a time: ending a job may prune others from the list. */
+        for (;;) {
+                for (j = c->jobs; j && !is_restored_hook_job(j); j = j->next)
+                        ;
+                if (!j)
+                        return;
+                j->restored = false;
+                restore_one(c, j);
+        }
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -13,6 +13,7 @@
 #include "job.h"
 #include "load.h"
 #include "macro.h"
+#include "op-table.h"
 #include "procfs.h"
 #include "run-claim.h"
 
@@ -47,16 +48,19 @@ static int property_get_roles(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append_strv(reply, c->config->roles);
 }
 
+static int append_operation(sd_bus_message *reply, const Context *c, const OpRow *row) {
+        size_t n = row->n_subjects ? row->n_subjects(c) : 1;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const char *subject = row->subject ? row->subject(c, i) : "";
+                if (!row->missing || !row->missing(c, subject))
+                        r = sd_bus_message_append(reply, "(sss)", row->name, subject, row->action);
+        }
+        return r;
+}
+
 static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        static const char *const service_ops[] = { "service.start", "service.stop", "service.restart" };
-        static const char *const directory_ops[] = { "directory.stop", "directory.kill-root", "directory.start",
-                                                      "directory.restart" };
-        static const struct {
-                const char *name, *action;
-        } rebuild_ops[] = {
-                { "rebuild.start", HUBOPS_ACTION_REBUILD_START },
-                { "rebuild.cancel", HUBOPS_ACTION_REBUILD_CANCEL },
-        };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Context *c = userdata;
         int r;
@@ -65,21 +69,10 @@ static int method_list_operations(sd_bus_message *m, void *userdata, sd_bus_erro
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
                 return r;
-        /* The names CanRun and hubopsctl can-run take (common/operations.c). */
+        /* The names CanRun and hubopsctl can-run take, configured here (op-table.c). */
         r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        for (size_t i = 0; r >= 0 && i < c->config->n_hooks; i++)
-                r = sd_bus_message_append(reply, "(sss)", "hook.run", c->config->hooks[i].name,
-                                          HUBOPS_ACTION_HOOK_RUN);
-        for (size_t i = 0; r >= 0 && i < c->config->n_services; i++)
-                for (size_t v = 0; r >= 0 && v < ELEMENTSOF(service_ops); v++)
-                        r = sd_bus_message_append(reply, "(sss)", service_ops[v], c->config->services[i].name,
-                                                  HUBOPS_ACTION_SERVICE_MANAGE);
-        for (size_t v = 0; r >= 0 && c->config->rebuild.present && v < ELEMENTSOF(rebuild_ops); v++)
-                r = sd_bus_message_append(reply, "(sss)", rebuild_ops[v].name, "", rebuild_ops[v].action);
-        for (size_t v = 0; r >= 0 && c->config->directory.present && v < ELEMENTSOF(directory_ops); v++)
-                r = sd_bus_message_append(reply, "(sss)", directory_ops[v], "", HUBOPS_ACTION_DIRECTORY_MANAGE);
-        if (r >= 0)
-                r = sd_bus_message_append(reply, "(sss)", "run.claim", "", HUBOPS_ACTION_RUN_CLAIM);
+        for (size_t i = 0; r >= 0 && i < n_op_rows; i++)
+                r = append_operation(reply, c, &op_rows[i]);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         if (r < 0)

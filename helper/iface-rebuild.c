@@ -15,6 +15,7 @@
 #include "hubops-bus.h"
 #include "job.h"
 #include "clock.h"
+#include "log.h"
 #include "macro.h"
 #include "procfs.h"
 #include "rebuild.h"
@@ -105,7 +106,7 @@ static void on_rebuild_done(Context *c, const UnitOutcome *o, void *userdata) {
         c->rebuild.job_id = 0;
         r = state_save(c);
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot save the rebuild state: %s\n", strerror(-r));
+                log_error_errno(r, "hubopsd: cannot save the rebuild state: %m");
         emit_changed(c);
 }
 
@@ -123,7 +124,7 @@ static void on_rebuild_started(Context *c, int error, const char *message, const
                 c->rebuild.started_by = j->started_by_uid;
                 r = state_save(c);
                 if (r < 0)
-                        fprintf(stderr, "hubopsd: cannot save the rebuild state: %s\n", strerror(-r));
+                        log_error_errno(r, "hubopsd: cannot save the rebuild state: %m");
                 emit_changed(c);
         }
         if (!job_reply_started(j, req, error, "the rebuild", message))
@@ -263,8 +264,7 @@ void rebuild_restore(Context *c) {
         r = job_restore(c, c->rebuild.job_id, "rebuild.start", NULL, unit, HUBOPS_ACTION_REBUILD_CANCEL,
                         c->rebuild.started_by, c->rebuild.started_at, &j);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot re-expose rebuild job %" PRIu64 ": %s\n", c->rebuild.job_id,
-                        strerror(-r));
+                log_error_errno(r, "hubopsd: cannot re-expose rebuild job %" PRIu64 ": %m", c->rebuild.job_id);
                 return;
         }
         j->cancel = job_cancel_by_stopping_unit;
@@ -344,9 +344,7 @@ int rebuild_register(Context *c) {
                 return 0;
         r = state_load(c);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot read %s/rebuild.json: %s\n", c->config->state_directory,
-                        strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot read %s/rebuild.json: %m", c->config->state_directory);
         }
         return sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_REBUILD, rebuild_vtable, c);
 }

@@ -12,51 +12,20 @@
 #include "job.h"
 #include "macro.h"
 #include "names.h"
+#include "op-start.h"
 #include "request.h"
 #include "unit-run.h"
 
 /* One service operation: the request until systemd takes the job, then
  * the hubops job's id until systemd's job is removed. */
+/* What was asked, from the method until authorized; after a restart, a
+ * restored job while systemd is asked about its unit. */
 typedef struct ServiceRun {
         Context *context;
-        Request *request;
         uint64_t job_id;
         const ServiceConfig *service;
         char verb[8]; /* Start, Stop, Restart */
 } ServiceRun;
-
-/* hubopsd stopped while systemd's job ran (it goes on; jobs.json has it). */
-static void service_run_free(void *userdata) {
-        ServiceRun *run = userdata;
-
-        request_free(run->request);
-        free(run);
-}
-
-static void on_service_started(Context *c, int error, const char *message, const char *systemd_job,
-                               void *userdata) {
-        ServiceRun *run = userdata;
-        Job *j = job_find(c, run->job_id);
-        Request *req = TAKE_PTR(run->request);
-
-        if (error >= 0) {
-                /* On disk before the reply: a restarted helper follows systemd's job on. */
-                job_set_systemd_job(j, systemd_job);
-                job_set_phase(j, "running", NULL);
-                job_make_durable(j);
-        }
-        if (!job_reply_started(j, req, error, run->service->unit, message))
-                free(run);
-}
-
-static void on_service_done(Context *c, const UnitOutcome *o, void *userdata) {
-        ServiceRun *run = userdata;
-        Job *j = job_find(c, run->job_id);
-
-        free(run);
-        if (j)
-                job_finish_from_outcome(j, o);
-}
 
 static void act_service(Request *req, void *userdata) {
         ServiceRun *run = userdata;
@@ -72,25 +41,11 @@ static void act_service(Request *req, void *userdata) {
                     req->caller.uid, &job);
         if (r >= 0)
                 r = job_set_unit(job, run->service->unit);
-        if (r < 0) {
-                free(run);
+        if (r < 0)
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
-                return;
-        }
-        if (!job_record_starting(job, req)) {
-                free(run);
-                return;
-        }
-        run->request = req;
-        run->job_id = job->id;
-        r = unit_run_verb(c, run->verb, run->service->unit, on_service_started, on_service_done, run,
-                          service_run_free);
-        if (r < 0) {
-                free(run);
-                job_discard(job);
-                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
-                                           "Cannot reach the systemd manager: %s", strerror(-r));
-        }
+        else
+                op_start_unit(req, job, &(OpUnit) { .verb = run->verb, .what = run->service->unit, .doing = "" });
+        free(run); /* ours since authorized (request.c) */
 }
 
 static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
@@ -204,9 +159,11 @@ static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_
         if (j && r >= 0 && u.job_id != 0 && strcmp(u.job, j->systemd_job) == 0) {
                 /* systemd's job still runs: follow it, its result is the job's. */
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                r = unit_follow(c, run->verb, j->unit, u.job, on_service_done, run, service_run_free);
-                if (r >= 0)
+                r = op_follow(c, j, run->verb, u.job);
+                if (r >= 0) {
+                        free(run);
                         return 0;
+                }
         }
         free(run);
         if (j)

@@ -13,6 +13,7 @@
 #include "format.h"
 #include "job.h"
 #include "json-read.h"
+#include "log.h"
 #include "macro.h"
 #include "names.h"
 #include "procfs.h"
@@ -211,9 +212,10 @@ void job_records_save(Context *c) {
         int r = save(c);
 
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot record the running jobs in %s/jobs.json, a restarted helper will "
-                                "not know them: %s\n",
-                        c->config->state_directory, strerror(-r));
+                log_error_errno(r,
+                                "hubopsd: cannot record the running jobs in %s/jobs.json, a restarted helper will "
+                                "not know them: %m",
+                                c->config->state_directory);
 }
 
 static int restore(Context *c, const JobRecord *r) {
@@ -252,15 +254,14 @@ int job_records_load(Context *c) {
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 r = restore(c, &records[i]);
                 if (r == -EINVAL) {
-                        fprintf(stderr, "hubopsd: %s: job %" PRIu64 " is not one this helper can have started "
-                                        "(last job id %" PRIu64 ")\n",
-                                path, records[i].id, c->last_job_id);
+                        log_error("hubopsd: %s: job %" PRIu64 " is not one this helper can have started "
+                                  "(last job id %" PRIu64 ")",
+                                  path, records[i].id, c->last_job_id);
                         return -EBADMSG;
                 }
         }
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot read the jobs a previous hubopsd left running, %s: %s\n", path,
-                        strerror(-r));
+                log_error_errno(r, "hubopsd: cannot read the jobs a previous hubopsd left running, %s: %m", path);
         return r;
 }
 

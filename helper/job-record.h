@@ -6,10 +6,11 @@
 
 #include "context.h"
 
-/* Jobs that outlive the helper running them. A durable job (the directory's
- * and the services') is recorded in StateDirectory/jobs.json from before its
- * caller learns its id until it ends: its phase, its message so far and the
- * systemd job doing its current step. A helper starting after a crash
+/* Jobs that outlive the helper running them. A durable job (the
+ * directory's, the services' and the hooks') is recorded in
+ * StateDirectory/jobs.json from before its caller learns its id until it
+ * ends: its phase, its message so far and the systemd job doing its
+ * current step. A helper starting after a crash
  * re-exposes each one, running, under its old id and path; the module that
  * owns it then follows that systemd job to its end or ends the job
  * "interrupted", saying what is known. Nothing is ever resumed: a half-done

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "job-output.h"
 #include "job-record.h"
+#include "log.h"
 #include "macro.h"
 #include "strv.h"
 #include "request.h"
@@ -230,7 +231,7 @@ static void audit_finished(Job *j) {
         int r = audit_write(j->context->audit, &rec, NULL);
 
         if (r < 0)
-                fprintf(stderr, "Failed to write audit record for the end of %s: %s\n", j->path, strerror(-r));
+                log_error_errno(r, "Failed to write audit record for the end of %s: %m", j->path);
 }
 
 
@@ -310,7 +311,7 @@ bool job_record_starting(Job *j, Request *req) {
 
         if (r >= 0)
                 return true;
-        fprintf(stderr, "Failed to write the audit record before starting %s: %s\n", j->unit, strerror(-r));
+        log_error_errno(r, "Failed to write the audit record before starting %s: %m", j->unit);
         job_discard(j);
         (void) request_reply_error(req, HUBOPS_ERROR_AUDIT_FAILED,
                                    "Refusing to start %s: the audit log cannot be written (%s)",

@@ -25,6 +25,7 @@
 #include "health-sampler.h"
 #include "iface-health.h"
 #include "iface-hooks.h"
+#include "op-table.h"
 #include "iface-manager.h"
 #include "iface-rebuild.h"
 #include "iface-service.h"
@@ -33,6 +34,7 @@
 #include "job.h"
 #include "rebuild.h"
 #include "unit-run.h"
+#include "log.h"
 #include "macro.h"
 #include "run-claim.h"
 #include "systemd-client.h"
@@ -65,6 +67,7 @@ static void context_done(Context *c) {
         directory_unregister(c);
         health_stop(c);
         jobs_free_all(c);
+        c->systemd_resync = sd_event_source_disable_unref(c->systemd_resync);
         systemd_disconnect(c);
         systemd_watches_free(c);
         /* What was in progress goes on under systemd; only our state for it goes. */
@@ -117,7 +120,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         return -EINVAL;
                 }
         if (optind < argc) {
-                fprintf(stderr, "hubopsd: unexpected argument \"%s\"\n", argv[optind]);
+                log_error("hubopsd: unexpected argument \"%s\"", argv[optind]);
                 return -EINVAL;
         }
         return 1;
@@ -133,20 +136,16 @@ static int prepare_files(Context *c) {
 
         if (mkdir(c->config->state_directory, 0700) < 0 && errno != EEXIST) {
                 r = -errno;
-                fprintf(stderr, "hubopsd: cannot create %s: %s\n", c->config->state_directory, strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot create %s: %m", c->config->state_directory);
         }
         /* systemd appends the jobs' output there but creates no directory. */
         if (c->config->job_log_directory && mkdir(c->config->job_log_directory, 0750) < 0 && errno != EEXIST) {
                 r = -errno;
-                fprintf(stderr, "hubopsd: cannot create %s: %s\n", c->config->job_log_directory, strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot create %s: %m", c->config->job_log_directory);
         }
         r = jobs_load_last_id(c);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot read %s/last-job-id: %s\n", c->config->state_directory,
-                        strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot read %s/last-job-id: %m", c->config->state_directory);
         }
         /* The jobs a previous hubopsd left running, under their ids (which
          * needs the last id, above); a malformed record refuses start-up. */
@@ -157,18 +156,15 @@ static int prepare_files(Context *c) {
          * second run start over a half-done one. */
         r = run_claim_load(c);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot read %s/run-claim.json: %s\n", c->config->state_directory,
-                        strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot read %s/run-claim.json: %m", c->config->state_directory);
         }
         r = audit_open(c->config->audit_log, c->config->hostname, &c->audit);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot open audit log %s: %s\n", c->config->audit_log, strerror(-r));
-                return r;
+                return log_error_errno(r, "hubopsd: cannot open audit log %s: %m", c->config->audit_log);
         }
         r = audit_set_limits(c->audit, &limits);
         if (r < 0)
-                fprintf(stderr, "hubopsd: cannot set the audit log's limits: %s\n", strerror(-r));
+                log_error_errno(r, "hubopsd: cannot set the audit log's limits: %m");
         return r;
 }
 
@@ -177,32 +173,21 @@ static int setup_bus(Context *c) {
 
         r = sd_bus_open_system(&c->bus);
         if (r < 0)
-                return fprintf(stderr, "hubopsd: cannot connect to the system bus: %s\n", strerror(-r)), r;
+                return log_error_errno(r, "hubopsd: cannot connect to the system bus: %m");
         r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
         /* Off the bus nobody can reach us: exit (the loop returns EXIT_FAILURE)
          * so that systemd restarts us, rather than live on unreachable. */
         if (r >= 0)
                 r = sd_bus_set_exit_on_disconnect(c->bus, true);
         if (r >= 0)
-                r = manager_register(c);
-        if (r >= 0)
-                r = hooks_register(c);
-        if (r >= 0)
-                r = service_register(c);
-        if (r >= 0)
-                r = directory_register(c);
-        if (r >= 0)
-                r = rebuild_register(c);
-        if (r >= 0)
-                r = jobs_register(c);
+                r = op_table_register_objects(c);
+        /* Health has no operation of the table: its own interface and sampler. */
         if (r >= 0)
                 r = health_register(c);
         if (r >= 0)
                 r = health_start(c);
-        if (r >= 0)
-                r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
         if (r < 0)
-                return fprintf(stderr, "hubopsd: cannot register objects: %s\n", strerror(-r)), r;
+                return log_error_errno(r, "hubopsd: cannot register objects: %m");
         return 0;
 }
 
@@ -230,15 +215,14 @@ static int reduce_capabilities(uint64_t need) {
         (void) caps_current(&p, &e, &i);
         held_s = caps_describe(p);
         if (r == -ENOTRECOVERABLE)
-                fprintf(stderr,
-                        "hubopsd: the configuration needs capabilities %s (a [Directory]), but this process holds "
-                        "only %s: grant them in the unit (hubopsd.service.d/directory.conf, see README)\n",
-                        need_s ? need_s : "?", held_s ? held_s : "?");
+                log_error("hubopsd: the configuration needs capabilities %s (a [Directory]), but this process holds "
+                          "only %s: grant them in the unit (hubopsd.service.d/directory.conf, see README)",
+                          need_s ? need_s : "?", held_s ? held_s : "?");
         else
-                fprintf(stderr,
-                        "hubopsd: cannot reduce capabilities %s to %s: %s (under the shipped unit, remove from "
-                        "CapabilityBoundingSet= what the configuration does not use)\n",
-                        held_s ? held_s : "?", need_s ? need_s : "?", strerror(-r));
+                log_error_errno(r,
+                                "hubopsd: cannot reduce capabilities %s to %s: %m (under the shipped unit, remove from "
+                                "CapabilityBoundingSet= what the configuration does not use)",
+                                held_s ? held_s : "?", need_s ? need_s : "?");
         return r;
 }
 
@@ -246,15 +230,19 @@ static int run(int argc, char *argv[]) {
         _cleanup_(context_done) Context c = { 0 };
         _cleanup_free_ char *error = NULL, *caps = NULL;
         Options o = { .config_path = HELPER_CONFIG_DEFAULT };
+        const char *level = getenv("HUBOPS_LOG_LEVEL");
         int r;
 
+        /* error, warning, info (the default) or debug. */
+        if (level && log_level_from_string(level) >= 0)
+                log_set_max_level((LogLevel) log_level_from_string(level));
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_OK;
 
         r = config_load(o.config_path, &c.config, &error);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: %s\n", error ? error : strerror(-r));
+                log_error("hubopsd: %s", error ? error : strerror(-r));
                 return EXIT_CONFIG;
         }
         if (o.check_only) {
@@ -285,7 +273,7 @@ static int run(int argc, char *argv[]) {
         if (r >= 0)
                 r = audit_attach_event(c.audit, c.event);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot set up the event loop: %s\n", strerror(-r));
+                log_error_errno(r, "hubopsd: cannot set up the event loop: %m");
                 return EXIT_RUNTIME;
         }
 
@@ -299,30 +287,27 @@ static int run(int argc, char *argv[]) {
 
         r = sd_bus_request_name(c.bus, HUBOPS_BUS_NAME, 0);
         if (r < 0) {
-                fprintf(stderr, "hubopsd: cannot own %s: %s\n", HUBOPS_BUS_NAME, strerror(-r));
+                log_error_errno(r, "hubopsd: cannot own %s: %m", HUBOPS_BUS_NAME);
                 return EXIT_RUNTIME;
         }
 
         /* Before serving: what our predecessor left running is ours again,
          * followed to its end, or reported as interrupted. */
-        rebuild_restore(&c);
-        directory_restore(&c);
-        service_restore(&c);
-        job_records_end_unclaimed(&c);
+        op_table_restore_all(&c);
 
         caps = caps_describe(capabilities_needed(c.config));
-        fprintf(stderr, "hubopsd %s on %s: ready, %zu hooks, capabilities kept: %s\n", HUBOPS_VERSION,
-                c.config->hostname, c.config->n_hooks, caps ? caps : "?");
+        log_info("hubopsd %s on %s: ready, %zu hooks, capabilities kept: %s", HUBOPS_VERSION, c.config->hostname,
+                 c.config->n_hooks, caps ? caps : "?");
         (void) sd_notify(false, "READY=1\nSTATUS=Serving org.hubops.Helper1");
 
         r = sd_event_loop(c.event);
         (void) sd_notify(false, "STOPPING=1");
         if (r < 0) {
-                fprintf(stderr, "hubopsd: event loop failed: %s\n", strerror(-r));
+                log_error_errno(r, "hubopsd: event loop failed: %m");
                 return EXIT_RUNTIME;
         }
         if (r != 0) {
-                fprintf(stderr, "hubopsd: lost the connection to the system bus, exiting\n");
+                log_error("hubopsd: lost the connection to the system bus, exiting");
                 return EXIT_RUNTIME;
         }
         return EXIT_OK;

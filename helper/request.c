@@ -11,6 +11,7 @@
 #include "hubops-bus.h"
 #include "clock.h"
 #include "job.h"
+#include "log.h"
 #include "macro.h"
 #include "strv.h"
 
@@ -83,7 +84,7 @@ static int audit(Request *req, const char *result, const char *message, const ch
         int r = audit_write(req->context->audit, &rec, ret_id);
 
         if (r < 0)
-                fprintf(stderr, "Failed to write audit record for %s: %s\n", req->operation, strerror(-r));
+                log_error_errno(r, "Failed to write audit record for %s: %m", req->operation);
         return r;
 }
 

@@ -10,11 +10,16 @@
 
 #include "bus-open.h"
 #include "bus-sender.h"
+#include "log.h"
 #include "macro.h"
+#include "unit-run.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#define LOCAL_NAME "org.freedesktop.DBus.Local"
+#define LOCAL_PATH "/org/freedesktop/DBus/Local"
+#define RESYNC_RETRY_USEC (100 * 1000ULL)
 
 /* On a private socket there is no bus daemon: messages carry no destination. */
 static const char *destination(const Context *c) {
@@ -85,7 +90,13 @@ int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 
         (void) ret_error;
         if (bus_name_owner_changed(m, SYSTEMD_NAME, &owner) > 0) {
+                /* A new manager knows nothing of our subscription, and some
+                 * of our jobs' ends may have gone unsaid. */
+                bool renewed = owner[0] != '\0' && c->systemd_owner_seen;
                 (void) snprintf(c->systemd_owner, sizeof(c->systemd_owner), "%s", owner);
+                c->systemd_owner_seen = c->systemd_owner_seen || owner[0] != '\0';
+                if (renewed)
+                        systemd_schedule_resync(c);
                 return 0;
         }
         if (sd_bus_message_is_signal(m, SYSTEMD_MANAGER, "JobRemoved") <= 0)
@@ -93,10 +104,10 @@ int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         if (!from_manager(c, m)) {
                 /* Once: any local user can send these, the log is no place for all of them. */
                 if (c->systemd_signals_ignored++ == 0)
-                        fprintf(stderr, "hubopsd: ignoring a JobRemoved from %s, which is not systemd (%s); "
-                                "further ones are ignored silently\n",
-                                sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
-                                c->systemd_owner[0] ? c->systemd_owner : "systemd's name has no owner");
+                        log_warning("hubopsd: ignoring a JobRemoved from %s, which is not systemd (%s); "
+                                    "further ones are ignored silently",
+                                    sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
+                                    c->systemd_owner[0] ? c->systemd_owner : "systemd's name has no owner");
                 return 0;
         }
         job_removed(c, m);
@@ -140,6 +151,7 @@ static int on_systemd_owner(sd_bus_message *reply, void *userdata, sd_bus_error 
         if (!sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "s", &owner) < 0)
                 owner = "";
         (void) snprintf(c->systemd_owner, sizeof(c->systemd_owner), "%s", owner);
+        c->systemd_owner_seen = c->systemd_owner_seen || owner[0] != '\0';
         return 0;
 }
 
@@ -157,6 +169,58 @@ static int follow_owner(Context *c, sd_bus *bus) {
                 return r;
         return sd_bus_call_method_async(bus, NULL, BUS_DAEMON_NAME, BUS_DAEMON_PATH, BUS_DAEMON_NAME, "GetNameOwner",
                                         on_systemd_owner, c, "s", SYSTEMD_NAME);
+}
+
+/* Without Subscribe() the manager emits no job signals to us. */
+static int subscribe(Context *c, sd_bus *bus) {
+        return sd_bus_call_method_async(bus, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
+                                        NULL, NULL);
+}
+
+static int on_resync(sd_event_source *s, uint64_t usec, void *userdata) {
+        Context *c = userdata;
+        bool was_open = c->systemd && sd_bus_is_open(c->systemd) > 0;
+        int r;
+
+        (void) usec;
+        r = systemd_ensure_connected(c);
+        if (r >= 0 && was_open)
+                r = subscribe(c, c->systemd); /* the same connection, a new manager */
+        if (r < 0) {
+                /* A re-executing manager takes a moment to listen again. */
+                if (c->systemd_resync_failures++ == 0)
+                        log_warning_errno(r, "hubopsd: cannot reconnect to the systemd manager (%m); retrying");
+                (void) sd_event_source_set_time_relative(s, RESYNC_RETRY_USEC);
+                return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        log_info("hubopsd: connected to the systemd manager again; re-reading the jobs followed");
+        c->systemd_resync_failures = 0;
+        c->systemd_resync = sd_event_source_unref(c->systemd_resync);
+        unit_ops_resync(c);
+        return 0;
+}
+
+void systemd_schedule_resync(Context *c) {
+        if (c->systemd_resync || !c->event)
+                return;
+        if (sd_event_add_time_relative(c->event, &c->systemd_resync, CLOCK_MONOTONIC, 0, 0, on_resync, c) < 0)
+                log_error("hubopsd: cannot schedule a reconnection to the systemd manager");
+}
+
+/* sd-bus says so itself (a local message: no peer can send it); by then it
+ * has failed every call still waiting for a reply. The jobs followed are
+ * re-read from a new connection, outside this connection's dispatch. */
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Context *c = userdata;
+
+        (void) ret_error;
+        /* (A call failed by the closing may have connected afresh already:
+         * the watches still belong to the old connection.) */
+        if (sd_bus_is_open(sd_bus_message_get_bus(m)) > 0)
+                return 0;
+        log_warning("hubopsd: lost the connection to the systemd manager; reconnecting");
+        systemd_schedule_resync(c);
+        return 0;
 }
 
 int systemd_ensure_connected(Context *c) {
@@ -178,15 +242,17 @@ int systemd_ensure_connected(Context *c) {
                                       "JobRemoved", systemd_on_signal, NULL, c);
         if (r < 0)
                 return r;
+        r = sd_bus_match_signal_async(bus, NULL, LOCAL_NAME, LOCAL_PATH, LOCAL_NAME, "Disconnected", on_disconnected,
+                                      NULL, c);
+        if (r < 0)
+                return r;
         c->systemd_via_bus = destination(c) != NULL;
         if (c->systemd_via_bus) {
                 r = follow_owner(c, bus);
                 if (r < 0)
                         return r;
         }
-        /* Without Subscribe() the manager emits no job signals to us. */
-        r = sd_bus_call_method_async(bus, NULL, destination(c), SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", NULL,
-                                     NULL, NULL);
+        r = subscribe(c, bus);
         if (r < 0)
                 return r;
         c->systemd = TAKE_PTR(bus);

@@ -52,6 +52,10 @@ int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 /* Connect (once, lazily) and subscribe to JobRemoved. -ENOTCONN etc. when unreachable. */
 int systemd_ensure_connected(Context *c);
 void systemd_disconnect(Context *c);
+/* The manager's connection dropped or it changed: soon, reconnect (retrying
+ * until it answers), subscribe again, and re-read every job followed
+ * (unit_ops_resync()), since their JobRemoved may have been lost. */
+void systemd_schedule_resync(Context *c);
 
 /* StartTransientUnit as systemd-run would: argv array, the given user, a clean
  * environment, NoNewPrivileges, only the listed capabilities. The unit is

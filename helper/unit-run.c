@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "log.h"
 #include "macro.h"
 
 struct UnitOp {
@@ -22,6 +23,7 @@ struct UnitOp {
         char job[96];        /* the systemd job followed */
         char job_result[16]; /* systemd's word for the job */
         bool warned;         /* a JobRemoved for it was not confirmed (logged once) */
+        bool watching;       /* waiting for the job's JobRemoved (nothing else in flight) */
 };
 
 static void unit_op_free(UnitOp *op) {
@@ -162,6 +164,7 @@ static void job_ended(UnitOp *op) {
 static void on_job_removed(Context *c, const char *result, void *userdata);
 
 static int watch(UnitOp *op) {
+        op->watching = true;
         return systemd_watch_job(op->context, op->job, on_job_removed, op);
 }
 
@@ -172,24 +175,43 @@ static bool job_still_there(const UnitOp *op, const UnitState *u) {
         return strcmp(u->job, op->job) == 0;
 }
 
+/* A job that ended while the manager's connection was down: its JobRemoved
+ * (and the result word in it) is lost. A transient unit still says how its
+ * command ended; a verb's job did what it was for if the unit is where the
+ * verb takes it. */
+static void infer_job_result(UnitOp *op, const UnitState *u) {
+        bool stop = strcmp(op->verb, "Stop") == 0;
+        bool reached = u && (stop ? strcmp(u->active, "inactive") == 0 || strcmp(u->active, "failed") == 0
+                                  : strcmp(u->active, "active") == 0);
+
+        (void) snprintf(op->job_result, sizeof(op->job_result), "%s",
+                        op->verb[0] == '\0' || reached ? "done" : "failed");
+}
+
 /* Nothing is recorded or collected on a signal's word alone (DESIGN.md
  * section 7): systemd itself must say the job is gone; if it is still there
  * the JobRemoved was forged or stale, and the job is followed on. A state
  * that cannot be read holds nothing up: the signal came from the manager. */
 static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         UnitOp *op = userdata;
-        UnitState u;
+        bool resync = op->job_result[0] == '\0'; /* no signal: re-read after a reconnection */
+        UnitState u = { .active = "" };
         int r;
 
         (void) ret_error;
-        if (systemd_decode_unit_state(reply, &u) < 0 || !job_still_there(op, &u)) {
+        r = systemd_decode_unit_state(reply, &u);
+        if (r < 0 || !job_still_there(op, &u)) {
+                if (resync)
+                        infer_job_result(op, r >= 0 ? &u : NULL);
                 job_ended(op);
                 return 0;
         }
-        if (!op->warned)
-                fprintf(stderr, "hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
-                        "(forged or stale)\n", op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
-        op->warned = true;
+        if (!resync && !op->warned) {
+                log_warning("hubopsd: systemd says %s is still %s (job %s), not %s: ignoring that signal "
+                            "(forged or stale)",
+                            op->unit, u.active, u.job[0] ? u.job : "none", op->job_result);
+                op->warned = true;
+        }
         r = watch(op);
         if (r < 0) {
                 UnitOutcome o = { .exit_status = -1, .result = "failed" };
@@ -203,6 +225,7 @@ static int on_end_confirmed(sd_bus_message *reply, void *userdata, sd_bus_error 
 static void on_job_removed(Context *c, const char *result, void *userdata) {
         UnitOp *op = userdata;
 
+        op->watching = false;
         (void) snprintf(op->job_result, sizeof(op->job_result), "%s", result);
         if (systemd_get_unit_state(c, op->unit, on_end_confirmed, op) < 0)
                 (void) on_end_confirmed(NULL, op, NULL);
@@ -236,6 +259,22 @@ static int on_accepted(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
                 finish(op, &o);
         }
         return 0;
+}
+
+void unit_ops_resync(Context *c) {
+        UnitOp *next;
+
+        /* The old watches belong to the connection that dropped. */
+        systemd_watches_free(c);
+        for (UnitOp *op = c->unit_ops; op; op = next) {
+                next = op->next;
+                if (!op->watching)
+                        continue; /* a call of its own is in flight, or failed with the connection */
+                op->watching = false;
+                op->job_result[0] = '\0';
+                if (systemd_get_unit_state(c, op->unit, on_end_confirmed, op) < 0)
+                        (void) on_end_confirmed(NULL, op, NULL);
+        }
 }
 
 int unit_run_transient(Context *c, const TransientUnit *u, unit_started_t started, unit_done_t done,

@@ -46,6 +46,12 @@ int unit_follow(Context *c, const char *verb, const char *unit, const char *job_
 int unit_read_transient_outcome(Context *c, const char *unit, unit_done_t done, void *userdata,
                                 unit_userdata_free_t userdata_free);
 
+/* The connection to the manager came back (systemd_schedule_resync()):
+ * every job followed is looked up again, as a JobRemoved would have it
+ * checked; still running, it is watched again, else it is reported as it
+ * ended. */
+void unit_ops_resync(Context *c);
+
 /* At shutdown, after the systemd connection is closed (no callback can come
  * any more): free the operations still being followed, and their userdata. */
 void unit_ops_free_all(Context *c);

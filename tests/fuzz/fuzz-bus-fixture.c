@@ -46,6 +46,7 @@
 #include "iface-service.h"
 #include "job.h"
 #include "macro.h"
+#include "op-table.h"
 
 #define NOBODY_UID 65534
 #define OPERATOR_UID 1000
@@ -262,24 +263,12 @@ static void free_peer(FuzzBusPeer *p) {
         p->helper = sd_bus_flush_close_unref(p->helper);
 }
 
-/* Every object main.c's setup_bus() registers, on one connection. */
+/* Every object main.c's setup_bus() registers (op-table.c), on one connection. */
 static int register_objects(Context *c, sd_bus *bus) {
         int r;
 
         c->bus = bus;
-        r = manager_register(c);
-        if (r >= 0)
-                r = hooks_register(c);
-        if (r >= 0)
-                r = service_register(c);
-        if (r >= 0)
-                r = directory_register(c);
-        if (r >= 0)
-                r = rebuild_register(c);
-        if (r >= 0)
-                r = jobs_register(c);
-        if (r >= 0)
-                r = sd_bus_add_object_manager(c->bus, NULL, HUBOPS_OBJECT_PATH);
+        r = op_table_register_objects(c);
         /* The directory watch looks at /proc every 2 s of real time, on its own:
          * not the input's doing, and each look costs. */
         c->directory_watch = sd_event_source_disable_unref(c->directory_watch);

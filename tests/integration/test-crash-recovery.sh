@@ -15,7 +15,7 @@ lab_up
 export XDG_RUNTIME_DIR=$HUBOPS_LAB_DIR/systemd
 dirstate=$HUBOPS_LAB_DIR/site-state/dirhost
 hubstate=$HUBOPS_LAB_DIR/site-state/mailhub1
-at_exit "rm -f '$dirstate/eddy-start-hold' '$dirstate/dirtables/ready-hold' '$hubstate/regclient-start-hold'"
+at_exit "rm -f '$hubstate/hook-hold' '$dirstate/eddy-start-hold' '$dirstate/dirtables/ready-hold' '$hubstate/regclient-start-hold'"
 regclient="regclient-mailhub1.service"
 
 ctl() { local host=$1; shift; lab as "$OPERATOR" "$host" hubopsctl --json "$@"; }
@@ -71,6 +71,42 @@ assert_eq "$rc" 0 "the retry ($out)"
 assert_eq "$(jq -r .result <<<"$out")" "done" "the retry's result"
 [ "$(jq -r .id <<<"$out")" -gt "${job##*/}" ] || fail "job id $(jq -r .id <<<"$out") reused after the restart"
 ok "systemd's job ended while no helper ran: the job ends \"interrupted\" with the unit's state; a retry works"
+
+# ---- a hook: its transient unit outlives the helper ----
+
+rm -f "$hubstate/hook-held"
+touch "$hubstate/hook-hold"
+run_capture ctl mailhub1 hooks run held --no-wait
+assert_eq "$rc" 0 "hooks run held --no-wait ($out $err)"
+job=$(jq -r .job <<<"$out")
+wait_until 20 "the hook to reach its hold" test -e "$hubstate/hook-held"
+crash mailhub1
+run_capture ctl mailhub1 job show "${job##*/}"
+assert_eq "$rc" 0 "the dead helper's hook job is known after the restart ($out $err)"
+assert_eq "$(jq -r .state <<<"$out")" running "the hook still runs, and so does its job"
+rm -f "$hubstate/hook-hold"
+run_capture ctl mailhub1 job wait "${job##*/}"
+assert_eq "$rc" 1 "the hook's own failure ($out $err)"
+assert_eq "$(jq -r .result <<<"$out")" exit-code "the hook's real result"
+assert_eq "$(jq -r .exit_status <<<"$out")" 4 "the hook's exit status"
+assert_eq "$(finished_audits "$job")" 1 "its end audited once"
+
+rm -f "$hubstate/hook-held"
+touch "$hubstate/hook-hold"
+run_capture ctl mailhub1 hooks run held --no-wait
+job=$(jq -r .job <<<"$out")
+hook_unit=$(ctl mailhub1 job show "${job##*/}" | jq -r .unit)
+wait_until 20 "the hook to reach its hold" test -e "$hubstate/hook-held"
+lab helper mailhub1 kill
+rm -f "$hubstate/hook-hold"
+hook_ended() { case $(lab_systemctl_is_active "$1") in active | failed | inactive) return 0 ;; esac; return 1; }
+wait_until 20 "the hook to end while no helper runs" hook_ended "$hook_unit"
+lab helper mailhub1 start
+run_capture ctl mailhub1 job wait "${job##*/}"
+assert_eq "$(jq -r .result <<<"$out")" exit-code "the outcome read from the ended unit ($out $err)"
+assert_eq "$(jq -r .exit_status <<<"$out")" 4 "its exit status"
+assert_eq "$(finished_audits "$job")" 1 "its end audited once"
+ok "helper killed during a hook: the same job ends with the hook's real result, whether it ended before or after the restart"
 
 # ---- a directory restart through the unit: killed during the start ----
 

@@ -144,6 +144,28 @@ run_capture helper_busctl get-property org.hubops.Helper1 "$job" org.hubops.Help
 assert_contains "$out" "user=nobody" "OutputTail for root"
 ok "the starter and root read OutputTail; GetOutput answers whom polkit allows, audited"
 
+# --- the systemd manager re-executes while a hook runs ---
+# Its connection to hubopsd drops (a private socket) and comes back: hubopsd
+# reconnects, subscribes again and re-reads each unit it follows, so the
+# hook's job still ends with the hook's own result, and new hooks run.
+hold=$HUBOPS_LAB_DIR/site-state/$HOST
+at_exit "rm -f '$hold/hook-hold'"
+rm -f "$hold/hook-held"
+touch "$hold/hook-hold"
+run_capture as_operator hubopsctl --json --no-wait hooks run held
+assert_eq "$rc" 0 "the held hook started ($out $err)"
+held_job=$(jq -r .job <<<"$out")
+wait_until 20 "the hook to reach its hold" test -e "$hold/hook-held"
+XDG_RUNTIME_DIR=$HUBOPS_LAB_DIR/systemd systemctl --user daemon-reexec
+rm -f "$hold/hook-hold"
+run_capture as_operator timeout 30 hubopsctl --json job wait "${held_job##*/}"
+assert_eq "$rc" 1 "the hook's own failure, seen across the re-exec ($out $err)"
+assert_eq "$(jq -r .result <<<"$out")" exit-code "the hook's real result"
+assert_eq "$(jq -r .exit_status <<<"$out")" 4 "the hook's exit status"
+run_capture as_operator timeout 30 hubopsctl hooks run noop
+assert_eq "$rc" 0 "a hook after the re-exec ($out $err)"
+ok "systemd re-executed while a hook ran: its job ends with the hook's result; new hooks run"
+
 # --- stopped while a hook runs: a clean exit, nothing left allocated ---
 # (Under ASan, LeakSanitizer checks at exit and writes into hubopsd's log;
 # tests/memcheck checks the same under valgrind.) The hook's unit goes on
