@@ -121,6 +121,10 @@ echo 6 >"$site_state/mailhub2/rebuild/rebuild-seconds"
 before=$(site_actions | wc -l)
 start rebuild-tables mailhub2 --yes
 wait_event '"step":"rebuild","host":"mailhub2","operation":"rebuild.start","subject":"","status":"acting"'
+# Following the rebuild's job over that connection (a progress event comes
+# from inside the wait): the cut lands on the wait, not between two calls,
+# where the next call would simply open a new connection.
+wait_event '"event":"step-progress".*"step":"rebuild"'
 # The far end of hubopsctl's ssh transport: without it the connection ends.
 pkill -KILL -u "$OPERATOR" -x systemd-stdio-b || pkill -KILL -u "$OPERATOR" -f systemd-stdio-bridge ||
         fail "no systemd-stdio-bridge of the operator to cut"
