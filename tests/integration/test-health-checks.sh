@@ -68,7 +68,8 @@ prometheus-node-exporter --collector.disable-defaults --collector.textfile \
 exporter=$!
 at_exit "kill $exporter"
 metrics() { wget -qO- "http://127.0.0.1:$port/metrics" 2>/dev/null; }
-for _ in $(seq 100); do metrics | grep -q hubops_health && break; sleep 0.1; done
+serving() { metrics | grep -q hubops_health; }
+wait_until 10 "node_exporter to serve the textfile" serving
 assert_contains "$(metrics)" "hubops_health_check_state{check=\"fs.writable\",host=\"$HOST\",subject=\"$disk\"} 0" \
         "node_exporter serves the writable state"
 
@@ -81,13 +82,14 @@ monitoring() { grep -q "Monitoring bus message stream" "$HUBOPS_LAB_DIR/signals.
 wait_until 10 "busctl monitor to be listening" monitoring
 lab disk "$HOST" fail
 touch "$disk/x" 2>/dev/null && fail "the filesystem still takes writes after the error"
-grep -q " $disk .* rw," /proc/self/mountinfo || true
-for _ in $(seq 100); do grep -q "fs.writable.*$disk\"} 2" "$textfile" 2>/dev/null && break; sleep 0.1; done
+sampled_fail() { grep -q "fs.writable.*$disk\"} 2" "$textfile"; }
+wait_until 10 "the periodic sampler to write FAIL" sampled_fail
 assert_contains "$(metrics)" "hubops_health_check_state{check=\"fs.writable\",host=\"$HOST\",subject=\"$disk\"} 2" \
         "the periodic sampler saw it: node_exporter serves FAIL"
 assert_contains "$(metrics)" "hubops_health_check_state{check=\"fs.errors\",host=\"$HOST\",subject=\"$disk\"} 2" \
         "the kernel's error count"
-for _ in $(seq 50); do grep -q '"fs.writable"' "$HUBOPS_LAB_DIR/signals.txt" && break; sleep 0.1; done
+signalled() { grep -q '"fs.writable"' "$HUBOPS_LAB_DIR/signals.txt"; }
+wait_until 5 "the StateChanged signal" signalled
 assert_contains "$(cat "$HUBOPS_LAB_DIR/signals.txt")" "StateChanged" "a StateChanged signal"
 ok "an ext4 error (mount flags still rw): the sampler's textfile, scraped by node_exporter, and its signal say FAIL"
 
