@@ -7,7 +7,9 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export HUBOPS_BUILD_DIR=${HUBOPS_BUILD_DIR:-$TOP/build}
 TEST_NAME=$(basename "$0" .sh)
-export HUBOPS_LAB_DIR=${HUBOPS_LAB_DIR:-/run/hubops-lab-$TEST_NAME}
+# HUBOPS_LAB_TAG keeps the labs of two checkouts apart when both run the
+# suite at once (the same test name would otherwise share one lab).
+export HUBOPS_LAB_DIR=${HUBOPS_LAB_DIR:-/run/hubops-lab-${HUBOPS_LAB_TAG:+$HUBOPS_LAB_TAG-}$TEST_NAME}
 export HUBOPS_LAB_HOSTS=${HUBOPS_LAB_HOSTS:-hub1}
 export HUBOPS_LAB_QUIET=1
 HOST=${HUBOPS_LAB_HOSTS%% *}
