@@ -9,11 +9,13 @@
 
 #include "commands.h"
 #include "exit-codes.h"
+#include "clock.h"
 #include "health-fetch.h"
 #include "hubops-bus.h"
 #include "macro.h"
 #include "output.h"
 #include "site-config.h"
+#include "timespan.h"
 
 static bool use_color(void) {
         const char *no = getenv("NO_COLOR");
@@ -38,6 +40,21 @@ static void print_state(HealthState s, bool color) {
                 printf("%s%-7s\033[0m", state_color(s), upper);
         else
                 printf("%-7s", upper);
+}
+
+/* Site health answers from each helper's periodic sample: say how old. */
+static void print_sample_age(const HealthHost *hosts, unsigned n) {
+        uint64_t oldest = 0, now = now_usec(CLOCK_REALTIME);
+        char age[64];
+
+        for (unsigned i = 0; i < n; i++)
+                if (hosts[i].error >= 0 && hosts[i].sampled_at && (!oldest || hosts[i].sampled_at < oldest))
+                        oldest = hosts[i].sampled_at;
+        if (!oldest)
+                return;
+        (void) timespan_format(age, sizeof(age), now > oldest ? now - oldest : 0);
+        printf("Sampled by each helper within its SampleIntervalSec=, the oldest %s ago (--fresh: sample now).\n",
+               age);
 }
 
 static void print_table(const HealthHost *hosts, unsigned n) {
@@ -101,7 +118,7 @@ static json_object *host_json(const HealthHost *h) {
 }
 
 /* 4 if a host could not be asked, else 1 on any FAIL, else 0 (WARN is shown, not an error). */
-static int report(const HealthHost *hosts, unsigned n) {
+static int report(const HealthHost *hosts, unsigned n, bool recent) {
         bool unreachable = false, fail = false;
 
         if (output.json) {
@@ -110,8 +127,11 @@ static int report(const HealthHost *hosts, unsigned n) {
                         json_object_array_add(a, host_json(&hosts[i]));
                 json_object_object_add(o, "hosts", a);
                 output_json(o);
-        } else
+        } else {
                 print_table(hosts, n);
+                if (recent)
+                        print_sample_age(hosts, n);
+        }
         for (unsigned i = 0; i < n; i++) {
                 unreachable = unreachable || hosts[i].error < 0;
                 fail = fail || (hosts[i].error >= 0 && hosts[i].worst == HEALTH_FAIL);
@@ -139,9 +159,10 @@ int cmd_health(sd_bus *bus, const Invocation *inv) {
         *h = (HealthHost) { .name = hostname ? hostname : inv->target.host ? inv->target.host : "localhost",
                             .bus = bus };
         health_host_settings(h, site, sh ? sh : &fallback);
-        if (health_fetch(h, 1, inv->probe) < 0 && h->error >= 0)
+        /* One host, an operator looking: the current truth, not the last period's. */
+        if (health_fetch(h, 1, inv->probe, HEALTH_FETCH_FRESH) < 0 && h->error >= 0)
                 h->error = -EIO;
-        code = report(h, 1);
+        code = report(h, 1, false);
         free(h);
         return code;
 }
@@ -185,8 +206,8 @@ int cmd_site_health(sd_bus *bus, const Invocation *inv) {
                 return output_error(EXIT_FAILED, "Out of memory");
         r = open_hosts(hosts, site, inv, &n);
         if (r == EXIT_OK) {
-                (void) health_fetch(hosts, n, inv->probe);
-                r = report(hosts, n);
+                (void) health_fetch(hosts, n, inv->probe, inv->fresh ? HEALTH_FETCH_FRESH : HEALTH_FETCH_RECENT);
+                r = report(hosts, n, !inv->fresh);
         }
         for (unsigned i = 0; i < n; i++)
                 hosts[i].bus = sd_bus_flush_close_unref(hosts[i].bus);

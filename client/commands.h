@@ -18,6 +18,7 @@ typedef struct Invocation {
         const char *site;      /* --site FILE, or NULL */
         const char *audit_run; /* audit list --run RUN, or NULL */
         bool probe;            /* health, site health: run the disk probes first */
+        bool fresh;            /* site health: a new sample from every host, not each one's last */
         RunOptions run;        /* runbook start, rebuild-tables, runbook resume */
         const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */

@@ -19,6 +19,7 @@
 typedef struct HealthFetch {
         sd_event *event;
         unsigned pending;
+        uint64_t max_age_usec;
 } HealthFetch;
 
 static void host_failed(HealthHost *h, int r, const sd_bus_error *e) {
@@ -49,9 +50,14 @@ static int read_rows(HealthHost *h, sd_bus_message *m) {
                 health_row_set(&h->rows[h->n_rows++], check, subject, s < 0 ? HEALTH_UNKNOWN : (HealthState) s, value,
                                unit, at, "%s", reason);
                 h->worst = health_state_worst(h->worst, s < 0 ? HEALTH_UNKNOWN : (HealthState) s);
+                if ((strncmp(check, "fs.", 3) == 0 || strcmp(check, "kernel.log") == 0) &&
+                    (h->sampled_at == 0 || at < h->sampled_at))
+                        h->sampled_at = at;
         }
         return r;
 }
+
+static int start_check(HealthHost *h);
 
 static int on_check(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         HealthHost *h = userdata;
@@ -59,6 +65,12 @@ static int on_check(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         int r;
 
         (void) ret_error;
+        /* A helper from before CheckRecent(): its Check() samples afresh, which is still correct. */
+        if (e && !h->plain_check && sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+                h->plain_check = true;
+                if (start_check(h) >= 0)
+                        return 0;
+        }
         if (e)
                 host_failed(h, -sd_bus_message_get_errno(m), e);
         else if ((r = read_rows(h, m)) < 0)
@@ -69,16 +81,19 @@ static int on_check(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 
 static int start_check(HealthHost *h) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        bool recent = h->fetch->max_age_usec != HEALTH_FETCH_FRESH && !h->plain_check;
         int r;
 
         r = sd_bus_message_new_method_call(h->bus, &m, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HEALTH,
-                                           "Check");
+                                           recent ? "CheckRecent" : "Check");
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{ss}");
         for (size_t i = 0; r >= 0 && i < h->n_settings; i++)
                 r = sd_bus_message_append(m, "{ss}", h->settings[i]->key, h->settings[i]->value);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
+        if (r >= 0 && recent)
+                r = sd_bus_message_append(m, "t", h->fetch->max_age_usec);
         if (r >= 0)
                 r = sd_bus_call_async(h->bus, NULL, m, on_check, h, CHECK_TIMEOUT_USEC);
         return r;
@@ -162,8 +177,8 @@ static int on_probe(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
-int health_fetch(HealthHost *hosts, unsigned n, bool probe) {
-        HealthFetch f = { 0 };
+int health_fetch(HealthHost *hosts, unsigned n, bool probe, uint64_t max_age_usec) {
+        HealthFetch f = { .max_age_usec = max_age_usec };
         int r;
 
         r = sd_event_new(&f.event);

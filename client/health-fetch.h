@@ -10,7 +10,12 @@
 /* Health of many hosts at once: every host's calls in flight together on
  * one event loop (as site status does), so N hosts cost about one host's
  * time. With probe, each host first runs its disk probe (Health.Probe(), a
- * job followed to its end), all hosts in parallel, then answers Check(). */
+ * job followed to its end), all hosts in parallel, then answers Check().
+ * max_age_usec: how old a helper's last periodic sample may be to answer
+ * (Health.CheckRecent()); HEALTH_FETCH_FRESH asks each for a new sample. */
+
+#define HEALTH_FETCH_FRESH UINT64_C(0)
+#define HEALTH_FETCH_RECENT UINT64_MAX /* whatever the helper's SampleIntervalSec= allows */
 
 #define HEALTH_FETCH_ROWS_MAX 128
 
@@ -27,13 +32,15 @@ typedef struct HealthHost {
         char probe_job[128];
         char probe_result[300];       /* the probe job's outcome, or why it did not run */
         bool probe_failed;
+        uint64_t sampled_at;          /* the oldest filesystem or kernel row's time; 0: none */
         /* Internal. */
         struct HealthFetch *fetch;
         unsigned polls;
+        bool plain_check;             /* the helper knows no CheckRecent(): asked Check() */
 } HealthHost;
 
 /* Ask every host (bus set, or error already < 0). Returns 0 once all answered. */
-int health_fetch(HealthHost *hosts, unsigned n, bool probe);
+int health_fetch(HealthHost *hosts, unsigned n, bool probe, uint64_t max_age_usec);
 
 /* The host's settings from the site config. */
 void health_host_settings(HealthHost *h, const SiteConfig *site, const SiteHost *host);

@@ -100,7 +100,9 @@ static void help(void) {
                "                            org.hubops.audit.read)\n\n");
         printf("Site (hosts from the site config, see --site):\n"
                "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
-               "  site health [HOST...] [--probe]  every host's health checks in one table ([Health] thresholds)\n"
+               "  site health [HOST...] [--probe] [--fresh]\n"
+               "                            every host's health checks in one table ([Health] thresholds),\n"
+               "                            from each helper's last periodic sample (--fresh: a new one)\n"
                "  runbook start NAME ARGS   run a runbook across the site: plan, preflight, confirm,\n"
                "                            then every step (resumable)\n"
                "  rebuild-tables HUB        runbook start rebuild-tables HUB: the mailhub table rebuild\n"
@@ -148,7 +150,7 @@ typedef struct Options {
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
                ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW,
-               ARG_PROBE };
+               ARG_PROBE, ARG_FRESH };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -167,6 +169,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "roll-forward", no_argument, NULL, ARG_ROLL_FORWARD },
                 { "outside-window", no_argument, NULL, ARG_OUTSIDE_WINDOW },
                 { "probe", no_argument, NULL, ARG_PROBE },
+                { "fresh", no_argument, NULL, ARG_FRESH },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -246,6 +249,9 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         break;
                 case ARG_PROBE:
                         o->inv.probe = true;
+                        break;
+                case ARG_FRESH:
+                        o->inv.fresh = true;
                         break;
                 case 'h':
                         help();
@@ -342,6 +348,8 @@ static int run(int argc, char *argv[]) {
                 return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
         if (o.inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
                 return output_error(EXIT_USAGE, "--probe applies only to health and site health");
+        if (o.inv.fresh && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--fresh applies only to site health (health always samples afresh)");
         if (o.inv.hold_usec && o.inv.wait_idle < 0)
                 return output_error(EXIT_USAGE, "--for needs --wait-idle");
 

@@ -72,7 +72,8 @@ void preflight_health(Exec *x, Preflight *p, const char *const *names, size_t n_
                 return;
         }
         preflight_checked(p);
-        (void) health_fetch(hosts, n, false);
+        /* Fresh samples: the run is about to change things on these hosts. */
+        (void) health_fetch(hosts, n, false, HEALTH_FETCH_FRESH);
         x->run->preflight_warnings[0] = '\0';
         for (unsigned i = 0; i < n; i++)
                 judge_host(x, p, &hosts[i]);

@@ -251,3 +251,9 @@ unsigned health_judge(const HealthInputs *in, HealthRow *rows, unsigned max) {
                 judge_smart(&r, &in->smart[i]);
         return r.n;
 }
+
+bool health_sample_recent(uint64_t now, uint64_t started, uint64_t max_age, uint64_t interval) {
+        uint64_t limit = MIN(max_age, interval);
+
+        return started <= now && now - started < limit;
+}

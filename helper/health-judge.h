@@ -53,3 +53,8 @@ typedef struct HealthInputs {
 
 /* Fills up to max rows; returns how many. */
 unsigned health_judge(const HealthInputs *in, HealthRow *rows, unsigned max);
+
+/* Whether a sample begun at started (CLOCK_MONOTONIC usec) may answer a call
+ * accepting max_age: younger than both max_age and the sampling period (a
+ * sampler that fell behind never serves its last sample for long). */
+bool health_sample_recent(uint64_t now, uint64_t started, uint64_t max_age, uint64_t interval);

@@ -167,16 +167,20 @@ static void health_rejudge(Health *h) {
         (void) health_textfile_write(h->context, h->rows, h->n_rows);
 }
 
-static void reply_waiter(Health *h, HealthWaiter *w) {
+static void reply_rows(Health *h, sd_bus_message *call, const HealthThresholds *t) {
         static HealthRow rows[HEALTH_ROWS_MAX];
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         HealthInputs in;
         unsigned n;
 
-        health_inputs(h, &w->thresholds, &in);
+        health_inputs(h, t, &in);
         n = health_judge(&in, rows, HEALTH_ROWS_MAX);
-        if (sd_bus_message_new_method_return(w->call, &reply) >= 0 && health_append_rows(reply, rows, n) >= 0)
+        if (sd_bus_message_new_method_return(call, &reply) >= 0 && health_append_rows(reply, rows, n) >= 0)
                 (void) sd_bus_send(NULL, reply, NULL);
+}
+
+static void reply_waiter(Health *h, HealthWaiter *w) {
+        reply_rows(h, w->call, &w->thresholds);
         sd_bus_message_unref(w->call);
         free(w);
 }
@@ -208,6 +212,7 @@ static void sample_done(Health *h, bool timed_out) {
         h->last = h->building;
         h->have_last = true;
         h->last_done_at = now_usec(CLOCK_MONOTONIC);
+        h->last_started_at = h->building_started_at;
         h->samples++;
         reap_strays(h);
         health_rejudge(h);
@@ -259,6 +264,7 @@ static void building_reset(Health *h) {
         unsigned n = 0;
 
         *s = (HealthSample) { .started_at = now_usec(CLOCK_REALTIME) };
+        h->building_started_at = now_usec(CLOCK_MONOTONIC);
         /* Paths the worker never reaches stay "not done": the one it hung on, and after. */
         for (char **p = cfg->check_paths; p && *p && n < HEALTH_FS_MAX; p++, n++) {
                 s->fs[n] = (HealthFsSample) { .fs_errors = -1 };
@@ -315,14 +321,23 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Every Check() gets a sample taken after it arrived; calls that arrive
- * while a worker runs wait for the next one. At most one worker runs, so
- * callers cannot make the helper fork faster than its checks complete. */
-int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds *t) {
+/* A Check() that accepts a sample up to max_age_usec old is answered from
+ * the periodic sampler's last one: a site of N hosts asking at once then
+ * costs each helper a judgement, not a fork and a journal read. The rows
+ * carry the sample's time, so the caller sees how old they are. Any other
+ * call gets a sample taken after it arrived; calls that arrive while a
+ * worker runs wait for the next one. At most one worker runs, so callers
+ * cannot make the helper fork faster than its checks complete. */
+int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds *t, uint64_t max_age_usec) {
         Health *h = c->health;
         HealthWaiter *w;
         int r;
 
+        if (h->have_last && health_sample_recent(now_usec(CLOCK_MONOTONIC), h->last_started_at, max_age_usec,
+                                                 c->config->health.sample_interval_usec)) {
+                reply_rows(h, call, t);
+                return 1;
+        }
         w = calloc(1, sizeof(HealthWaiter));
         if (!w)
                 return -ENOMEM;

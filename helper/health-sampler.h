@@ -30,6 +30,8 @@ struct Health {
         HealthSample last;            /* the last complete sample */
         bool have_last;
         uint64_t last_done_at;        /* CLOCK_MONOTONIC usec */
+        uint64_t last_started_at;     /* CLOCK_MONOTONIC usec: how old the last sample's figures are */
+        uint64_t building_started_at; /* CLOCK_MONOTONIC usec of the running worker's start */
         HealthRow rows[HEALTH_ROWS_MAX]; /* the last sample judged by the helper's thresholds */
         unsigned n_rows;
         HealthWaiter *waiters;        /* Check() calls waiting for the running sample */
@@ -46,8 +48,10 @@ struct Health {
 int health_start(Context *c);
 void health_stop(Context *c);
 
-/* Reply to call once a sample newer than now is judged under thresholds t. */
-int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds *t);
+/* Reply to call with the last sample judged under thresholds t if it began
+ * less than max_age_usec ago (never older than SampleIntervalSec=); else
+ * once a sample newer than now is judged. max_age_usec 0: always fresh. */
+int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds *t, uint64_t max_age_usec);
 
 /* The inputs for health_judge() from the last sample and results. */
 void health_inputs(const Health *h, const HealthThresholds *t, HealthInputs *ret);

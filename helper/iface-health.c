@@ -51,7 +51,25 @@ static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = read_thresholds(m, &t, error);
         if (r < 0 || sd_bus_error_is_set(error))
                 return r;
-        return health_check_async(c, m, &t);
+        return health_check_async(c, m, &t, 0);
+}
+
+/* CheckRecent(a{ss} thresholds, t max_age_usec): as Check(), but the
+ * periodic sampler's last sample answers if it is younger than max_age_usec
+ * (and than SampleIntervalSec=); each row's time says how old it is. */
+static int method_check_recent(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        HealthThresholds t = c->config->health.thresholds;
+        uint64_t max_age;
+        int r;
+
+        r = read_thresholds(m, &t, error);
+        if (r < 0 || sd_bus_error_is_set(error))
+                return r;
+        r = sd_bus_message_read(m, "t", &max_age);
+        if (r < 0)
+                return r;
+        return health_check_async(c, m, &t, max_age);
 }
 
 static int method_probe(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -99,6 +117,8 @@ static const sd_bus_vtable health_vtable[] = {
         SD_BUS_PROPERTY("LastProbe", "(tbdtts)", property_get_last_probe, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Check", SD_BUS_ARGS("a{ss}", thresholds), SD_BUS_RESULT("a(sssdsst)", checks),
                                 method_check, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckRecent", SD_BUS_ARGS("a{ss}", thresholds, "t", max_age_usec),
+                                SD_BUS_RESULT("a(sssdsst)", checks), method_check_recent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Probe", SD_BUS_NO_ARGS, SD_BUS_RESULT("o", job), method_probe,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("StateChanged",

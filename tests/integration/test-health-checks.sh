@@ -15,9 +15,12 @@ disk=$(lab disk "$HOST" path)
 
 textfile=$HUBOPS_LAB_DIR/hosts/$HOST/textfile/hubops_health.prom
 
-# The state of check $1 on the health disk's path $2 (default: the mount).
-state() { { as_operator hubopsctl --json site health "$HOST" || true; } | jq -r --arg c "$1" --arg p "${2:-$disk}" \
+# The state of check $1 on the health disk's path $2 (default: the mount),
+# from a fresh sample: the assertions below follow changes the test makes.
+state() { { as_operator hubopsctl --json site health --fresh "$HOST" || true; } | jq -r --arg c "$1" --arg p "${2:-$disk}" \
         '.hosts[0].checks[] | select(.check == $c and .subject == $p) | .state'; }
+now_usec() { echo $(($(date +%s%N) / 1000)); }
+sampled_at() { jq -r '[.hosts[0].checks[] | select(.check == "fs.space") | .measured_at_usec] | min'; }
 
 run_capture as_operator hubopsctl site health
 assert_eq "$rc" 0 "a healthy site: exit 0 ($out)"
@@ -29,6 +32,18 @@ assert_eq "$(state disk.throughput "$disk/probe")" unknown "no probe yet"
 assert_eq "$(state smart /dev/"$(basename "$(cat "$HUBOPS_LAB_DIR/health-disk.loop")")")" unknown \
         "a loop device has no SMART: not available, not an error"
 ok "a healthy site is OK everywhere, and says what it does not know"
+
+# site health answers from each helper's periodic sample, at most a
+# SampleIntervalSec= (1s here) old; --fresh samples after the call.
+t0=$(now_usec)
+run_capture as_operator hubopsctl --json site health "$HOST"
+assert_eq "$(jq -n "$(sampled_at <<<"$out") > $t0 - 1000000")" true "the last sample began within the period"
+t0=$(now_usec)
+run_capture as_operator hubopsctl --json site health --fresh "$HOST"
+assert_eq "$(jq -n "$(sampled_at <<<"$out") >= $t0")" true "--fresh: a sample begun after the call"
+run_capture as_operator hubopsctl site health
+assert_contains "$out" "Sampled by each helper within its SampleIntervalSec=" "the table says its figures are sampled"
+ok "site health answers from the periodic sample (no older than its period), --fresh from a new one"
 
 run_capture as_operator hubopsctl --json site health "$HOST" --probe
 assert_eq "$rc" 0 "probe on a normal disk ($out $err)"
@@ -82,6 +97,10 @@ monitoring() { grep -q "Monitoring bus message stream" "$HUBOPS_LAB_DIR/signals.
 wait_until 10 "busctl monitor to be listening" monitoring
 lab disk "$HOST" fail
 touch "$disk/x" 2>/dev/null && fail "the filesystem still takes writes after the error"
+# An operator's hubopsctl health samples afresh: the truth now, whatever the sampler has seen.
+assert_eq "$({ as_operator hubopsctl --json health || true; } | jq -r --arg p "$disk" \
+        '.hosts[0].checks[] | select(.check == "fs.writable" and .subject == $p) | .state')" fail \
+        "hubopsctl health right after the error"
 sampled_fail() { grep -q "fs.writable.*$disk\"} 2" "$textfile"; }
 wait_until 10 "the periodic sampler to write FAIL" sampled_fail
 assert_contains "$(metrics)" "hubops_health_check_state{check=\"fs.writable\",host=\"$HOST\",subject=\"$disk\"} 2" \
@@ -93,6 +112,7 @@ wait_until 5 "the StateChanged signal" signalled
 assert_contains "$(cat "$HUBOPS_LAB_DIR/signals.txt")" "StateChanged" "a StateChanged signal"
 ok "an ext4 error (mount flags still rw): the sampler's textfile, scraped by node_exporter, and its signal say FAIL"
 
+# The sampler has seen it (above): its last sample, which site health reads, has it.
 run_capture as_operator hubopsctl site health
 assert_eq "$rc" 1 "site health exits 1 on a FAIL"
 assert_contains "$out" "fs.writable" "the table names the check"

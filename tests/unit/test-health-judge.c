@@ -121,6 +121,17 @@ static void test_thresholds_parse_and_refuse(_unused_ void **state) {
         assert_int_equal(health_state_worst(HEALTH_OK, HEALTH_UNKNOWN), HEALTH_UNKNOWN);
 }
 
+static void test_a_sample_answers_only_while_recent(void **state) {
+        const uint64_t min = 60ULL * USEC_PER_SEC;
+
+        (void) state;
+        assert_true(health_sample_recent(NOW, NOW - 30 * USEC_PER_SEC, UINT64_MAX, min));
+        assert_false(health_sample_recent(NOW, NOW - min, UINT64_MAX, min)); /* as old as the period: resample */
+        assert_false(health_sample_recent(NOW, NOW - 30 * USEC_PER_SEC, 10 * USEC_PER_SEC, min));
+        assert_false(health_sample_recent(NOW, NOW, 0, min));                /* 0: always fresh */
+        assert_false(health_sample_recent(NOW, NOW + 1, UINT64_MAX, min));   /* never from the future */
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_free_space_ok_warn_fail, setup),
@@ -129,6 +140,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_the_stories_slow_disk_fails_at_the_default, setup),
                 cmocka_unit_test_setup(test_backup_age, setup),
                 cmocka_unit_test_setup(test_thresholds_parse_and_refuse, setup),
+                cmocka_unit_test(test_a_sample_answers_only_while_recent),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
