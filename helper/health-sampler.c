@@ -330,19 +330,21 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
  * cannot make the helper fork faster than its checks complete. */
 int health_check_async(Context *c, sd_bus_message *call, const HealthThresholds *t, uint64_t max_age_usec) {
         Health *h = c->health;
+        uint64_t now = now_usec(CLOCK_MONOTONIC), interval = c->config->health.sample_interval_usec;
         HealthWaiter *w;
         int r;
 
-        if (h->have_last && health_sample_recent(now_usec(CLOCK_MONOTONIC), h->last_started_at, max_age_usec,
-                                                 c->config->health.sample_interval_usec)) {
+        if (h->have_last && health_sample_recent(now, h->last_started_at, max_age_usec, interval)) {
                 reply_rows(h, call, t);
                 return 1;
         }
         w = calloc(1, sizeof(HealthWaiter));
         if (!w)
                 return -ENOMEM;
+        /* The running sample will do if it began recently enough for this caller. */
         *w = (HealthWaiter) { .next = h->waiters, .call = sd_bus_message_ref(call), .thresholds = *t,
-                              .deferred = h->worker != 0 };
+                              .deferred = h->worker != 0 &&
+                                          !health_sample_recent(now, h->building_started_at, max_age_usec, interval) };
         h->waiters = w;
         if (h->worker == 0) {
                 r = worker_start(h);
