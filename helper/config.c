@@ -112,6 +112,11 @@ static int begin_section(IniStrict *ini, const char *name) {
                 return 0;
         }
 
+        if (strcmp(name, "Mailstore") == 0)
+                return begin_mailstore(p);
+        if (strncmp(name, "Peer ", 5) == 0)
+                return begin_peer(p, name + 5);
+
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
 
@@ -129,6 +134,10 @@ static int handle_key(IniStrict *ini, const char *key, const char *value) {
                 return parse_rebuild_key(p, key, value);
         case SECTION_HEALTH:
                 return parse_health_key(p, key, value);
+        case SECTION_MAILSTORE:
+                return parse_mailstore_key(p, key, value);
+        case SECTION_PEER:
+                return parse_peer_key(p, key, value);
         default:
                 return parse_service_key(p, key, value);
         }
@@ -175,7 +184,7 @@ static int finish(IniStrict *ini) {
         }
         if (c->directory.present && finish_directory(p, &c->directory) < 0)
                 return -EINVAL;
-        if (finish_health(p) < 0)
+        if (finish_health(p) < 0 || finish_mailstore(p) < 0)
                 return -EINVAL;
         if (c->rebuild.present) {
                 p->ini.line = c->rebuild.line;
@@ -209,7 +218,8 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
                 return -ENOMEM;
         c->hooks = calloc(HOOKS_MAX, sizeof(HookConfig));
         c->services = calloc(SERVICES_MAX, sizeof(ServiceConfig));
-        if (!c->hooks || !c->services)
+        c->peers = calloc(PEERS_MAX, sizeof(PeerConfig));
+        if (!c->hooks || !c->services || !c->peers)
                 return -ENOMEM;
         c->audit_refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT;
         c->audit_refusal_interval_usec = AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC;
@@ -288,6 +298,16 @@ static int verify_section_accounts(HelperConfig *c, const char *path, char **ret
         if (c->rebuild.user && !getpwnam(c->rebuild.user)) {
                 *ret_error = strdup_printf("%s:%u: [Rebuild] User=%s does not exist", path, c->rebuild.line,
                                            c->rebuild.user);
+                return -ENOENT;
+        }
+        if (c->mailstore.user && !getpwnam(c->mailstore.user)) {
+                *ret_error = strdup_printf("%s:%u: [Mailstore] User=%s does not exist", path, c->mailstore.line,
+                                           c->mailstore.user);
+                return -ENOENT;
+        }
+        if (c->mailstore.group && !getgrnam(c->mailstore.group)) {
+                *ret_error = strdup_printf("%s:%u: [Mailstore] Group=%s does not exist", path,
+                                           c->mailstore.line, c->mailstore.group);
                 return -ENOENT;
         }
         if (c->rebuild.group && !getgrnam(c->rebuild.group)) {
@@ -440,5 +460,6 @@ void config_free(HelperConfig *c) {
         free(c->unit_prefix);
         free(c->job_log_directory);
         health_config_done(&c->health);
+        mailstore_config_done(c);
         free(c);
 }
