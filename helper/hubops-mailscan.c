@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hubops-mailscan: hubopsd's survey and verify walk of one domain, run as a
+ * transient unit as the mail user (never in hubopsd itself: mail is the
+ * outside world's data). Prints one JSON object on stdout; reports progress
+ * with sd_notify("STATUS=files N bytes B"). Exit 0, 1 on a walk error (the
+ * reason on stderr), 2 on bad usage. Every argument comes from hubopsd's
+ * config and a domain name it has already checked; this checks it again. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "macro.h"
+#include "mailscan.h"
+#include "names.h"
+
+static void report_progress(const MailScan *s, _unused_ void *userdata) {
+        (void) sd_notifyf(0, "STATUS=files %" PRIu64 " bytes %" PRIu64, s->files, s->bytes);
+}
+
+static int usage(void) {
+        fputs("usage: hubops-mailscan --root DIR --layout LAYOUT --domain DOMAIN [--checksum]\n", stderr);
+        return 2;
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "root", required_argument, NULL, 'r' },   { "layout", required_argument, NULL, 'l' },
+                { "domain", required_argument, NULL, 'd' }, { "checksum", no_argument, NULL, 'c' },
+                { NULL, 0, NULL, 0 },
+        };
+        MailScanOptions o = { .layout = "%d/%n/Maildir", .progress = report_progress };
+        MailScan scan;
+        _cleanup_free_ char *error = NULL, *json = NULL;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 'r': o.root = optarg; break;
+                case 'l': o.layout = optarg; break;
+                case 'd': o.domain = optarg; break;
+                case 'c': o.checksum = true; break;
+                default: return usage();
+                }
+        if (optind != argc || !o.root || !path_is_safe_absolute(o.root) || !domain_name_is_valid(o.domain))
+                return usage();
+
+        r = mail_scan(&o, &scan, &error);
+        if (r < 0) {
+                fprintf(stderr, "hubops-mailscan: %s\n", error ? error : strerror(-r));
+                return 1;
+        }
+        json = mail_scan_to_json(&o, &scan);
+        mail_scan_done(&scan);
+        if (!json || puts(json) < 0 || fflush(stdout) != 0)
+                return 1;
+        return 0;
+}
