@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,7 +199,7 @@ static int digest_entries(Walk *w, MailboxScan *m) {
 }
 
 /* The layout's components after "%n/" (a mailbox's Maildir under its name). */
-static int open_mailbox(int parent, const char *name, const char *suffix) {
+int mailscan_open_mailbox(int parent, const char *name, const char *suffix) {
         _cleanup_free_ char *copy = strdup(suffix);
         char *save = NULL;
         int fd = open_dir_at(parent, name);
@@ -224,7 +223,7 @@ static int scan_mailbox(Walk *w, int parent, const char *name, const char *suffi
         _cleanup_close_ int fd = -1;
         int r;
 
-        fd = open_mailbox(parent, name, suffix);
+        fd = mailscan_open_mailbox(parent, name, suffix);
         if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP) /* no maildir (yet), or not a directory */
                 return 0;
         if (fd < 0)
@@ -248,27 +247,37 @@ static int mailbox_compare(const void *a, const void *b) {
         return strcmp(((const MailboxScan *) a)->name, ((const MailboxScan *) b)->name);
 }
 
-/* Layout "%d/PREFIX.../%n/SUFFIX...": open the domain and its prefix, then
- * every entry there not starting with '.' is a mailbox. */
-static int open_mailbox_parent(Walk *w, const char **ret_suffix) {
-        const char *layout = w->o->layout + 3, *n = strstr(layout, "%n");
-        _cleanup_close_ int root = open(w->o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_free_ char *prefix = strndup(layout, (size_t) (n - layout));
+static int open_failed(char **ret_error, int r, const char *what, const char *path, const char *sub) {
+        *ret_error = strdup_printf("cannot open %s%s%s%s%s: %s", what, what[0] ? " " : "", path, sub[0] ? "/" : "",
+                                   sub, strerror(-r));
+        return r;
+}
+
+/* Layout "%d/PREFIX.../%n/SUFFIX...": open the domain and its prefix, where
+ * every entry not starting with '.' is a mailbox. */
+int mailscan_open_parent(const MailScanOptions *o, const char **ret_suffix, char **ret_error) {
+        const char *layout = o->layout + 3, *n = strstr(layout, "%n");
+        _cleanup_close_ int root = -1;
+        _cleanup_free_ char *prefix = NULL;
         char *save = NULL;
         int fd;
 
-        if (root < 0)
-                return fail(w, -errno, "cannot open the mail root for", "");
+        if (!domain_name_is_valid(o->domain) || strncmp(o->layout, "%d/", 3) != 0 || !n)
+                return -EINVAL;
+        prefix = strndup(layout, (size_t) (n - layout));
         if (!prefix)
                 return -ENOMEM;
-        fd = open_dir_at(root, w->o->domain);
+        root = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return open_failed(ret_error, -errno, "the mail root", o->root, "");
+        fd = open_dir_at(root, o->domain);
         if (fd < 0)
-                return fail(w, -errno, "cannot open the domain", "");
+                return open_failed(ret_error, -errno, "the domain", o->domain, "");
         for (char *c = strtok_r(prefix, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
                 int next = open_dir_at(fd, c);
                 close(fd);
                 if (next < 0)
-                        return fail(w, -errno, "cannot open", c);
+                        return open_failed(ret_error, -errno, "", o->domain, c);
                 fd = next;
         }
         *ret_suffix = n[2] == '/' ? n + 3 : n + 2;
@@ -285,9 +294,7 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
 
         *ret = (MailScan) { .files = 0 };
         *ret_error = NULL;
-        if (!domain_name_is_valid(o->domain) || strncmp(o->layout, "%d/", 3) != 0 || !strstr(o->layout, "%n"))
-                return -EINVAL;
-        parent = open_mailbox_parent(&w, &suffix);
+        parent = mailscan_open_parent(o, &suffix, ret_error);
         if (parent < 0)
                 return parent;
         r = dup(parent);
@@ -320,35 +327,4 @@ void mail_scan_done(MailScan *s) {
                 free(s->mailboxes[i].name);
         if (s)
                 free(s->mailboxes);
-}
-
-static json_object *mailbox_to_json(const MailboxScan *m) {
-        json_object *o = json_object_new_object();
-        char hex[2 * MAILSCAN_DIGEST_SIZE + 1];
-
-        for (size_t i = 0; i < MAILSCAN_DIGEST_SIZE; i++)
-                (void) snprintf(hex + 2 * i, 3, "%02x", m->digest[i]);
-        json_object_object_add(o, "name", json_object_new_string(m->name));
-        json_object_object_add(o, "files", json_object_new_uint64(m->files));
-        json_object_object_add(o, "bytes", json_object_new_uint64(m->bytes));
-        json_object_object_add(o, "largest", json_object_new_uint64(m->largest));
-        json_object_object_add(o, "digest", json_object_new_string(hex));
-        return o;
-}
-
-char *mail_scan_to_json(const MailScanOptions *o, const MailScan *s) {
-        json_object *top = json_object_new_object(), *list = json_object_new_array();
-        char *text;
-
-        json_object_object_add(top, "domain", json_object_new_string(o->domain));
-        json_object_object_add(top, "checksum", json_object_new_boolean(o->checksum));
-        json_object_object_add(top, "files", json_object_new_uint64(s->files));
-        json_object_object_add(top, "bytes", json_object_new_uint64(s->bytes));
-        json_object_object_add(top, "skipped", json_object_new_uint64(s->skipped));
-        for (size_t i = 0; i < s->n_mailboxes; i++)
-                json_object_array_add(list, mailbox_to_json(&s->mailboxes[i]));
-        json_object_object_add(top, "mailboxes", list);
-        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN));
-        json_object_put(top);
-        return text;
 }

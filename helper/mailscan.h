@@ -44,3 +44,16 @@ void mail_scan_done(MailScan *s);
 
 /* The result as one JSON object (malloc'd), as hubops-mailscan prints it. */
 char *mail_scan_to_json(const MailScanOptions *o, const MailScan *s);
+
+/* Shared with mailstamps.c. The directory holding the domain's mailboxes
+ * (an fd; every entry not starting with '.' there is a mailbox), with
+ * *ret_suffix pointing into o->layout at what follows "%n/" ("Maildir"). */
+int mailscan_open_parent(const MailScanOptions *o, const char **ret_suffix, char **ret_error);
+/* A mailbox's maildir under the parent: an fd, or -ENOENT/-ENOTDIR/-ELOOP
+ * when it has none (or not a real directory). */
+int mailscan_open_mailbox(int parent, const char *name, const char *suffix);
+
+/* hubops-mailscan's output read back, strictly: for this domain and
+ * checksum setting, totals that are the sums, mailboxes sorted and unique.
+ * -EBADMSG on anything else. */
+int mail_scan_from_json(const char *text, size_t size, const char *domain, bool checksum, MailScan *ret);

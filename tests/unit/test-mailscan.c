@@ -18,6 +18,8 @@
 
 #include "macro.h"
 #include "mailscan.h"
+#include "mailstamps.h"
+#include "strv.h"
 
 static char root[64];
 
@@ -191,14 +193,195 @@ static void test_scan_json_names_every_mailbox(_unused_ void **state) {
         mail_scan_done(&s);
 }
 
+/* Every folder's cur/ and new/ back to an old time, so that only what a test
+ * changes looks changed (the same-tick rule is tested on its own). */
+static void age_folders(void) {
+        char cmd[256];
+
+        (void) snprintf(cmd, sizeof(cmd),
+                        "find '%s/example.org' -type d \\( -name cur -o -name new \\) -exec touch -h -d @100000 {} +",
+                        root);
+        assert_int_equal(system(cmd), 0);
+}
+
+static MailStamps take_stamps(uint64_t now_usec) {
+        MailScanOptions o = { .root = root, .layout = "%d/%n/Maildir", .domain = "example.org" };
+        MailStamps s;
+        char *error = NULL;
+
+        if (mail_stamps_take(&o, now_usec, &s, &error) < 0)
+                fail_msg("mail_stamps_take: %s", error ? error : "(no message)");
+        return s;
+}
+
+static void assert_strv(char **l, const char *const *expected) {
+        size_t n = 0;
+
+        for (; expected[n]; n++)
+                if (!l[n] || strcmp(l[n], expected[n]) != 0)
+                        fail_msg("item %zu: expected \"%s\", got \"%s\"", n, expected[n], l[n] ? l[n] : "(end)");
+        if (l[n])
+                fail_msg("unexpected item \"%s\"", l[n]);
+}
+
+static void test_stamps_record_maildir_plus_folders(_unused_ void **state) {
+        MailStamps s;
+
+        age_folders();
+        s = take_stamps(200000ULL * 1000000);
+        assert_int_equal(s.n_folders, 3);
+        assert_string_equal(s.folders[0].path, "alice/Maildir");
+        assert_string_equal(s.folders[1].path, "alice/Maildir/.Sent");
+        assert_string_equal(s.folders[2].path, "bob/Maildir");
+        assert_int_equal(s.folders[0].cur_usec, 100000LL * 1000000);
+        assert_int_equal(s.folders[1].new_usec, -1); /* .Sent has no new/ */
+        mail_stamps_done(&s);
+}
+
+/* Each kind of change during a pre-sync shows in the final pass's list. */
+static void test_stamps_find_every_change_and_nothing_else(_unused_ void **state) {
+        static const char *const none[] = { NULL };
+        MailStamps before, now;
+        char **changed = NULL, **gone = NULL, from[512], to[512];
+
+        age_folders();
+        before = take_stamps(200000ULL * 1000000);
+        now = take_stamps(200001ULL * 1000000);
+        assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
+        assert_strv(changed, none);
+        assert_strv(gone, none);
+        strv_free(changed), strv_free(gone), mail_stamps_done(&now);
+
+        /* A delivery to bob, a new/ to cur/ move and a flag rename for alice, a new folder. */
+        make_dirs("example.org/bob/Maildir/tmp");
+        write_file("example.org/bob/Maildir/tmp/7.M7P1.pop02", "new mail\n", 7000);
+        (void) snprintf(from, sizeof(from), "%s/example.org/bob/Maildir/tmp/7.M7P1.pop02", root);
+        (void) snprintf(to, sizeof(to), "%s/example.org/bob/Maildir/cur/7.M7P1.pop02", root);
+        assert_int_equal(rename(from, to), 0);
+        (void) snprintf(from, sizeof(from), "%s/example.org/alice/Maildir/new/2.M2P1.pop02", root);
+        (void) snprintf(to, sizeof(to), "%s/example.org/alice/Maildir/cur/2.M2P1.pop02:2,", root);
+        assert_int_equal(rename(from, to), 0);
+        make_dirs("example.org/alice/Maildir/.Trash/cur");
+        (void) snprintf(from, sizeof(from), "rm -rf '%s/example.org/alice/Maildir/.Sent'", root);
+        assert_int_equal(system(from), 0);
+        now = take_stamps(200001ULL * 1000000);
+        assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
+        assert_strv(changed, (const char *const[]) { "alice/Maildir", "alice/Maildir/.Trash", "bob/Maildir", NULL });
+        assert_strv(gone, (const char *const[]) { "alice/Maildir/.Sent", NULL });
+        strv_free(changed), strv_free(gone), mail_stamps_done(&now), mail_stamps_done(&before);
+}
+
+/* A directory whose mtime was within a tick of the recording cannot be
+ * trusted to show a change made in that same tick: it counts as changed. */
+static void test_stamps_count_a_recent_directory_as_changed(_unused_ void **state) {
+        MailStamps before, now;
+        char **changed = NULL, **gone = NULL;
+
+        age_folders();
+        before = take_stamps(100000ULL * 1000000 + MAILSTAMPS_TICK_USEC);
+        now = take_stamps(200000ULL * 1000000);
+        assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
+        assert_int_equal(strv_length(changed), 3);
+        strv_free(changed), strv_free(gone), mail_stamps_done(&now), mail_stamps_done(&before);
+
+        before = take_stamps(100000ULL * 1000000 + MAILSTAMPS_TICK_USEC + 1);
+        now = take_stamps(200000ULL * 1000000);
+        assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
+        assert_int_equal(strv_length(changed), 0);
+        strv_free(changed), strv_free(gone), mail_stamps_done(&now), mail_stamps_done(&before);
+}
+
+static void test_stamps_json_round_trip_and_refusals(_unused_ void **state) {
+        static const char *const bad[] = {
+                "",
+                "[]",
+                "{\"taken\":1}",
+                "{\"taken\":1,\"folders\":[],\"x\":1}",
+                "{\"taken\":-1,\"folders\":[]}",
+                "{\"taken\":1,\"folders\":[[\"/etc\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a/../b\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a//b\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a/\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\\nb\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\\u0000b\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",-2,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",1,\"1\"]]}",
+                "{\"taken\":1,\"folders\":[[\"b\",1,1],[\"a\",1,1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",1,1],[\"a\",1,1]]}",
+        };
+        MailStamps s, back;
+        char *json;
+
+        s = take_stamps(123456789);
+        json = mail_stamps_to_json(&s);
+        assert_non_null(json);
+        assert_int_equal(mail_stamps_from_json(json, strlen(json), &back), 0);
+        assert_int_equal(back.taken_usec, 123456789);
+        assert_int_equal(back.n_folders, s.n_folders);
+        for (size_t i = 0; i < s.n_folders; i++) {
+                assert_string_equal(back.folders[i].path, s.folders[i].path);
+                assert_int_equal(back.folders[i].cur_usec, s.folders[i].cur_usec);
+                assert_int_equal(back.folders[i].new_usec, s.folders[i].new_usec);
+        }
+        free(json), mail_stamps_done(&back), mail_stamps_done(&s);
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (mail_stamps_from_json(bad[i], strlen(bad[i]), &back) != -EBADMSG)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
+static void test_scan_json_reads_back_strictly(_unused_ void **state) {
+        MailScanOptions o = { .root = root, .layout = "%d/%n/Maildir", .domain = "example.org" };
+        static const char *const bad[] = {
+                "{}",
+                /* another domain, another checksum setting */
+                "{\"domain\":\"example.net\",\"checksum\":false,\"files\":0,\"bytes\":0,\"skipped\":0,\"mailboxes\":[]}",
+                "{\"domain\":\"example.org\",\"checksum\":true,\"files\":0,\"bytes\":0,\"skipped\":0,\"mailboxes\":[]}",
+                /* totals that are not the sums */
+                "{\"domain\":\"example.org\",\"checksum\":false,\"files\":1,\"bytes\":0,\"skipped\":0,\"mailboxes\":[]}",
+                "{\"domain\":\"example.org\",\"checksum\":false,\"files\":-1,\"bytes\":0,\"skipped\":0,\"mailboxes\":[]}",
+                "{\"domain\":\"example.org\",\"checksum\":false,\"files\":0,\"bytes\":0,\"skipped\":0,\"mailboxes\":[],\"x\":1}",
+        };
+        MailScan s = scan_domain(false), back;
+        char *json = mail_scan_to_json(&o, &s), *evil;
+
+        assert_int_equal(mail_scan_from_json(json, strlen(json), "example.org", false, &back), 0);
+        assert_int_equal(back.n_mailboxes, 2);
+        assert_string_equal(back.mailboxes[0].name, "alice");
+        assert_int_equal(back.mailboxes[0].bytes, 31);
+        assert_memory_equal(back.mailboxes[0].digest, s.mailboxes[0].digest, MAILSCAN_DIGEST_SIZE);
+        assert_int_equal(back.files, s.files);
+        mail_scan_done(&back);
+        assert_int_equal(mail_scan_from_json(json, strlen(json), "example.org", true, &back), -EBADMSG);
+
+        /* A mailbox name that is a path, or out of order. */
+        evil = strdup(json);
+        memcpy(strstr(evil, "\"alice\""), "\"../e\"", 7);
+        assert_int_equal(mail_scan_from_json(evil, strlen(evil), "example.org", false, &back), -EBADMSG);
+        memcpy(strstr(evil, "\"../e\""), "\"zlice\"", 7);
+        assert_int_equal(mail_scan_from_json(evil, strlen(evil), "example.org", false, &back), -EBADMSG);
+        free(evil);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (mail_scan_from_json(bad[i], strlen(bad[i]), "example.org", false, &back) != -EBADMSG)
+                        fail_msg("accepted: %s", bad[i]);
+        free(json);
+        mail_scan_done(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_scan_counts_mailboxes_and_leaves_out_tmp),
-                cmocka_unit_test(test_digest_follows_names_sizes_and_mtimes),
-                cmocka_unit_test(test_checksum_sees_same_size_same_mtime_corruption),
-                cmocka_unit_test(test_scan_refuses_bad_domains_and_reports_missing_ones),
-                cmocka_unit_test(test_scan_json_names_every_mailbox),
-                cmocka_unit_test(test_scan_skips_symlinks_without_following),
+                cmocka_unit_test_setup_teardown(test_scan_counts_mailboxes_and_leaves_out_tmp, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_digest_follows_names_sizes_and_mtimes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_checksum_sees_same_size_same_mtime_corruption, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scan_refuses_bad_domains_and_reports_missing_ones, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scan_json_names_every_mailbox, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scan_json_reads_back_strictly, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamps_record_maildir_plus_folders, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamps_count_a_recent_directory_as_changed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamps_json_round_trip_and_refusals, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamps_find_every_change_and_nothing_else, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_scan_skips_symlinks_without_following, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, setup, teardown);
+        return cmocka_run_group_tests(tests, NULL, NULL);
 }
