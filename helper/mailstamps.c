@@ -169,8 +169,7 @@ char *mail_stamps_to_json(const MailStamps *s) {
         return text;
 }
 
-/* A folder path as stamp_mailbox() makes them: relative, normalized, printable. */
-static bool stamp_path_is_valid(const char *p, size_t len) {
+bool mail_stamps_path_is_valid(const char *p, size_t len) {
         if (len == 0 || len >= STAMP_PATH_MAX || p[0] == '/' || p[len - 1] == '/' || strlen(p) != len)
                 return false;
         for (const char *c = p; *c; c++)
@@ -203,7 +202,7 @@ static int read_stamp(json_object *f, FolderStamp *ret) {
         c = json_object_get_int64(cur);
         n = json_object_get_int64(new_);
         if (c < -1 || n < -1 ||
-            !stamp_path_is_valid(json_object_get_string(path), (size_t) json_object_get_string_len(path)))
+            !mail_stamps_path_is_valid(json_object_get_string(path), (size_t) json_object_get_string_len(path)))
                 return -EBADMSG;
         ret->path = strdup(json_object_get_string(path));
         ret->cur_usec = c;

@@ -38,6 +38,10 @@ typedef struct MailScanOptions MailScanOptions;
 int mail_stamps_take(const MailScanOptions *o, uint64_t now_usec, MailStamps *ret, char **ret_error);
 void mail_stamps_done(MailStamps *s);
 
+/* A folder path as the stamps hold them: relative, normalized (no "", "."
+ * or ".." component), printable, shorter than 1024 bytes; len its strlen(). */
+bool mail_stamps_path_is_valid(const char *p, size_t len);
+
 char *mail_stamps_to_json(const MailStamps *s);
 /* Strict: the stamps come back from a file written by a process running as
  * the mail user. -EBADMSG on anything but what mail_stamps_to_json() writes. */

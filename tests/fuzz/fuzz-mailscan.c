@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The mailbox move's two reports read back by hubopsd: hubops-mailscan's
  * survey/verify result and the folder stamps. Both are written by a process
- * running as the mail user, so their content is not trusted. The first byte
- * picks the reader. */
+ * running as the mail user, so their content is not trusted; and rsync's
+ * progress lines. The first byte picks the reader. */
 
 #include <string.h>
 
 #include "fuzz.h"
 #include "mailscan.h"
 #include "mailstamps.h"
+#include "rsync-progress.h"
 #include "strv.h"
 
 static void fuzz_scan(const char *text, size_t size) {
@@ -48,12 +49,21 @@ static void fuzz_stamps(const char *text, size_t size) {
         mail_stamps_done(&s);
 }
 
+/* rsync's stdout, read by hubops-mailsync: the peer's rsync can say anything. */
+static void fuzz_progress(const char *text, size_t size) {
+        RsyncProgress p;
+
+        if (rsync_progress_parse(text, size, &p) == 0 && (p.checked > p.total || p.percent > 100))
+                __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)
                 return 0;
-        if (data[0] & 1)
-                fuzz_stamps((const char *) data + 1, size - 1);
-        else
-                fuzz_scan((const char *) data + 1, size - 1);
+        switch (data[0] % 3) {
+        case 0: fuzz_scan((const char *) data + 1, size - 1); break;
+        case 1: fuzz_stamps((const char *) data + 1, size - 1); break;
+        default: fuzz_progress((const char *) data + 1, size - 1); break;
+        }
         return 0;
 }
