@@ -39,7 +39,7 @@ char *mail_scan_to_json(const MailScanOptions *o, const MailScan *s) {
         for (size_t i = 0; i < s->n_mailboxes; i++)
                 json_object_array_add(list, mailbox_to_json(&s->mailboxes[i]));
         json_object_object_add(top, "mailboxes", list);
-        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN));
+        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(top);
         return text;
 }
@@ -147,4 +147,47 @@ out:
         json_object_put(top);
         json_tokener_free(tok);
         return r;
+}
+
+int mail_sync_summary_from_json(const char *text, size_t size, MailSyncSummary *ret) {
+        json_tokener *tok = json_tokener_new();
+        json_object *top = NULL, *mode, *vanished;
+        MailSyncSummary s = { .final = false };
+        int r = -EBADMSG;
+
+        if (!tok)
+                return -ENOMEM;
+        if (size <= INT32_MAX)
+                top = json_tokener_parse_ex(tok, text, (int) size);
+        if (top && json_tokener_get_error(tok) == json_tokener_success && json_object_is_type(top, json_type_object) &&
+            json_object_object_length(top) == 6 && json_object_object_get_ex(top, "mode", &mode) &&
+            json_object_is_type(mode, json_type_string) && json_object_object_get_ex(top, "vanished", &vanished) &&
+            json_object_is_type(vanished, json_type_boolean) && read_u64(top, "files_checked", &s.files_checked) == 0 &&
+            read_u64(top, "files_transferred", &s.files_transferred) == 0 &&
+            read_u64(top, "bytes_transferred", &s.bytes_transferred) == 0 &&
+            read_u64(top, "elapsed_usec", &s.elapsed_usec) == 0 && s.files_transferred <= s.files_checked &&
+            (strcmp(json_object_get_string(mode), "full") == 0 || strcmp(json_object_get_string(mode), "final") == 0)) {
+                s.final = strcmp(json_object_get_string(mode), "final") == 0;
+                s.vanished = json_object_get_boolean(vanished);
+                *ret = s;
+                r = 0;
+        }
+        json_object_put(top);
+        json_tokener_free(tok);
+        return r;
+}
+
+char *mail_sync_summary_to_json(const MailSyncSummary *s) {
+        json_object *o = json_object_new_object();
+        char *text;
+
+        json_object_object_add(o, "mode", json_object_new_string(s->final ? "final" : "full"));
+        json_object_object_add(o, "files_checked", json_object_new_uint64(s->files_checked));
+        json_object_object_add(o, "files_transferred", json_object_new_uint64(s->files_transferred));
+        json_object_object_add(o, "bytes_transferred", json_object_new_uint64(s->bytes_transferred));
+        json_object_object_add(o, "vanished", json_object_new_boolean(s->vanished));
+        json_object_object_add(o, "elapsed_usec", json_object_new_uint64(s->elapsed_usec));
+        text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return text;
 }

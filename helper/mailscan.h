@@ -57,3 +57,13 @@ int mailscan_open_mailbox(int parent, const char *name, const char *suffix);
  * checksum setting, totals that are the sums, mailboxes sorted and unique.
  * -EBADMSG on anything else. */
 int mail_scan_from_json(const char *text, size_t size, const char *domain, bool checksum, MailScan *ret);
+
+/* hubops-mailsync's summary of one pass, read back strictly. */
+typedef struct MailSyncSummary {
+        bool final;   /* mode "final", else "full" */
+        uint64_t files_checked, files_transferred, bytes_transferred, elapsed_usec;
+        bool vanished; /* live mail moved during a full pass (normal) */
+} MailSyncSummary;
+
+int mail_sync_summary_from_json(const char *text, size_t size, MailSyncSummary *ret);
+char *mail_sync_summary_to_json(const MailSyncSummary *s);

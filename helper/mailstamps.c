@@ -164,7 +164,7 @@ char *mail_stamps_to_json(const MailStamps *s) {
                 json_object_array_add(list, f);
         }
         json_object_object_add(top, "folders", list);
-        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN));
+        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(top);
         return text;
 }
