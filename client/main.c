@@ -37,6 +37,7 @@ static const Verb verbs[] = {
         { "load", NULL, VERB_GATE, cmd_load },
         { "can-run", NULL, 0, cmd_can_run },
         { "health", NULL, 0, cmd_health },
+        { "mailbox", "survey", VERB_PRIVILEGED | VERB_WAITS, cmd_mailbox_survey },
         { "hooks", "list", 0, cmd_hooks_list },
         { "hooks", "run", VERB_PRIVILEGED | VERB_WAITS, cmd_hooks_run },
         { "directory", "status", 0, cmd_directory_status },
@@ -80,6 +81,8 @@ static void help(void) {
                "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
                "  health [--probe]          the host's health checks (filesystems, kernel errors, disk probe,\n"
                "                            backup age, SMART); exit 1 on a FAIL\n"
+               "  mailbox survey DOMAIN     per mailbox of a domain on this mail store: files, bytes,\n"
+               "                            largest; the estimated copy time\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"

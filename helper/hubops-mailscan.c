@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "hubops-mailscan: %s\n", error ? error : strerror(-r));
                 return 1;
         }
-        json = mail_scan_to_json(&o, &scan);
+        json = mail_scan_to_json(o.domain, o.checksum, &scan);
         mail_scan_done(&scan);
         if (!json || puts(json) < 0 || fflush(stdout) != 0)
                 return 1;

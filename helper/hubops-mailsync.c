@@ -274,7 +274,7 @@ static int read_folders(char ***ret_dirs, char ***ret_changed) {
                 if (l < 4 || line[l - 1] != '\n' || line[1] != '\t' || (line[0] != 'F' && line[0] != 'C'))
                         return -EBADMSG;
                 line[--l] = '\0';
-                if (!mail_stamps_path_is_valid(path, l - 2))
+                if (!mail_path_is_valid(path, l - 2))
                         return -EBADMSG;
                 if (line[0] == 'F' && add_folder_dirs(&dirs, path) < 0)
                         return -ENOMEM;

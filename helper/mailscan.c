@@ -322,9 +322,3 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
         return 0;
 }
 
-void mail_scan_done(MailScan *s) {
-        for (size_t i = 0; s && i < s->n_mailboxes; i++)
-                free(s->mailboxes[i].name);
-        if (s)
-                free(s->mailboxes);
-}

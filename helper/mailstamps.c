@@ -16,7 +16,6 @@
 #include "mailscan.h"
 #include "strv.h"
 
-#define STAMP_PATH_MAX 1024
 
 static int64_t mtime_usec_at(int dfd, const char *name) {
         struct stat st;
@@ -29,7 +28,7 @@ static int64_t mtime_usec_at(int dfd, const char *name) {
 static int add_folder(MailStamps *s, size_t *allocated, int dfd, const char *path) {
         FolderStamp *f;
 
-        if (s->n_folders >= MAILSTAMPS_FOLDERS_MAX)
+        if (s->n_folders >= MAIL_FOLDERS_MAX)
                 return -E2BIG;
         if (s->n_folders == *allocated) {
                 size_t n = *allocated ? *allocated * 2 : 64;
@@ -67,7 +66,7 @@ static int stamp_mailbox(MailStamps *s, size_t *allocated, int maildir, const ch
                 return r;
         }
         while (r >= 0 && (errno = 0, de = readdir(d))) {
-                char sub[STAMP_PATH_MAX];
+                char sub[MAIL_PATH_MAX];
                 int folder;
 
                 if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -113,7 +112,7 @@ int mail_stamps_take(const MailScanOptions *o, uint64_t now_usec, MailStamps *re
         }
         while (r >= 0 && (errno = 0, de = readdir(d))) {
                 _cleanup_close_ int maildir = -1;
-                char path[STAMP_PATH_MAX];
+                char path[MAIL_PATH_MAX];
 
                 if (de->d_name[0] == '.')
                         continue;
@@ -169,24 +168,6 @@ char *mail_stamps_to_json(const MailStamps *s) {
         return text;
 }
 
-bool mail_stamps_path_is_valid(const char *p, size_t len) {
-        if (len == 0 || len >= STAMP_PATH_MAX || p[0] == '/' || p[len - 1] == '/' || strlen(p) != len)
-                return false;
-        for (const char *c = p; *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                        return false;
-        for (const char *c = p;; c++) {
-                const char *slash = strchr(c, '/');
-                size_t l = slash ? (size_t) (slash - c) : strlen(c);
-
-                if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
-                        return false;
-                if (!slash)
-                        return true;
-                c = slash;
-        }
-}
-
 static int read_stamp(json_object *f, FolderStamp *ret) {
         json_object *path, *cur, *new_;
         int64_t c, n;
@@ -202,7 +183,7 @@ static int read_stamp(json_object *f, FolderStamp *ret) {
         c = json_object_get_int64(cur);
         n = json_object_get_int64(new_);
         if (c < -1 || n < -1 ||
-            !mail_stamps_path_is_valid(json_object_get_string(path), (size_t) json_object_get_string_len(path)))
+            !mail_path_is_valid(json_object_get_string(path), (size_t) json_object_get_string_len(path)))
                 return -EBADMSG;
         ret->path = strdup(json_object_get_string(path));
         ret->cur_usec = c;
@@ -226,7 +207,7 @@ int mail_stamps_from_json(const char *text, size_t size, MailStamps *ret) {
             json_object_object_length(top) != 2 || !json_object_object_get_ex(top, "taken", &taken) ||
             !json_object_is_type(taken, json_type_int) || json_object_get_int64(taken) < 0 ||
             !json_object_object_get_ex(top, "folders", &list) || !json_object_is_type(list, json_type_array) ||
-            (n = json_object_array_length(list)) > MAILSTAMPS_FOLDERS_MAX)
+            (n = json_object_array_length(list)) > MAIL_FOLDERS_MAX)
                 goto out;
         s.taken_usec = (uint64_t) json_object_get_int64(taken);
         s.folders = calloc(n ? n : 1, sizeof(FolderStamp));

@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mail-report.h"
+
 #define MAILSTAMPS_TICK_USEC (2ULL * 1000000ULL) /* ext4 is finer; FAT and some NFS are 2 s */
-#define MAILSTAMPS_FOLDERS_MAX 1000000
 
 typedef struct FolderStamp {
         char *path;          /* relative to the domain: "alice/Maildir", "alice/Maildir/.Sent" */
@@ -37,10 +38,6 @@ typedef struct MailScanOptions MailScanOptions;
 /* Record every folder of o's domain (o->checksum and o->progress unused). */
 int mail_stamps_take(const MailScanOptions *o, uint64_t now_usec, MailStamps *ret, char **ret_error);
 void mail_stamps_done(MailStamps *s);
-
-/* A folder path as the stamps hold them: relative, normalized (no "", "."
- * or ".." component), printable, shorter than 1024 bytes; len its strlen(). */
-bool mail_stamps_path_is_valid(const char *p, size_t len);
 
 char *mail_stamps_to_json(const MailStamps *s);
 /* Strict: the stamps come back from a file written by a process running as

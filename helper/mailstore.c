@@ -152,13 +152,12 @@ static int check_report(const char *text, size_t len, const char *domain, MailRe
         int r;
 
         if (kind == MAIL_REPORT_SURVEY || kind == MAIL_REPORT_VERIFY) {
-                MailScanOptions o = { .domain = domain, .checksum = checksum };
                 MailScan s;
 
                 r = mail_scan_from_json(text, len, domain, checksum, &s);
                 if (r < 0)
                         return r;
-                *ret_json = mail_scan_to_json(&o, &s);
+                *ret_json = mail_scan_to_json(domain, checksum, &s);
                 mail_scan_done(&s);
         } else if (kind == MAIL_REPORT_SYNC) {
                 MailSyncSummary s;
@@ -212,32 +211,18 @@ static int load_stamps(const Context *c, const char *domain, MailReport kind, Ma
         return r < 0 ? r : mail_stamps_from_json(text, len, ret);
 }
 
-/* {"recorded":USEC,"frozen":USEC,"changed":[...],"gone":[...],"folders":[...]} */
 static int changes_json(const MailStamps *before, const MailStamps *now, char **ret) {
-        _cleanup_(strv_freep) char **changed = NULL, **gone = NULL;
-        json_object *top, *list;
-        int r = mail_stamps_changed(before, now, &changed, &gone);
+        MailChanges changes = { .recorded_usec = before->taken_usec, .frozen_usec = now->taken_usec };
+        int r = mail_stamps_changed(before, now, &changes.changed, &changes.gone);
 
-        if (r < 0)
-                return r;
-        top = json_object_new_object();
-        json_object_object_add(top, "recorded", json_object_new_uint64(before->taken_usec));
-        json_object_object_add(top, "frozen", json_object_new_uint64(now->taken_usec));
-        list = json_object_new_array();
-        for (char **s = changed; *s; s++)
-                json_object_array_add(list, json_object_new_string(*s));
-        json_object_object_add(top, "changed", list);
-        list = json_object_new_array();
-        for (char **s = gone; *s; s++)
-                json_object_array_add(list, json_object_new_string(*s));
-        json_object_object_add(top, "gone", list);
-        list = json_object_new_array();
-        for (size_t i = 0; i < now->n_folders; i++)
-                json_object_array_add(list, json_object_new_string(now->folders[i].path));
-        json_object_object_add(top, "folders", list);
-        *ret = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(top);
-        return *ret ? 0 : -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < now->n_folders; i++)
+                r = strv_extend(&changes.folders, now->folders[i].path);
+        if (r >= 0 && !changes.folders && !(changes.folders = calloc(1, sizeof(char *))))
+                r = -ENOMEM;
+        if (r >= 0 && !(*ret = mail_changes_to_json(&changes)))
+                r = -ENOMEM;
+        mail_changes_done(&changes);
+        return r;
 }
 
 int mailstore_read_report(const Context *c, const char *domain, const char *kind, char **ret_json, char **ret_why) {

@@ -2,7 +2,8 @@
 /* The mailbox move's two reports read back by hubopsd: hubops-mailscan's
  * survey/verify result and the folder stamps. Both are written by a process
  * running as the mail user, so their content is not trusted; and rsync's
- * progress lines. The first byte picks the reader. */
+ * progress lines, and hubopsd's "changes" report as hubopsctl reads it. The
+ * first byte picks the reader. */
 
 #include <string.h>
 
@@ -57,13 +58,26 @@ static void fuzz_progress(const char *text, size_t size) {
                 __builtin_trap();
 }
 
+/* hubopsd's "changes" report, read by hubopsctl and turned into a Sync call. */
+static void fuzz_changes(const char *text, size_t size) {
+        MailChanges c;
+
+        if (mail_changes_from_json(text, size, &c) < 0)
+                return;
+        for (char **p = c.folders; *p; p++)
+                if ((*p)[0] == '/' || strstr(*p, "/../") || strncmp(*p, "../", 3) == 0)
+                        __builtin_trap();
+        mail_changes_done(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)
                 return 0;
-        switch (data[0] % 3) {
+        switch (data[0] % 4) {
         case 0: fuzz_scan((const char *) data + 1, size - 1); break;
         case 1: fuzz_stamps((const char *) data + 1, size - 1); break;
-        default: fuzz_progress((const char *) data + 1, size - 1); break;
+        case 2: fuzz_progress((const char *) data + 1, size - 1); break;
+        default: fuzz_changes((const char *) data + 1, size - 1); break;
         }
         return 0;
 }

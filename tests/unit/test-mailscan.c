@@ -183,7 +183,7 @@ static void test_scan_refuses_bad_domains_and_reports_missing_ones(_unused_ void
 static void test_scan_json_names_every_mailbox(_unused_ void **state) {
         MailScanOptions o = { .root = root, .layout = "%d/%n/Maildir", .domain = "example.org" };
         MailScan s = scan_domain(false);
-        char *json = mail_scan_to_json(&o, &s);
+        char *json = mail_scan_to_json(o.domain, o.checksum, &s);
 
         assert_non_null(json);
         assert_non_null(strstr(json, "\"domain\":\"example.org\""));
@@ -344,7 +344,7 @@ static void test_scan_json_reads_back_strictly(_unused_ void **state) {
                 "{\"domain\":\"example.org\",\"checksum\":false,\"files\":0,\"bytes\":0,\"skipped\":0,\"mailboxes\":[],\"x\":1}",
         };
         MailScan s = scan_domain(false), back;
-        char *json = mail_scan_to_json(&o, &s), *evil;
+        char *json = mail_scan_to_json(o.domain, o.checksum, &s), *evil;
 
         assert_int_equal(mail_scan_from_json(json, strlen(json), "example.org", false, &back), 0);
         assert_int_equal(back.n_mailboxes, 2);
@@ -369,8 +369,36 @@ static void test_scan_json_reads_back_strictly(_unused_ void **state) {
         mail_scan_done(&s);
 }
 
+static void test_changes_json_round_trip_and_refusals(_unused_ void **state) {
+        static const char *const bad[] = {
+                /* changed but not a folder; gone but still a folder; unsorted; a path out */
+                "{\"recorded\":1,\"frozen\":2,\"folders\":[\"a/M\"],\"changed\":[\"b/M\"],\"gone\":[]}",
+                "{\"recorded\":1,\"frozen\":2,\"folders\":[\"a/M\"],\"changed\":[],\"gone\":[\"a/M\"]}",
+                "{\"recorded\":1,\"frozen\":2,\"folders\":[\"b/M\",\"a/M\"],\"changed\":[],\"gone\":[]}",
+                "{\"recorded\":1,\"frozen\":2,\"folders\":[\"../M\"],\"changed\":[],\"gone\":[]}",
+                "{\"recorded\":1,\"frozen\":2,\"folders\":[],\"changed\":[]}",
+        };
+        char *folders[] = { "alice/Maildir", "alice/Maildir/.Sent", "bob/Maildir", NULL };
+        char *changed[] = { "alice/Maildir/.Sent", NULL }, *gone[] = { "alice/Maildir/.Trash", NULL };
+        MailChanges c = { .recorded_usec = 10, .frozen_usec = 20, .folders = folders, .changed = changed, .gone = gone };
+        MailChanges back;
+        char *json = mail_changes_to_json(&c);
+
+        assert_int_equal(mail_changes_from_json(json, strlen(json), &back), 0);
+        assert_int_equal(back.frozen_usec, 20);
+        assert_int_equal(strv_length(back.folders), 3);
+        assert_string_equal(back.changed[0], "alice/Maildir/.Sent");
+        assert_string_equal(back.gone[0], "alice/Maildir/.Trash");
+        mail_changes_done(&back);
+        free(json);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (mail_changes_from_json(bad[i], strlen(bad[i]), &back) != -EBADMSG)
+                        fail_msg("accepted: %s", bad[i]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_changes_json_round_trip_and_refusals),
                 cmocka_unit_test_setup_teardown(test_scan_counts_mailboxes_and_leaves_out_tmp, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_digest_follows_names_sizes_and_mtimes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_checksum_sees_same_size_same_mtime_corruption, setup, teardown),

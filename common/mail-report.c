@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hubops-mailscan's result as JSON, written by the walk (as the mail user)
- * and read back by hubopsd, which therefore trusts nothing in it. */
+/* The mailbox move's reports as JSON (mail-report.h). */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -8,8 +7,9 @@
 #include <string.h>
 
 #include "macro.h"
-#include "mailscan.h"
+#include "mail-report.h"
 #include "names.h"
+#include "strv.h"
 
 #define MAILBOXES_MAX 1000000
 
@@ -27,12 +27,19 @@ static json_object *mailbox_to_json(const MailboxScan *m) {
         return o;
 }
 
-char *mail_scan_to_json(const MailScanOptions *o, const MailScan *s) {
+void mail_scan_done(MailScan *s) {
+        for (size_t i = 0; s && i < s->n_mailboxes; i++)
+                free(s->mailboxes[i].name);
+        if (s)
+                free(s->mailboxes);
+}
+
+char *mail_scan_to_json(const char *domain, bool checksum, const MailScan *s) {
         json_object *top = json_object_new_object(), *list = json_object_new_array();
         char *text;
 
-        json_object_object_add(top, "domain", json_object_new_string(o->domain));
-        json_object_object_add(top, "checksum", json_object_new_boolean(o->checksum));
+        json_object_object_add(top, "domain", json_object_new_string(domain));
+        json_object_object_add(top, "checksum", json_object_new_boolean(checksum));
         json_object_object_add(top, "files", json_object_new_uint64(s->files));
         json_object_object_add(top, "bytes", json_object_new_uint64(s->bytes));
         json_object_object_add(top, "skipped", json_object_new_uint64(s->skipped));
@@ -190,4 +197,131 @@ char *mail_sync_summary_to_json(const MailSyncSummary *s) {
         text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return text;
+}
+
+bool mail_path_is_valid(const char *p, size_t len) {
+        if (len == 0 || len >= MAIL_PATH_MAX || p[0] == '/' || p[len - 1] == '/' || strlen(p) != len)
+                return false;
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return false;
+        for (const char *c = p;; c++) {
+                const char *slash = strchr(c, '/');
+                size_t l = slash ? (size_t) (slash - c) : strlen(c);
+
+                if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (!slash)
+                        return true;
+                c = slash;
+        }
+}
+
+void mail_changes_done(MailChanges *c) {
+        if (!c)
+                return;
+        strv_free(c->folders);
+        strv_free(c->changed);
+        strv_free(c->gone);
+        *c = (MailChanges) { .recorded_usec = 0 };
+}
+
+static json_object *strv_to_json(char **l) {
+        json_object *a = json_object_new_array();
+
+        for (char **s = l; s && *s; s++)
+                json_object_array_add(a, json_object_new_string(*s));
+        return a;
+}
+
+char *mail_changes_to_json(const MailChanges *c) {
+        json_object *top = json_object_new_object();
+        char *text;
+
+        json_object_object_add(top, "recorded", json_object_new_uint64(c->recorded_usec));
+        json_object_object_add(top, "frozen", json_object_new_uint64(c->frozen_usec));
+        json_object_object_add(top, "folders", strv_to_json(c->folders));
+        json_object_object_add(top, "changed", strv_to_json(c->changed));
+        json_object_object_add(top, "gone", strv_to_json(c->gone));
+        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(top);
+        return text;
+}
+
+/* An array of folder paths, sorted and unique, at most max. */
+static int read_paths(json_object *top, const char *key, size_t max, char ***ret) {
+        json_object *a;
+        size_t n;
+        char **l;
+
+        if (!json_object_object_get_ex(top, key, &a) || !json_object_is_type(a, json_type_array) ||
+            (n = json_object_array_length(a)) > max)
+                return -EBADMSG;
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        *ret = l;
+        for (size_t i = 0; i < n; i++) {
+                json_object *v = json_object_array_get_idx(a, i);
+
+                if (!json_object_is_type(v, json_type_string) ||
+                    !mail_path_is_valid(json_object_get_string(v), (size_t) json_object_get_string_len(v)) ||
+                    (i > 0 && strcmp(l[i - 1], json_object_get_string(v)) >= 0))
+                        return -EBADMSG;
+                l[i] = strdup(json_object_get_string(v));
+                if (!l[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Every path of sub in all (both sorted). */
+static bool strv_sorted_subset(char **sub, char **all) {
+        for (; sub && *sub; sub++) {
+                while (all && *all && strcmp(*all, *sub) < 0)
+                        all++;
+                if (!all || !*all || strcmp(*all, *sub) != 0)
+                        return false;
+        }
+        return true;
+}
+
+int mail_changes_from_json(const char *text, size_t size, MailChanges *ret) {
+        json_tokener *tok = json_tokener_new();
+        json_object *top = NULL;
+        MailChanges c = { .recorded_usec = 0 };
+        int r = -EBADMSG;
+
+        if (!tok)
+                return -ENOMEM;
+        if (size <= INT32_MAX)
+                top = json_tokener_parse_ex(tok, text, (int) size);
+        if (!top || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(top, json_type_object) ||
+            json_object_object_length(top) != 5 || read_u64(top, "recorded", &c.recorded_usec) < 0 ||
+            read_u64(top, "frozen", &c.frozen_usec) < 0)
+                goto out;
+        if ((r = read_paths(top, "folders", MAIL_FOLDERS_MAX, &c.folders)) < 0 ||
+            (r = read_paths(top, "changed", MAIL_FOLDERS_MAX, &c.changed)) < 0 ||
+            (r = read_paths(top, "gone", MAIL_FOLDERS_MAX, &c.gone)) < 0)
+                goto out;
+        /* What changed is among the folders; what is gone is not. */
+        r = -EBADMSG;
+        if (!strv_sorted_subset(c.changed, c.folders))
+                goto out;
+        for (char **g = c.gone; *g; g++)
+                if (strv_sorted_subset((char *[]) { *g, NULL }, c.folders))
+                        goto out;
+        *ret = c;
+        c = (MailChanges) { .recorded_usec = 0 };
+        r = 0;
+out:
+        mail_changes_done(&c);
+        json_object_put(top);
+        json_tokener_free(tok);
+        return r;
+}
+
+uint64_t mail_copy_estimate_usec(uint64_t files, uint64_t bytes) {
+        /* rsync over ssh pays per file (a stat and a name on each side) and per byte. */
+        return files * 1000000ULL / MAIL_COPY_FILES_PER_SEC + bytes / (MAIL_COPY_BYTES_PER_SEC / 1000000ULL);
 }
