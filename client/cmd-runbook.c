@@ -219,6 +219,26 @@ static int start(const Invocation *inv, const RunbookDef *def, int first_arg, bo
         return code;
 }
 
+/* mailbox move DOMAIN --from A --to B [--presync-only] [--checksum]: the
+ * runbook's parameters from the options. */
+int cmd_mailbox_move(sd_bus *bus, const Invocation *inv) {
+        Invocation as_runbook = *inv;
+        char *args[5];
+
+        (void) bus;
+        if (inv->n_args != 1 || !inv->move.from || !inv->move.to)
+                return output_error(EXIT_USAGE, "Usage: hubopsctl mailbox move DOMAIN --from STORE --to STORE "
+                                                "[--presync-only] [--checksum] [--dry-run] [--yes] [--detach]");
+        args[0] = inv->args[0];
+        args[1] = (char *) inv->move.from;
+        args[2] = (char *) inv->move.to;
+        args[3] = (char *) (inv->move.presync_only ? "yes" : "no");
+        args[4] = (char *) (inv->move.checksum ? "yes" : "no");
+        as_runbook.args = args;
+        as_runbook.n_args = 5;
+        return start(&as_runbook, runbook_find("mailbox-move"), 0, false);
+}
+
 int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv) {
         (void) bus;
         return start(inv, runbook_find("rebuild-tables"), 0, true);

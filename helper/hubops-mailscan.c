@@ -2,7 +2,7 @@
 /* hubops-mailscan: hubopsd's survey and verify walk of one domain, run as a
  * transient unit as the mail user (never in hubopsd itself: mail is the
  * outside world's data). Prints one JSON object on stdout; reports progress
- * with sd_notify("STATUS=files N bytes B"). With --stamps, records the
+ * with sd_notify("STATUS=mailboxes DONE/TOTAL"). With --stamps, records the
  * folders' cur/ and new/ mtimes instead (mailstamps.h). Exit 0, 1 on a walk error (the
  * reason on stderr), 2 on bad usage. Every argument comes from hubopsd's
  * config and a domain name it has already checked; this checks it again. */
@@ -19,8 +19,20 @@
 #include "mailstamps.h"
 #include "names.h"
 
-static void report_progress(const MailScan *s, _unused_ void *userdata) {
-        (void) sd_notifyf(0, "STATUS=files %" PRIu64 " bytes %" PRIu64, s->files, s->bytes);
+/* hubopsd's grammar (unit-status.h) wants counters with totals: the
+ * mailboxes are known at the start, the files and bytes only at the end. */
+static void report_progress(const MailScan *s, size_t done, size_t total, _unused_ void *userdata) {
+        static struct timespec last;
+        struct timespec now;
+
+        (void) s;
+        if (total == 0)
+                return;
+        (void) clock_gettime(CLOCK_MONOTONIC, &now);
+        if (done < total && now.tv_sec == last.tv_sec)
+                return; /* at most once a second, and always the last */
+        last = now;
+        (void) sd_notifyf(0, "STATUS=mailboxes %zu/%zu", done, total);
 }
 
 static int print_stamps(const MailScanOptions *o) {

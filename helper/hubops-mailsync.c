@@ -14,7 +14,7 @@
  *                 folders and mailboxes that are gone); pass 2 the cur/ and
  *                 new/ of the changed folders, with deletes.
  *
- * Progress: sd_notify("STATUS=files DONE/TOTAL bytes N"). Result: one JSON
+ * Progress: sd_notify("STATUS=files CHECKED/TOTAL"). Result: one JSON
  * object on stdout. Exit 0, 1 when the copy failed (rsync's reason on
  * stderr), 2 on bad usage or input. */
 #include <errno.h>
@@ -71,8 +71,9 @@ static void notify(Totals *t, const RsyncProgress *p, bool force) {
         if (!force && now - t->last_notify_usec < 1000000)
                 return;
         t->last_notify_usec = now;
-        (void) sd_notifyf(0, "STATUS=files %" PRIu64 "/%" PRIu64 " bytes %" PRIu64, t->checked + p->checked,
-                          t->total + p->total, t->bytes + p->bytes);
+        if (t->total + p->total == 0)
+                return; /* hubopsd's grammar (unit-status.h): counters with a total */
+        (void) sd_notifyf(0, "STATUS=files %" PRIu64 "/%" PRIu64, t->checked + p->checked, t->total + p->total);
 }
 
 /* Read rsync's stdout: progress lines end in '\r', messages in '\n'. */

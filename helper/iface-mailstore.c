@@ -430,8 +430,16 @@ void mailstore_restore(Context *c) {
         op_restore_transient_jobs(c, "mailbox.", "this mailbox job");
 }
 
+static int property_get_root(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Context *c = userdata;
+
+        return sd_bus_message_append(reply, "s", c->config->mailstore.present ? c->config->mailstore.root : "");
+}
+
 static const sd_bus_vtable mailstore_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Root", "s", property_get_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("Survey", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_survey,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_ARGS("s", domain, "b", checksum), SD_BUS_RESULT("o", job),

@@ -15,8 +15,8 @@
 #include "format.h"
 #include "macro.h"
 #include "names.h"
+#include "strv.h"
 
-#define PROGRESS_EVERY 4096
 #define RELPATH_MAX 4096
 
 typedef struct Entry {
@@ -31,7 +31,6 @@ typedef struct Walk {
         MailScan *scan;
         Entry *entries; /* the current mailbox's */
         size_t n_entries, allocated;
-        uint64_t since_progress;
         char **error;
 } Walk;
 
@@ -100,13 +99,6 @@ static int add_entry(Walk *w, int dfd, const char *path, const char *name, const
         return 0;
 }
 
-static void count_progress(Walk *w) {
-        if (++w->since_progress < PROGRESS_EVERY || !w->o->progress)
-                return;
-        w->since_progress = 0;
-        w->o->progress(w->scan, w->o->userdata);
-}
-
 static int walk_folder(Walk *w, MailboxScan *m, int dfd, const char *rel, unsigned depth);
 
 static int visit(Walk *w, MailboxScan *m, int dfd, const char *rel, const char *name, unsigned depth) {
@@ -141,7 +133,6 @@ static int visit(Walk *w, MailboxScan *m, int dfd, const char *rel, const char *
         m->largest = MAX(m->largest, (uint64_t) st.st_size);
         w->scan->files++;
         w->scan->bytes += (uint64_t) st.st_size;
-        count_progress(w);
         return add_entry(w, dfd, path, name, &st);
 }
 
@@ -288,6 +279,8 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
         Walk w = { .o = o, .scan = ret, .error = ret_error };
         const char *suffix = NULL;
         _cleanup_close_ int parent = -1;
+        _cleanup_(strv_freep) char **names = NULL;
+        size_t total;
         DIR *d;
         struct dirent *de;
         int r = 0;
@@ -304,21 +297,26 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
                         close(r);
                 return fail(&w, e, "cannot read the domain", "");
         }
+        /* The names first, so progress can say "mailbox i of n". */
         r = 0;
         while (r >= 0 && (errno = 0, de = readdir(d)))
                 if (de->d_name[0] != '.')
-                        r = scan_mailbox(&w, parent, de->d_name, suffix);
+                        r = strv_extend(&names, de->d_name);
         if (r >= 0 && errno != 0)
                 r = fail(&w, -errno, "cannot read the domain", "");
         closedir(d);
+        total = strv_length(names);
+        for (size_t i = 0; r >= 0 && i < total; i++) {
+                r = scan_mailbox(&w, parent, names[i], suffix);
+                if (r >= 0 && o->progress)
+                        o->progress(ret, i + 1, total, o->userdata);
+        }
         free(w.entries);
         if (r < 0) {
                 mail_scan_done(ret);
                 return r;
         }
         qsort(ret->mailboxes, ret->n_mailboxes, sizeof(MailboxScan), mailbox_compare);
-        if (o->progress)
-                o->progress(ret, o->userdata);
         return 0;
 }
 

@@ -22,8 +22,8 @@ typedef struct MailScanOptions {
         const char *layout; /* [Mailstore] Layout=, checked by the config */
         const char *domain; /* checked with domain_name_is_valid() */
         bool checksum;      /* content hashes in the digest (--checksum) */
-        /* Called every few thousand files, and at the end, with the running totals. */
-        void (*progress)(const MailScan *s, void *userdata);
+        /* Called after each mailbox, with the running totals. */
+        void (*progress)(const MailScan *s, size_t mailboxes_done, size_t mailboxes_total, void *userdata);
         void *userdata;
 } MailScanOptions;
 
