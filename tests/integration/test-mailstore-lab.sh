@@ -85,3 +85,14 @@ assert_eq "$(uidls pop03)" "$frozen" "pop03's POP3 UIDL list, sizes and contents
 gone=$(comm -23 <(cut -d' ' -f1,2 <<<"$before" | sort) <(cut -d' ' -f1,2 <<<"$frozen" | sort) | wc -l)
 [ "$gone" -gt 0 ] || fail "no message was deleted during the pre-sync"
 ok "after a frozen final pass (rsync -a --delete) pop03 shows pop02's UIDL list; $gone deleted messages stay deleted"
+
+# The story's dying disk: pop02's mail disk gets an ext4 error and goes
+# read-only (its mount flags still say rw); deliveries fail, a pull still reads.
+lab mail pop02 fail
+wait_until 10 "pop02's mail disk to refuse writes" sh -c "! setpriv --reuid=hubops-vmail --regid=$(id -g hubops-vmail) --init-groups touch '$src/$domain/u0001/Maildir/tmp/probe'"
+run_capture setpriv --reuid=hubops-vmail --regid="$(id -g hubops-vmail)" --init-groups touch "$src/$domain/u0001/Maildir/tmp/probe"
+assert_contains "$err" "Read-only file system" "a write on the failed disk"
+run_capture lab mail pop03 pull pop02 "$domain" --delete
+assert_eq "$rc" 0 "a pull from the failed, read-only source ($err)"
+assert_eq "$(tree "$dst")" "$(tree "$src")" "the copy is still the source"
+ok "lab mail pop02 fail: the source goes read-only, writes fail with EROFS, a pull still reads it"
