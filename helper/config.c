@@ -349,10 +349,34 @@ static int check_directory_safe(const char *key, const char *dir, mode_t *ret_mo
         return 0;
 }
 
+/* hubopsd runs as root without capabilities: to check that a caller's
+ * domain is a directory under Root= it needs search permission there. */
+static int verify_mail_root(const MailstoreConfig *m, char **ret_error) {
+        struct stat st;
+
+        if (!m->present)
+                return 0;
+        if (stat(m->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                *ret_error = strdup_printf("[Mailstore] Root=%s: not a directory; refusing", m->root);
+                return -ENOTDIR;
+        }
+        if (!(st.st_mode & S_IXOTH)) {
+                *ret_error = strdup_printf("[Mailstore] Root=%s: mode %04o; hubopsd (root without capabilities) "
+                                           "needs search permission for others to find a domain there (e.g. "
+                                           "chmod 0751: it still cannot list the domains)",
+                                           m->root, (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
 static int verify_directories(const HelperConfig *c, char **ret_error) {
         mode_t mode;
         int r;
 
+        r = verify_mail_root(&c->mailstore, ret_error);
+        if (r < 0)
+                return r;
         if (c->job_log_directory) {
                 r = check_directory_safe("JobLogDirectory", c->job_log_directory, &mode, ret_error);
                 if (r < 0)

@@ -58,10 +58,11 @@ const char *mailstore_check_domain(const Context *c, const char *domain, bool mu
                 return "invalid domain name (lowercase letters, digits, '-' and '.')";
         if (!must_exist)
                 return NULL;
-        root = open(c->config->mailstore.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* O_PATH: search permission on the root is all it takes (config.c checks it). */
+        root = open(c->config->mailstore.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
                 return "the mail root cannot be opened";
-        dir = openat(root, domain, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        dir = openat(root, domain, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         return dir < 0 ? "no such domain under the mail root" : NULL;
 }
 

@@ -335,15 +335,16 @@ static int append_input_data(sd_bus_message *m, const void *data, size_t size) {
 }
 
 /* A program that handles other people's data (mail) sees the system
- * read-only, writes only its one tree, and has no devices or /tmp of ours. */
+ * read-only, writes only its one tree, and has no devices or /tmp of ours.
+ * It runs as an unprivileged user, who cannot write kernel tunables or
+ * cgroups anyway; ProtectKernelTunables= and ProtectControlGroups= would add
+ * nothing, and some container managers refuse them beside ReadWritePaths=. */
 static int append_sandbox(sd_bus_message *m, const TransientUnit *u) {
         int r;
 
         if ((r = append_property(m, "ProtectSystem", "s", "strict")) < 0 ||
             (r = append_property(m, "PrivateTmp", "b", 1)) < 0 ||
             (r = append_property(m, "PrivateDevices", "b", 1)) < 0 ||
-            (r = append_property(m, "ProtectKernelTunables", "b", 1)) < 0 ||
-            (r = append_property(m, "ProtectControlGroups", "b", 1)) < 0 ||
             (r = append_property(m, "RestrictSUIDSGID", "b", 1)) < 0 ||
             (r = append_property(m, "UMask", "u", (uint32_t) 0077)) < 0)
                 return r;
