@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "exit-codes.h"
+#include "health-fetch.h"
 #include "hubops-bus.h"
 #include "macro.h"
 #include "mail-report.h"
@@ -231,6 +232,43 @@ static int observe_compare(Exec *x, Step *s) {
         return n > 0 ? 3 : 1;
 }
 
+/* "HOST: WHY", the step failed. */
+static int fail_check(Step *s, const char *why, const char *detail) {
+        s->status = STEP_FAILED;
+        (void) snprintf(s->message, sizeof(s->message), "%.64s: %s%.150s", s->host, why, detail);
+        return 3;
+}
+
+/* No action: the host is still healthy (DESIGN.md 2a) before the cutover.
+ * A source disk that failed during the pre-sync stops the move here, with
+ * nothing frozen or switched. */
+static int observe_health(Exec *x, Step *s) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ HealthHost *h = calloc(1, sizeof(HealthHost));
+        const SiteHost *sh = site_find_host(x->site, s->host);
+
+        if (!h || !sh)
+                return fail_check(s, !h ? "out of memory" : "not in the site config", "");
+        h->name = sh->name;
+        health_host_settings(h, x->site, sh);
+        h->bus = x->api->connection ? x->api->connection(x->api, s->host, &error) : NULL;
+        if (!h->bus)
+                return fail_check(s, "cannot read its health: ", error.message ? error.message : "no connection");
+        (void) health_fetch(h, 1, false);
+        if (h->error < 0)
+                return fail_check(s, "cannot read its health: ", h->problem);
+        for (unsigned i = 0; i < h->n_rows; i++)
+                if (h->rows[i].state == HEALTH_FAIL) {
+                        s->status = STEP_FAILED;
+                        (void) snprintf(s->message, sizeof(s->message), "%.64s: health %.23s %.40s FAIL: %.100s",
+                                        s->host, h->rows[i].check, h->rows[i].subject, h->rows[i].reason);
+                        return 3;
+                }
+        s->status = STEP_DONE;
+        (void) snprintf(s->message, sizeof(s->message), "%.64s: %u checks, no FAIL", s->host, h->n_rows);
+        return 1;
+}
+
 /* The tidy-up's thaw of the source: only after a failure before the switch. */
 static int observe_thaw_source(Exec *x, Step *s) {
         const Step *freeze = find_step(x->run, "freeze"), *sw = find_step(x->run, "switch");
@@ -264,6 +302,7 @@ static void describe(const Step *s, char *buf, size_t size) {
                 { "mailbox-final-sync", "final pass of ", ": the changed folders, with deletes" },
                 { "mailbox-verify", "verify ", " here (names, sizes, times)" },
                 { "mailbox-compare", "compare both stores' verify reports of ", "" },
+                { "mailbox-health", "health of the source of ", " before the cutover" },
                 { "mailbox-switch", "switch ", "'s routing to this store" },
                 { "mailbox-thaw", "thaw ", " here" },
                 { "mailbox-thaw-source", "thaw ", " at the source (only after a failure before the switch)" },
@@ -297,6 +336,8 @@ static const StepKind kinds[] = {
                      .observe = observe_thaw_source),
         { .name = "mailbox-compare", .observation = "both verify reports", .describe = describe,
           .observe = observe_compare },
+        { .name = "mailbox-health", .observation = "no health check FAILs", .describe = describe,
+          .observe = observe_health },
 };
 
 /* ---- the plan ---- */
@@ -360,7 +401,8 @@ static int plan(const SiteConfig *site, const void *config, Run *r, char *err, s
                 goto full;
         if (param_yes(r, "presync-only"))
                 return 0;
-        if (!add(r, "cutover", "mailbox-freeze", "freeze", from, c->cutover_timeout_usec) ||
+        if (!add(r, "cutover", "mailbox-health", "source-health", from, 0) ||
+            !add(r, "cutover", "mailbox-freeze", "freeze", from, c->cutover_timeout_usec) ||
             !add(r, "cutover", "mailbox-record-frozen", "record-frozen", from, c->cutover_timeout_usec) ||
             !add(r, "cutover", "mailbox-final-sync", "final-sync", to, c->cutover_timeout_usec) ||
             !add(r, "cutover", "mailbox-verify", verify_from, from, c->cutover_timeout_usec) ||
