@@ -29,7 +29,6 @@ typedef struct MailScanOptions {
 
 /* 0, or a negative errno; on error *ret_error (malloc'd) says what and where. */
 int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error);
-void mail_scan_done(MailScan *s);
 
 /* Shared with mailstamps.c. The directory holding the domain's mailboxes
  * (an fd; every entry not starting with '.' there is a mailbox), with

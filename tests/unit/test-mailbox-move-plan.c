@@ -93,11 +93,13 @@ static void test_plan_refusals(_unused_ void **state) {
 }
 
 static Step *step(Run *r, const char *id) {
+        static Step none;
+
         for (unsigned i = 0; i < r->n_steps; i++)
                 if (strcmp(r->steps[i].id, id) == 0)
                         return &r->steps[i];
         fail_msg("no step %s", id);
-        return NULL;
+        return &none; /* not reached: for the analyzer, which does not know fail_msg() never returns */
 }
 
 /* 0: thaw the source; 1: skipped, with the reason. */

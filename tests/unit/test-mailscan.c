@@ -2,7 +2,9 @@
 /* The domain walk of the mailbox move (helper/mailscan.c) on real trees:
  * counts, what is left out, and digests that match exactly when names,
  * sizes and mtimes (and with --checksum, contents) do. */
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +38,46 @@ static void write_file(const char *rel, const char *content, time_t mtime) {
         assert_int_equal(utimes(path, tv), 0);
 }
 
+/* mkdir -p ROOT/REL */
 static void make_dirs(const char *rel) {
         char path[512];
 
-        (void) snprintf(path, sizeof(path), "mkdir -p '%s/%s'", root, rel);
-        assert_int_equal(system(path), 0);
+        (void) snprintf(path, sizeof(path), "%s/%s", root, rel);
+        for (char *p = path + strlen(root) + 1;; p++) {
+                bool end = *p == '\0';
+
+                if (*p != '/' && !end)
+                        continue;
+                *p = '\0';
+                if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        fail_msg("mkdir %s: %s", path, strerror(errno));
+                if (end)
+                        return;
+                *p = '/';
+        }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st, (void) flag, (void) ftw;
+        return remove(path);
+}
+
+/* rm -rf ROOT/REL (REL "" for the root itself) */
+static int remove_tree(const char *rel) {
+        char path[512];
+
+        (void) snprintf(path, sizeof(path), "%s%s%s", root, rel[0] ? "/" : "", rel);
+        return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int age_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        const char *name = path + ftw->base;
+        const struct timespec old[2] = { { .tv_sec = 100000 }, { .tv_sec = 100000 } };
+
+        (void) st;
+        if (flag == FTW_D && (strcmp(name, "cur") == 0 || strcmp(name, "new") == 0))
+                return utimensat(AT_FDCWD, path, old, AT_SYMLINK_NOFOLLOW);
+        return 0;
 }
 
 /* example.org with alice (cur, new, a folder, tmp) and bob (empty). */
@@ -64,10 +101,7 @@ static int setup(void **state) {
 }
 
 static int teardown(_unused_ void **state) {
-        char cmd[128];
-
-        (void) snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        return system(cmd);
+        return remove_tree("");
 }
 
 static MailScan scan_domain(bool checksum) {
@@ -196,12 +230,10 @@ static void test_scan_json_names_every_mailbox(_unused_ void **state) {
 /* Every folder's cur/ and new/ back to an old time, so that only what a test
  * changes looks changed (the same-tick rule is tested on its own). */
 static void age_folders(void) {
-        char cmd[256];
+        char path[512];
 
-        (void) snprintf(cmd, sizeof(cmd),
-                        "find '%s/example.org' -type d \\( -name cur -o -name new \\) -exec touch -h -d @100000 {} +",
-                        root);
-        assert_int_equal(system(cmd), 0);
+        (void) snprintf(path, sizeof(path), "%s/example.org", root);
+        assert_int_equal(nftw(path, age_entry, 16, FTW_PHYS), 0);
 }
 
 static MailStamps take_stamps(uint64_t now_usec) {
@@ -262,8 +294,7 @@ static void test_stamps_find_every_change_and_nothing_else(_unused_ void **state
         (void) snprintf(to, sizeof(to), "%s/example.org/alice/Maildir/cur/2.M2P1.pop02:2,", root);
         assert_int_equal(rename(from, to), 0);
         make_dirs("example.org/alice/Maildir/.Trash/cur");
-        (void) snprintf(from, sizeof(from), "rm -rf '%s/example.org/alice/Maildir/.Sent'", root);
-        assert_int_equal(system(from), 0);
+        assert_int_equal(remove_tree("example.org/alice/Maildir/.Sent"), 0);
         now = take_stamps(200001ULL * 1000000);
         assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
         assert_strv(changed, (const char *const[]) { "alice/Maildir", "alice/Maildir/.Trash", "bob/Maildir", NULL });
