@@ -148,11 +148,20 @@ static int execute(Exec *x, const Invocation *inv) {
         return executor_run(x);
 }
 
+static int required_params(const RunbookDef *def) {
+        int n = 0;
+
+        while ((size_t) n < def->n_params && !def->params[n].default_value)
+                n++;
+        return n;
+}
+
 static int usage_start(const RunbookDef *def, bool alias) {
-        char args[128] = "";
+        char args[160] = "";
 
         for (size_t i = 0, n = 0; i < def->n_params && n < sizeof(args); i++)
-                n += (size_t) snprintf(args + n, sizeof(args) - n, " %s", def->params[i].metavar);
+                n += (size_t) snprintf(args + n, sizeof(args) - n, def->params[i].default_value ? " [%s]" : " %s",
+                                       def->params[i].metavar);
         return output_error(EXIT_USAGE,
                             "Usage: hubopsctl %s%s%s [--dry-run] [--yes] [--detach] "
                             "[--tidy-up-on-failure] [--outside-window] [--site FILE]",
@@ -169,9 +178,10 @@ static int plan_run(const RunbookDef *def, const SiteConfig *site, const Invocat
         (void) snprintf(run->runbook, sizeof(run->runbook), "%s", def->name);
         (void) snprintf(run->site, sizeof(run->site), "%s", site->path);
         for (size_t i = 0; i < def->n_params; i++) {
-                const char *v = inv->args[first_arg + (int) i];
-                if (strlen(v) > SITE_NAME_MAX || run_set_param(run, def->params[i].key, v) < 0)
-                        return output_error(EXIT_USAGE, "Invalid %s \"%s\"", def->params[i].metavar, v);
+                const char *v = first_arg + (int) i < inv->n_args ? inv->args[first_arg + (int) i]
+                                                                  : def->params[i].default_value;
+                if (!v || strlen(v) > RUN_VALUE_MAX || run_set_param(run, def->params[i].key, v) < 0)
+                        return output_error(EXIT_USAGE, "Invalid %s \"%s\"", def->params[i].metavar, v ? v : "");
         }
         /* An unknown host is "no such" (6), as in site status; a host of the wrong kind is usage (2). */
         r = def->plan(site, settings ? settings->config : NULL, run, err, sizeof(err));
@@ -191,7 +201,7 @@ static int start(const Invocation *inv, const RunbookDef *def, int first_arg, bo
 
         if (!run)
                 return output_error(EXIT_FAILED, "Out of memory");
-        if (inv->n_args - first_arg != (int) def->n_params)
+        if (inv->n_args - first_arg > (int) def->n_params || inv->n_args - first_arg < required_params(def))
                 return usage_start(def, alias);
         code = load_site(inv, &site);
         if (code == EXIT_OK)
@@ -207,6 +217,26 @@ static int start(const Invocation *inv, const RunbookDef *def, int first_arg, bo
         code = execute(&x, inv);
         bus_helper_api_done(&api);
         return code;
+}
+
+/* mailbox move DOMAIN --from A --to B [--presync-only] [--checksum]: the
+ * runbook's parameters from the options. */
+int cmd_mailbox_move(sd_bus *bus, const Invocation *inv) {
+        Invocation as_runbook = *inv;
+        char *args[5];
+
+        (void) bus;
+        if (inv->n_args != 1 || !inv->move.from || !inv->move.to)
+                return output_error(EXIT_USAGE, "Usage: hubopsctl mailbox move DOMAIN --from STORE --to STORE "
+                                                "[--presync-only] [--checksum] [--dry-run] [--yes] [--detach]");
+        args[0] = inv->args[0];
+        args[1] = (char *) inv->move.from;
+        args[2] = (char *) inv->move.to;
+        args[3] = (char *) (inv->move.presync_only ? "yes" : "no");
+        args[4] = (char *) (inv->move.checksum ? "yes" : "no");
+        as_runbook.args = args;
+        as_runbook.n_args = 5;
+        return start(&as_runbook, runbook_find("mailbox-move"), 0, false);
 }
 
 int cmd_rebuild_tables(sd_bus *bus, const Invocation *inv) {

@@ -20,6 +20,10 @@ typedef struct Invocation {
         bool probe;            /* health, site health: run the disk probes first */
         bool fresh;            /* site health: a new sample from every host, not each one's last */
         RunOptions run;        /* runbook start, rebuild-tables, runbook resume */
+        struct {
+                const char *from, *to;   /* mailbox move --from, --to */
+                bool presync_only, checksum;
+        } move;
         const char *verb;      /* the command's second word (directory stop -> "stop") */
         char **args;           /* after the command words */
         int n_args;
@@ -29,6 +33,8 @@ typedef struct Invocation {
 int cmd_status(sd_bus *bus, const Invocation *inv);
 int cmd_can_run(sd_bus *bus, const Invocation *inv);
 int cmd_health(sd_bus *bus, const Invocation *inv);
+int cmd_mailbox_survey(sd_bus *bus, const Invocation *inv);
+int cmd_mailbox_move(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_list(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_run(sd_bus *bus, const Invocation *inv);
 int cmd_jobs(sd_bus *bus, const Invocation *inv);

@@ -50,8 +50,12 @@ typedef struct StepKind {
         const char *observation;    /* what it looks at first (the plan says so) */
         void (*describe)(const Step *s, char *buf, size_t size);
         /* Before acting: 0 act, 1 nothing to do (status and message set), 2
-         * its job already runs (s->job set), or -EXITCODE (error printed). NULL: act. */
+         * its job already runs (s->job set), 3 failed (a check that found a
+         * problem: status and message set), or -EXITCODE (error printed). NULL: act. */
         int (*observe)(Exec *x, Step *s);
+        /* The call's arguments after the subject (if call_with_subject): a
+         * mode, a flag, lists. NULL: none. < 0: the step cannot act (error set in s->message). */
+        int (*append)(Exec *x, Step *s, sd_bus_message *m);
 } StepKind;
 
 /* The preflight's notebook (preflight.h). */
@@ -66,6 +70,7 @@ typedef enum StepMoment {
 typedef struct RunbookParam {
         const char *key;     /* in the run: "hub" */
         const char *metavar; /* in the usage: "HUB" */
+        const char *default_value; /* NULL: required; else it may be left out (the last ones only) */
 } RunbookParam;
 
 struct RunbookDef {
@@ -73,6 +78,9 @@ struct RunbookDef {
         const char *description; /* one line */
         const RunbookParam *params;
         size_t n_params;
+        /* A failed step always leads to the tidy-up steps (as
+         * --tidy-up-on-failure), whose own observation decides what they do. */
+        bool tidy_up_always;
         /* Step kinds of its own, looked up before the engine's. */
         const StepKind *kinds;
         size_t n_kinds;

@@ -112,9 +112,19 @@ static int gate(Exec *x, Step *s) {
 
 /* Make the call that starts the step's job: an exit code. *ret_unanswered:
  * it failed without an answer, so it may have taken effect. */
+static int append_step_args(sd_bus_message *m, void *userdata) {
+        Exec *x = ((void **) userdata)[0];
+        Step *s = ((void **) userdata)[1];
+        const StepKind *k = ((void **) userdata)[2];
+
+        return k->append(x, s, m);
+}
+
 static int act(Exec *x, Step *s, const StepKind *k, bool *ret_unanswered) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        const HelperCall c = { k->iface, k->method, { k->call_with_subject ? s->subject : NULL }, "o" };
+        void *ctx[3] = { x, s, (void *) k };
+        const HelperCall c = { k->iface, k->method, { k->call_with_subject ? s->subject : NULL }, "o",
+                               k->append ? append_step_args : NULL, ctx };
         HelperReply reply;
         int r;
 
@@ -257,6 +267,8 @@ static Outcome start_step(Exec *x, Step *s, const StepKind *k, int *ret_code) {
         }
         if (r == 1)
                 return OUTCOME_OK; /* nothing to do */
+        if (r == 3)
+                return OUTCOME_FAILED; /* a check that failed */
         if (r == 2) {
                 events_emit(x, s, "step-acting", "  attached to running job %s", job_id(s->job));
                 return OUTCOME_OK;
@@ -405,7 +417,7 @@ int executor_run(Exec *x) {
         Run *r = x->run;
         int code = EXIT_OK;
 
-        if (x->opts.tidy_up_on_failure || x->opts.roll_forward)
+        if (x->opts.tidy_up_on_failure || x->opts.roll_forward || x->def->tidy_up_always)
                 r->tidy_up_on_failure = true;
         r->status = RUN_RUNNING;
         r->message[0] = '\0';

@@ -100,12 +100,20 @@ int helper_call(sd_bus *bus, const HelperCall *c, HelperReply *ret, sd_bus_error
         r = sd_bus_message_new_method_call(bus, &m, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, c->iface, c->method);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(c->args) && c->args[i]; i++)
                 r = sd_bus_message_append(m, "s", c->args[i]);
+        if (r >= 0 && c->append)
+                r = c->append(m, c->userdata);
         if (r >= 0)
                 r = sd_bus_call(bus, m, 0, error, &reply);
         if (r >= 0 && strcmp(c->reply, "o") == 0)
                 r = sd_bus_message_read(reply, "o", &a);
-        else if (r >= 0 && strcmp(c->reply, "ss") == 0)
+        else if (r >= 0 && (strcmp(c->reply, "ss") == 0))
                 r = sd_bus_message_read(reply, "ss", &a, &b);
+        else if (r >= 0 && strcmp(c->reply, "s") == 0) {
+                r = sd_bus_message_read(reply, "s", &a);
+                if (r >= 0 && !(out.text = strdup(a)))
+                        r = -ENOMEM;
+                a = "";
+        }
         if (r < 0)
                 return r;
         (void) snprintf(out.s[0], sizeof(out.s[0]), "%s", a);

@@ -42,16 +42,20 @@ typedef struct HelperValue {
         uint64_t u;
 } HelperValue;
 
-/* A method on the helper's object with up to two string arguments, whose
- * reply is one object path ("o"), two strings ("ss") or nothing (""). */
+/* A method on the helper's object with up to two string arguments (and
+ * whatever append adds after them), whose reply is one object path ("o"),
+ * two strings ("ss"), one string of any length ("s", in text) or nothing (""). */
 typedef struct HelperCall {
         const char *iface, *method;
         const char *args[2]; /* NULL-terminated when fewer */
         const char *reply;
+        int (*append)(sd_bus_message *m, void *userdata); /* NULL: nothing more */
+        void *userdata;
 } HelperCall;
 
 typedef struct HelperReply {
         char s[2][256];
+        char *text; /* reply "s": the caller's to free */
 } HelperReply;
 
 /* ---- on one connection ---- */

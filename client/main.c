@@ -37,6 +37,8 @@ static const Verb verbs[] = {
         { "load", NULL, VERB_GATE, cmd_load },
         { "can-run", NULL, 0, cmd_can_run },
         { "health", NULL, 0, cmd_health },
+        { "mailbox", "survey", VERB_PRIVILEGED | VERB_WAITS, cmd_mailbox_survey },
+        { "mailbox", "move", VERB_SITE | VERB_RUNS, cmd_mailbox_move },
         { "hooks", "list", 0, cmd_hooks_list },
         { "hooks", "run", VERB_PRIVILEGED | VERB_WAITS, cmd_hooks_run },
         { "directory", "status", 0, cmd_directory_status },
@@ -80,6 +82,8 @@ static void help(void) {
                "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
                "  health [--probe]          the host's health checks (filesystems, kernel errors, disk probe,\n"
                "                            backup age, SMART); exit 1 on a FAIL\n"
+               "  mailbox survey DOMAIN     per mailbox of a domain on this mail store: files, bytes,\n"
+               "                            largest; the estimated copy time\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"
@@ -106,6 +110,9 @@ static void help(void) {
                "  runbook start NAME ARGS   run a runbook across the site: plan, preflight, confirm,\n"
                "                            then every step (resumable)\n"
                "  rebuild-tables HUB        runbook start rebuild-tables HUB: the mailhub table rebuild\n"
+               "  mailbox move DOMAIN --from STORE --to STORE [--presync-only] [--checksum]\n"
+               "                            runbook start mailbox-move: pre-sync live, freeze, final pass,\n"
+               "                            verify, switch, thaw (--presync-only: the pre-sync alone)\n"
                "  runbook list              this user's runs and where each stands\n"
                "  runbook show RUN          a run's plan, step statuses and summary\n"
                "  runbook resume RUN        continue from the first unfinished step (a failed step is\n"
@@ -150,7 +157,7 @@ typedef struct Options {
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
                ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW,
-               ARG_PROBE, ARG_FRESH };
+               ARG_PROBE, ARG_FRESH, ARG_FROM, ARG_TO, ARG_PRESYNC_ONLY, ARG_CHECKSUM };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -170,6 +177,10 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "outside-window", no_argument, NULL, ARG_OUTSIDE_WINDOW },
                 { "probe", no_argument, NULL, ARG_PROBE },
                 { "fresh", no_argument, NULL, ARG_FRESH },
+                { "from", required_argument, NULL, ARG_FROM },
+                { "to", required_argument, NULL, ARG_TO },
+                { "presync-only", no_argument, NULL, ARG_PRESYNC_ONLY },
+                { "checksum", no_argument, NULL, ARG_CHECKSUM },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -252,6 +263,18 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                         break;
                 case ARG_FRESH:
                         o->inv.fresh = true;
+                        break;
+                case ARG_FROM:
+                        o->inv.move.from = optarg;
+                        break;
+                case ARG_TO:
+                        o->inv.move.to = optarg;
+                        break;
+                case ARG_PRESYNC_ONLY:
+                        o->inv.move.presync_only = true;
+                        break;
+                case ARG_CHECKSUM:
+                        o->inv.move.checksum = true;
                         break;
                 case 'h':
                         help();

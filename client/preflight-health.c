@@ -47,6 +47,9 @@ static void judge_host(Exec *x, Preflight *p, const HealthHost *h) {
                 preflight_problem(p, EXIT_FAILED, "%.64s: cannot read its health: %.250s", h->name, h->problem);
                 return;
         }
+        if (h->probe_failed)
+                preflight_problem(p, EXIT_FAILED, "%.64s: the disk probe did not give a figure: %.250s", h->name,
+                                  h->probe_result);
         for (unsigned k = 0; k < h->n_rows; k++) {
                 const HealthRow *row = &h->rows[k];
                 if (row->state == HEALTH_WARN)
@@ -57,7 +60,7 @@ static void judge_host(Exec *x, Preflight *p, const HealthHost *h) {
         }
 }
 
-void preflight_health(Exec *x, Preflight *p, const char *const *names, size_t n_names) {
+static void check_health(Exec *x, Preflight *p, const char *const *names, size_t n_names, bool probe) {
         HealthHost *hosts = calloc(n_names ? n_names : 1, sizeof(HealthHost));
         unsigned n = 0, before = preflight_problems(p);
 
@@ -73,11 +76,19 @@ void preflight_health(Exec *x, Preflight *p, const char *const *names, size_t n_
         }
         preflight_checked(p);
         /* Fresh samples: the run is about to change things on these hosts. */
-        (void) health_fetch(hosts, n, false, HEALTH_FETCH_FRESH);
+        (void) health_fetch(hosts, n, probe, HEALTH_FETCH_FRESH);
         x->run->preflight_warnings[0] = '\0';
         for (unsigned i = 0; i < n; i++)
                 judge_host(x, p, &hosts[i]);
         if (preflight_problems(p) == before)
                 preflight_ok(p, "health of %u host(s): no FAIL%s", n, x->run->preflight_warnings[0] ? " (WARNs above)" : "");
         free(hosts);
+}
+
+void preflight_health(Exec *x, Preflight *p, const char *const *names, size_t n_names) {
+        check_health(x, p, names, n_names, false);
+}
+
+void preflight_health_probed(Exec *x, Preflight *p, const char *const *names, size_t n_names) {
+        check_health(x, p, names, n_names, true);
 }

@@ -13,3 +13,6 @@
  * checks with its hosts (rebuild-tables: the target hub and the directory
  * host). Hosts the reachability check already reported are left out. */
 void preflight_health(Exec *x, Preflight *p, const char *const *names, size_t n_names);
+/* The same, with each host's disk probe run first (Health.Probe(), in
+ * parallel): the disk.throughput and disk.sync checks judge a fresh figure. */
+void preflight_health_probed(Exec *x, Preflight *p, const char *const *names, size_t n_names);

@@ -263,7 +263,7 @@ static int map_from_json(json_object *o, const char *k, unsigned max, int (*one)
 }
 
 static int param_from_json(Run *r, const char *key, json_object *v) {
-        char value[SITE_NAME_MAX + 1];
+        char value[RUN_VALUE_MAX + 1];
 
         if (check_str(v, value, sizeof(value), true) < 0 || !value[0] || run_param(r, key))
                 return -EBADMSG;

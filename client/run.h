@@ -18,7 +18,8 @@
 #define RUN_ID_LEN 64
 #define RUN_TEXT_MAX 256
 #define RUN_NAME_MAX 32 /* runbook names, step kinds, phases, parameter and figure names */
-#define RUN_PARAMS_MAX 4
+#define RUN_PARAMS_MAX 8
+#define RUN_VALUE_MAX 253 /* a parameter or a step's subject: a host, a service, a mail domain */
 #define RUN_FIGURES_MAX 8
 #define RUN_JOB_PATH_MAX 128
 
@@ -56,7 +57,7 @@ typedef struct Step {
         char kind[RUN_NAME_MAX];  /* a row of the step-kind table (step-kinds.h) */
         char phase[RUN_NAME_MAX]; /* the plan's heading: "prepare", "rebuild", "tidy up" */
         char host[SITE_NAME_MAX + 1];
-        char subject[SITE_NAME_MAX + 1]; /* the service or hook */
+        char subject[RUN_VALUE_MAX + 1]; /* the service, hook or domain */
         Gate gate;
         uint64_t timeout_usec; /* the job's time before the step fails (the job goes on); 0: no limit */
         bool tidy_up;          /* part of the tidy-up (runs after a failure on request) */
@@ -74,7 +75,7 @@ typedef struct Step {
 /* A runbook's argument ("hub" = "mailhub2"), as its definition names it. */
 typedef struct RunParam {
         char key[RUN_NAME_MAX];
-        char value[SITE_NAME_MAX + 1];
+        char value[RUN_VALUE_MAX + 1];
 } RunParam;
 
 /* A reading the definition keeps for its summary ("memory_before"). */

@@ -22,12 +22,12 @@ static int observe_service(Exec *x, Step *s) {
                 return -output_bus_error(&error, r, "Cannot observe the service");
         if (start && strcmp(st.s[0], "active") == 0) {
                 s->status = STEP_SKIPPED;
-                (void) snprintf(s->message, sizeof(s->message), "%s is already active (%.64s)", s->subject, st.s[1]);
+                (void) snprintf(s->message, sizeof(s->message), "%.64s is already active (%.64s)", s->subject, st.s[1]);
                 return 1;
         }
         if (!start && (strcmp(st.s[0], "inactive") == 0 || strcmp(st.s[0], "failed") == 0)) {
                 s->status = STEP_SKIPPED;
-                (void) snprintf(s->message, sizeof(s->message), "%s is already stopped (%.64s)", s->subject, st.s[0]);
+                (void) snprintf(s->message, sizeof(s->message), "%.64s is already stopped (%.64s)", s->subject, st.s[0]);
                 return 1;
         }
         return 0;

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,4 +68,34 @@ int unlink_durable(const char *path) {
         if (unlink(path) < 0)
                 return errno == ENOENT ? 0 : -errno;
         return fsync_parent_directory(path);
+}
+
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        ssize_t n = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (len < max && (n = read(fd, buf + len, max - len)) > 0)
+                len += (size_t) n;
+        if (n < 0)
+                return -errno;
+        if (len == max && read(fd, &(char) { 0 }, 1) > 0)
+                return -EFBIG;
+        buf[len] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
 }

@@ -19,3 +19,7 @@ int unlink_durable(const char *path);
 
 /* fsync the directory that holds path (its last component's parent). */
 int fsync_parent_directory(const char *path);
+
+/* A regular file's content, at most max bytes (more is -EFBIG), opened
+ * without following a link; NUL-terminated, *ret_len without the NUL. */
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);

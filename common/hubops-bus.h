@@ -14,6 +14,7 @@
 #define HUBOPS_IFACE_DIRECTORY "org.hubops.Helper1.Directory"
 #define HUBOPS_IFACE_REBUILD "org.hubops.Helper1.Rebuild"
 #define HUBOPS_IFACE_HEALTH "org.hubops.Helper1.Health"
+#define HUBOPS_IFACE_MAILSTORE "org.hubops.Helper1.Mailstore"
 
 #define HUBOPS_ERROR_BUSY "org.hubops.Helper1.Error.Busy"
 #define HUBOPS_ERROR_TOO_MANY_REQUESTS "org.hubops.Helper1.Error.TooManyRequests"
@@ -35,6 +36,12 @@
 #define HUBOPS_ACTION_REBUILD_CANCEL "org.hubops.rebuild.cancel"
 #define HUBOPS_ACTION_RUN_CLAIM "org.hubops.run.claim"
 #define HUBOPS_ACTION_HEALTH_PROBE "org.hubops.health.probe"
+#define HUBOPS_ACTION_MAILBOX_SURVEY "org.hubops.mailbox.survey"
+#define HUBOPS_ACTION_MAILBOX_VERIFY "org.hubops.mailbox.verify"
+#define HUBOPS_ACTION_MAILBOX_SYNC "org.hubops.mailbox.sync"
+#define HUBOPS_ACTION_MAILBOX_FREEZE "org.hubops.mailbox.freeze"
+#define HUBOPS_ACTION_MAILBOX_THAW "org.hubops.mailbox.thaw"
+#define HUBOPS_ACTION_MAILBOX_SWITCH "org.hubops.mailbox.switch"
 
 /* Job states, as the State property spells them. */
 #define HUBOPS_JOB_RUNNING "running"

@@ -2,6 +2,7 @@
 #include "names.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hubops-bus.h"
@@ -64,4 +65,58 @@ bool unit_name_is_valid(const char *s) {
                         return true;
         }
         return false;
+}
+
+static bool label_is_valid(const char *s, size_t l) {
+        if (l == 0 || l > 63 || s[0] == '-' || s[l - 1] == '-')
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") >= l;
+}
+
+bool domain_name_is_valid(const char *s) {
+        size_t l;
+
+        if (!s || (l = strlen(s)) == 0 || l > 253)
+                return false;
+        for (const char *p = s;;) {
+                const char *dot = strchr(p, '.');
+                size_t ll = dot ? (size_t) (dot - p) : strlen(p);
+
+                if (!label_is_valid(p, ll))
+                        return false;
+                if (!dot)
+                        return true;
+                p = dot + 1;
+        }
+}
+
+#define TEMPLATE_SUFFIX "@.service"
+
+bool unit_template_is_valid(const char *s) {
+        size_t l, sl = strlen(TEMPLATE_SUFFIX);
+
+        if (!unit_name_is_valid(s) || (l = strlen(s)) <= sl)
+                return false;
+        /* Exactly one '@', the template's: "a@b@.service" is not a template. */
+        return strcmp(s + l - sl, TEMPLATE_SUFFIX) == 0 && strchr(s, '@') == s + l - sl;
+}
+
+char *unit_template_instance(const char *template_unit, const char *instance) {
+        size_t prefix, il;
+        char *u;
+
+        if (!unit_template_is_valid(template_unit) || !instance || (il = strlen(instance)) == 0)
+                return NULL;
+        prefix = strlen(template_unit) - strlen(".service");
+        u = malloc(prefix + il + strlen(".service") + 1);
+        if (!u)
+                return NULL;
+        memcpy(u, template_unit, prefix);
+        memcpy(u + prefix, instance, il);
+        strcpy(u + prefix + il, ".service");
+        if (!unit_name_is_valid(u)) {
+                free(u);
+                return NULL;
+        }
+        return u;
 }

@@ -16,6 +16,13 @@ const OperationName operation_names[] = {
         { "directory.restart", NULL },
         { "rebuild.start", NULL },
         { "rebuild.cancel", NULL },
+        { "mailbox.survey", "domain" },
+        { "mailbox.stamp", "domain" },
+        { "mailbox.verify", "domain" },
+        { "mailbox.sync", "domain" },
+        { "mailbox.freeze", "domain" },
+        { "mailbox.thaw", "domain" },
+        { "mailbox.switch", "domain" },
         { "run.claim", "run", true },
 };
 const size_t n_operation_names = ELEMENTSOF(operation_names);

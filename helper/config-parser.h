@@ -13,8 +13,10 @@
 
 #define HOOKS_MAX 256
 #define SERVICES_MAX 64
+#define PEERS_MAX 32
 
-typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE, SECTION_REBUILD, SECTION_HEALTH } SectionKind;
+typedef enum SectionKind { SECTION_NONE, SECTION_HELPER, SECTION_HOOK, SECTION_DIRECTORY, SECTION_SERVICE, SECTION_REBUILD, SECTION_HEALTH,
+                           SECTION_MAILSTORE, SECTION_PEER } SectionKind;
 
 typedef struct Parser {
         IniStrict ini; /* first: the callbacks get &ini and cast back */
@@ -22,6 +24,7 @@ typedef struct Parser {
         SectionKind section;
         HookConfig *hook;       /* the current [Hook NAME] */
         ServiceConfig *service; /* the current [Service NAME] */
+        PeerConfig *peer;       /* the current [Peer NAME] */
         bool helper_seen;
         bool health_seen;
 } Parser;
@@ -38,3 +41,13 @@ void health_config_init(HealthConfig *h);
 void health_config_done(HealthConfig *h);
 /* The checks across [Health]'s keys: 0, or < 0 after parser_error(). */
 int finish_health(Parser *p);
+
+/* helper/config-mailstore.c */
+int begin_mailstore(Parser *p);
+int begin_peer(Parser *p, const char *name);
+int parse_mailstore_key(Parser *p, const char *key, const char *value);
+int parse_peer_key(Parser *p, const char *key, const char *value);
+int finish_mailstore(Parser *p);
+void mailstore_config_done(HelperConfig *c);
+bool mailstore_layout_is_valid(const char *layout);
+bool peer_address_is_valid(const char *s);

@@ -112,6 +112,11 @@ static int begin_section(IniStrict *ini, const char *name) {
                 return 0;
         }
 
+        if (strcmp(name, "Mailstore") == 0)
+                return begin_mailstore(p);
+        if (strncmp(name, "Peer ", 5) == 0)
+                return begin_peer(p, name + 5);
+
         return parser_error(p, "unknown section [%s]", name), -EINVAL;
 }
 
@@ -129,6 +134,10 @@ static int handle_key(IniStrict *ini, const char *key, const char *value) {
                 return parse_rebuild_key(p, key, value);
         case SECTION_HEALTH:
                 return parse_health_key(p, key, value);
+        case SECTION_MAILSTORE:
+                return parse_mailstore_key(p, key, value);
+        case SECTION_PEER:
+                return parse_peer_key(p, key, value);
         default:
                 return parse_service_key(p, key, value);
         }
@@ -175,7 +184,7 @@ static int finish(IniStrict *ini) {
         }
         if (c->directory.present && finish_directory(p, &c->directory) < 0)
                 return -EINVAL;
-        if (finish_health(p) < 0)
+        if (finish_health(p) < 0 || finish_mailstore(p) < 0)
                 return -EINVAL;
         if (c->rebuild.present) {
                 p->ini.line = c->rebuild.line;
@@ -209,7 +218,8 @@ int config_parse(FILE *f, const char *path, HelperConfig **ret, char **ret_error
                 return -ENOMEM;
         c->hooks = calloc(HOOKS_MAX, sizeof(HookConfig));
         c->services = calloc(SERVICES_MAX, sizeof(ServiceConfig));
-        if (!c->hooks || !c->services)
+        c->peers = calloc(PEERS_MAX, sizeof(PeerConfig));
+        if (!c->hooks || !c->services || !c->peers)
                 return -ENOMEM;
         c->audit_refusal_burst = AUDIT_REFUSAL_BURST_DEFAULT;
         c->audit_refusal_interval_usec = AUDIT_REFUSAL_INTERVAL_DEFAULT_USEC;
@@ -290,6 +300,16 @@ static int verify_section_accounts(HelperConfig *c, const char *path, char **ret
                                            c->rebuild.user);
                 return -ENOENT;
         }
+        if (c->mailstore.user && !getpwnam(c->mailstore.user)) {
+                *ret_error = strdup_printf("%s:%u: [Mailstore] User=%s does not exist", path, c->mailstore.line,
+                                           c->mailstore.user);
+                return -ENOENT;
+        }
+        if (c->mailstore.group && !getgrnam(c->mailstore.group)) {
+                *ret_error = strdup_printf("%s:%u: [Mailstore] Group=%s does not exist", path,
+                                           c->mailstore.line, c->mailstore.group);
+                return -ENOENT;
+        }
         if (c->rebuild.group && !getgrnam(c->rebuild.group)) {
                 *ret_error = strdup_printf("%s:%u: [Rebuild] Group=%s does not exist", path, c->rebuild.line,
                                            c->rebuild.group);
@@ -329,10 +349,34 @@ static int check_directory_safe(const char *key, const char *dir, mode_t *ret_mo
         return 0;
 }
 
+/* hubopsd runs as root without capabilities: to check that a caller's
+ * domain is a directory under Root= it needs search permission there. */
+static int verify_mail_root(const MailstoreConfig *m, char **ret_error) {
+        struct stat st;
+
+        if (!m->present)
+                return 0;
+        if (stat(m->root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                *ret_error = strdup_printf("[Mailstore] Root=%s: not a directory; refusing", m->root);
+                return -ENOTDIR;
+        }
+        if (!(st.st_mode & S_IXOTH)) {
+                *ret_error = strdup_printf("[Mailstore] Root=%s: mode %04o; hubopsd (root without capabilities) "
+                                           "needs search permission for others to find a domain there (e.g. "
+                                           "chmod 0751: it still cannot list the domains)",
+                                           m->root, (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
 static int verify_directories(const HelperConfig *c, char **ret_error) {
         mode_t mode;
         int r;
 
+        r = verify_mail_root(&c->mailstore, ret_error);
+        if (r < 0)
+                return r;
         if (c->job_log_directory) {
                 r = check_directory_safe("JobLogDirectory", c->job_log_directory, &mode, ret_error);
                 if (r < 0)
@@ -440,5 +484,6 @@ void config_free(HelperConfig *c) {
         free(c->unit_prefix);
         free(c->job_log_directory);
         health_config_done(&c->health);
+        mailstore_config_done(c);
         free(c);
 }

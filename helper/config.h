@@ -84,6 +84,33 @@ typedef struct HealthConfig {
         char *kernel_journal_directory; /* KernelJournalDirectory=: default the system journal */
 } HealthConfig;
 
+/* [Mailstore]: this host's mail store, for the mailbox move (DESIGN.md 2b;
+ * helper/config-mailstore.c). Domains are directories under root; a
+ * domain's mailboxes are found by layout; no path ever comes from a caller. */
+typedef struct MailstoreConfig {
+        bool present;
+        char *root;            /* Root=: the mail root, absolute */
+        char *layout;          /* Layout=: "%d/%n/Maildir" by default; %d the domain, %n the mailbox */
+        char *user, *group;    /* User=, Group=: who owns the mail, and who runs the copy */
+        char *freeze_unit;     /* FreezeUnit=: template (NAME@.service), instantiated with the domain */
+        char *thaw_unit;       /* ThawUnit= */
+        char *switch_unit;     /* SwitchUnit= */
+        uint64_t sync_timeout_usec; /* SyncTimeoutSec=: the ceiling of one copy pass */
+        unsigned streams;      /* Streams=: parallel rsync streams of a pass, 1..16 */
+        unsigned line;
+} MailstoreConfig;
+
+/* [Peer NAME]: a mail store this one may pull from, over ssh with its own key
+ * (the peer's authorized_keys restricts it to rrsync -ro on its mail root). */
+typedef struct PeerConfig {
+        char *name;
+        char *address;          /* Address=: [USER@]HOST for ssh */
+        unsigned port;          /* Port=, default 22 */
+        char *identity_file;    /* IdentityFile=: the dedicated private key */
+        char *known_hosts_file; /* KnownHostsFile=: the peer's host key; no trust on first use */
+        unsigned line;
+} PeerConfig;
+
 typedef struct HelperConfig {
         char *hostname;
         char **roles; /* NULL-terminated */
@@ -104,6 +131,9 @@ typedef struct HelperConfig {
         DirectoryConfig directory;
         RebuildConfig rebuild;
         HealthConfig health;
+        MailstoreConfig mailstore;
+        PeerConfig *peers;
+        size_t n_peers;
 } HelperConfig;
 
 /* Open, check ownership and mode, parse, and verify accounts exist. On error
@@ -119,6 +149,7 @@ int config_check_file_safe(int fd, const char *path, char **ret_error);
 
 const HookConfig *config_find_hook(const HelperConfig *c, const char *name);
 const ServiceConfig *config_find_service(const HelperConfig *c, const char *name);
+const PeerConfig *config_find_peer(const HelperConfig *c, const char *name);
 
 void config_free(HelperConfig *c);
 static inline void config_freep(HelperConfig **c) {

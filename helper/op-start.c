@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "hubops-bus.h"
+#include "job-record.h"
 #include "macro.h"
+#include "op-table.h"
 #include "unit-run.h"
 
 /* The request until the unit is accepted, then the job's id (not a
@@ -53,13 +55,22 @@ static void on_started(Context *c, int error, const char *message, const char *s
                 free(run);
 }
 
+/* The unit did its work; the row's completion check (a report kept) may
+ * still find that it did not. */
 static void on_done(Context *c, const UnitOutcome *o, void *userdata) {
         OpRun *run = userdata;
         Job *j = job_find(c, run->job_id);
+        const OpRow *row = j ? op_row_find(j->operation) : NULL;
+        UnitOutcome checked = *o;
 
         free(run);
-        if (j)
-                job_finish_from_outcome(j, o);
+        if (!j)
+                return;
+        if (o->ok && row && row->completed && row->completed(c, j, checked.message, sizeof(checked.message)) < 0) {
+                checked.ok = false;
+                (void) snprintf(checked.result, sizeof(checked.result), "bad-report");
+        }
+        job_finish_from_outcome(j, &checked);
 }
 
 void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
@@ -108,4 +119,90 @@ int op_read_outcome(Context *c, Job *j) {
         if (r < 0)
                 free(run);
         return r;
+}
+
+/* ---- after a restart: jobs whose transient unit a dead helper started ---- */
+
+/* A restored job, while systemd is asked about its unit. */
+typedef struct OpRestore {
+        Context *context;
+        uint64_t job_id;
+        char what[64];
+} OpRestore;
+
+static int follow_restored(Context *c, Job *j, const UnitState *u) {
+        /* The unit is named after this job: any job systemd runs for it is ours
+         * (its start, or the stop a Cancel asked for). */
+        if (u->job_id != 0) {
+                job_set_systemd_job(j, u->job);
+                job_set_phase(j, "running", "re-attached after a helper restart");
+                return op_follow(c, j, NULL, u->job);
+        }
+        /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */
+        if (strcmp(u->active, "active") == 0 || strcmp(u->active, "failed") == 0)
+                return op_read_outcome(c, j);
+        return -ESRCH;
+}
+
+static void end_interrupted(Job *j, const char *what, const UnitState *u, int error) {
+        char message[512];
+
+        if (error == -ESRCH)
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while %s ran; its unit %s is %s, so how it ended is not known",
+                                what, j->unit, u && u->active[0] ? u->active : "gone");
+        else
+                (void) snprintf(message, sizeof(message), "hubopsd restarted while %s ran, and cannot follow %s: %s",
+                                what, j->unit, strerror(-error));
+        job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
+}
+
+static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        OpRestore *rs = userdata;
+        Job *j = job_find(rs->context, rs->job_id);
+        UnitState u = { .active = "" };
+        int r;
+
+        (void) ret_error;
+        r = systemd_decode_unit_state(reply, &u);
+        if (j && r >= 0)
+                r = follow_restored(rs->context, j, &u);
+        if (j && r < 0)
+                end_interrupted(j, rs->what, &u, r);
+        free(rs);
+        return 0;
+}
+
+static void restore_one(Context *c, Job *j, const char *what) {
+        OpRestore *rs = calloc(1, sizeof(OpRestore));
+        int r = -ENOMEM;
+
+        j->cancel = job_cancel_by_stopping_unit;
+        if (rs) {
+                *rs = (OpRestore) { .context = c, .job_id = j->id };
+                (void) snprintf(rs->what, sizeof(rs->what), "%s", what);
+                r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, rs);
+        }
+        if (r < 0) {
+                free(rs);
+                end_interrupted(j, what, NULL, r);
+        }
+}
+
+static bool is_restored_transient_job(const Job *j, const char *operation_prefix) {
+        return j->restored && strncmp(j->operation, operation_prefix, strlen(operation_prefix)) == 0 && j->unit;
+}
+
+void op_restore_transient_jobs(Context *c, const char *operation_prefix, const char *what) {
+        Job *j;
+
+        /* One at a time: ending a job may prune others from the list. */
+        for (;;) {
+                for (j = c->jobs; j && !is_restored_transient_job(j, operation_prefix); j = j->next)
+                        ;
+                if (!j)
+                        return;
+                j->restored = false;
+                restore_one(c, j, what);
+        }
 }

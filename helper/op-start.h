@@ -26,3 +26,9 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit);
  * outcome of its transient unit that ended meanwhile. */
 int op_follow(Context *c, Job *j, const char *verb, const char *job_path);
 int op_read_outcome(Context *c, Job *j);
+
+/* At start-up: every restored job whose operation starts with
+ * operation_prefix and that ran in a transient unit named after it is
+ * followed on, or read as it ended, or ended "interrupted" (what: "this
+ * hook", for the message). */
+void op_restore_transient_jobs(Context *c, const char *operation_prefix, const char *what);

@@ -7,6 +7,7 @@
 #include "hubops-bus.h"
 #include "iface-directory.h"
 #include "iface-hooks.h"
+#include "iface-mailstore.h"
 #include "iface-manager.h"
 #include "iface-rebuild.h"
 #include "iface-service.h"
@@ -53,6 +54,16 @@ static const char *missing_rebuild(const Context *c, const char *subject) {
         return c->config->rebuild.present ? NULL : "no [Rebuild] on this host";
 }
 
+static void details_domain(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
+        (void) name;
+        details[0] = "domain", details[1] = subject;
+}
+
+static const char *missing_mailstore(const Context *c, const char *subject) {
+        (void) subject;
+        return c->config->mailstore.present ? NULL : "no [Mailstore] on this host";
+}
+
 static size_t n_hooks(const Context *c) {
         return c->config->n_hooks;
 }
@@ -78,6 +89,10 @@ static const char *service_name(const Context *c, size_t i) {
 #define REBUILD_ROW(n, a, i, r) \
         { n, a, NULL, missing_rebuild, NULL, NULL, i, r }
 
+/* A domain is named by the call; CanRun asks polkit with the one given. */
+#define MAILBOX_ROW(n, a, i, r) \
+        { n, a, details_domain, missing_mailstore, NULL, NULL, i, r, mailstore_completed }
+
 /* Every name in common/operations.c, in its order. */
 const OpRow op_rows[] = {
         HOOK_ROW("hook.run"),
@@ -90,6 +105,13 @@ const OpRow op_rows[] = {
         DIRECTORY_ROW("directory.restart", NULL, NULL),
         REBUILD_ROW("rebuild.start", HUBOPS_ACTION_REBUILD_START, rebuild_register, rebuild_restore),
         REBUILD_ROW("rebuild.cancel", HUBOPS_ACTION_REBUILD_CANCEL, NULL, NULL),
+        MAILBOX_ROW("mailbox.survey", HUBOPS_ACTION_MAILBOX_SURVEY, mailstore_register, mailstore_restore),
+        MAILBOX_ROW("mailbox.stamp", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL),
+        MAILBOX_ROW("mailbox.verify", HUBOPS_ACTION_MAILBOX_VERIFY, NULL, NULL),
+        MAILBOX_ROW("mailbox.sync", HUBOPS_ACTION_MAILBOX_SYNC, NULL, NULL),
+        MAILBOX_ROW("mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE, NULL, NULL),
+        MAILBOX_ROW("mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, NULL, NULL),
+        MAILBOX_ROW("mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH, NULL, NULL),
         /* On the Manager interface (iface-manager.c). */
         { "run.claim", HUBOPS_ACTION_RUN_CLAIM, details_run, NULL, NULL, NULL, NULL, NULL },
 };

@@ -26,6 +26,9 @@ typedef struct OpRow {
          * start-up, taking back the jobs a dead helper left running. */
         int (*register_interface)(Context *c);
         void (*restore)(Context *c);
+        /* After its unit ended well: what makes the job a success besides
+         * (a report checked and kept); < 0 fails it, with message. NULL: nothing. */
+        int (*completed)(Context *c, Job *j, char *message, size_t size);
 } OpRow;
 
 extern const OpRow op_rows[];

@@ -316,6 +316,48 @@ static int append_exec_start(sd_bus_message *m, char *const *argv) {
         return r;
 }
 
+static int append_input_data(sd_bus_message *m, const void *data, size_t size) {
+        int r = append_property(m, "StandardInput", "s", "data");
+
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "StandardInputData");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "ay");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', data, size);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* A program that handles other people's data (mail) sees the system
+ * read-only, writes only its one tree, and has no devices or /tmp of ours.
+ * It runs as an unprivileged user, who cannot write kernel tunables or
+ * cgroups anyway; ProtectKernelTunables= and ProtectControlGroups= would add
+ * nothing, and some container managers refuse them beside ReadWritePaths=. */
+static int append_sandbox(sd_bus_message *m, const TransientUnit *u) {
+        int r;
+
+        if ((r = append_property(m, "ProtectSystem", "s", "strict")) < 0 ||
+            (r = append_property(m, "PrivateTmp", "b", 1)) < 0 ||
+            (r = append_property(m, "PrivateDevices", "b", 1)) < 0 ||
+            (r = append_property(m, "RestrictSUIDSGID", "b", 1)) < 0 ||
+            (r = append_property(m, "UMask", "u", (uint32_t) 0077)) < 0)
+                return r;
+        if (u->private_network && (r = append_property(m, "PrivateNetwork", "b", 1)) < 0)
+                return r;
+        if (u->writable_path) {
+                r = sd_bus_message_append(m, "(sv)", "ReadWritePaths", "as", 1, u->writable_path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int append_unit_properties(sd_bus_message *m, const TransientUnit *u) {
         int r;
 
@@ -342,8 +384,15 @@ static int append_unit_properties(sd_bus_message *m, const TransientUnit *u) {
                 return r;
         if (u->io_class > 0 && (r = append_property(m, "IOSchedulingClass", "i", u->io_class)) < 0)
                 return r;
-        if (u->output_file && ((r = append_property(m, "StandardOutputFileToAppend", "s", u->output_file)) < 0 ||
+        if (u->result_file && (r = append_property(m, "StandardOutputFile", "s", u->result_file)) < 0)
+                return r;
+        if (u->output_file && ((!u->result_file &&
+                                (r = append_property(m, "StandardOutputFileToAppend", "s", u->output_file)) < 0) ||
                                (r = append_property(m, "StandardErrorFileToAppend", "s", u->output_file)) < 0))
+                return r;
+        if (u->input_data && (r = append_input_data(m, u->input_data, u->input_size)) < 0)
+                return r;
+        if (u->sandbox && (r = append_sandbox(m, u)) < 0)
                 return r;
         return sd_bus_message_close_container(m);
 }

@@ -25,6 +25,13 @@ typedef struct TransientUnit {
         bool set_nice;
         int nice;
         int io_class;               /* 0: unchanged; 1 realtime, 2 best-effort, 3 idle */
+        /* The mailbox move's units run mail-handling programs as the mail user: */
+        const char *result_file;    /* stdout alone to this file (truncated); stderr to output_file */
+        const void *input_data;     /* stdin: these bytes (StandardInputData=), or NULL */
+        size_t input_size;
+        bool sandbox;               /* ProtectSystem=strict, PrivateTmp=, PrivateDevices=, ... */
+        const char *writable_path;  /* with sandbox: the one tree it may write (ReadWritePaths=) */
+        bool private_network;       /* with sandbox: no network at all */
 } TransientUnit;
 
 /* What a finished service unit reports. */

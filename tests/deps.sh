@@ -24,6 +24,10 @@ packages=(
         # health (DESIGN.md 2a): the disk probe's engine, SMART, and the lab's
         # ext4 loop device (mkfs.ext4) and the node_exporter that scrapes the textfile
         fio smartmontools e2fsprogs prometheus-node-exporter wget
+        # the mailbox move (DESIGN.md 2b): the lab's mail stores run a real POP3
+        # server, pull with rsync over ssh, restricted by rrsync (in rsync, a
+        # python3 script, as is the lab's mail generator tests/lab/site/mailtool)
+        dovecot-pop3d rsync python3
         # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)
         clang clang-tidy cppcheck libclang-rt-dev
 )

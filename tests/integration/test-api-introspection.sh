@@ -20,7 +20,7 @@ ok "busctl call Hooks.Run works for the operator and returns $job"
 root_xml=$(helper_busctl --xml-interface introspect org.hubops.Helper1 /org/hubops/Helper1)
 job_xml=$(helper_busctl --xml-interface introspect org.hubops.Helper1 "$job")
 for iface in org.hubops.Helper1.Manager org.hubops.Helper1.Hooks org.hubops.Helper1.Service \
-        org.hubops.Helper1.Directory org.hubops.Helper1.Health; do
+        org.hubops.Helper1.Directory org.hubops.Helper1.Health org.hubops.Helper1.Mailstore; do
         live=$(interface_block "$iface" <<<"$root_xml")
         [ -n "$live" ] || fail "the helper does not introspect $iface"
         diff -u <(interface_block "$iface" <"$xml") <(echo "$live") || fail "$iface differs from $xml"

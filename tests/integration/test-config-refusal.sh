@@ -80,6 +80,19 @@ for m in 0750 0711 2755; do
 done
 check state-symlink 0644 root 3 "StateDirectory=$dir/state-link: not a directory" "$(state_conf "$dir/state-link")"
 
+# [Mailstore] Root=: hubopsd, root without capabilities, must be able to
+# find a domain there (search permission), or no caller's domain can be checked.
+mkdir -m 0751 "$dir/mail-0751"; mkdir -m 0750 "$dir/mail-0750"; touch "$dir/mail-file"
+mail_conf() { printf '%s\n' "[Helper]" "Roles=mailstore" "[Mailstore]" "Root=$1" "User=nobody"; }
+check mail-root-0751 0644 root 0 "OK (0 hooks)" "$(mail_conf "$dir/mail-0751")"
+check mail-root-0750 0644 root 3 "[Mailstore] Root=$dir/mail-0750: mode 0750; hubopsd (root without capabilities) needs search permission" \
+        "$(mail_conf "$dir/mail-0750")"
+check mail-root-file 0644 root 3 "[Mailstore] Root=$dir/mail-file: not a directory" "$(mail_conf "$dir/mail-file")"
+check mail-root-user 0644 root 3 "[Mailstore] User=no-such-user-xyz does not exist" \
+        "$(printf '%s\n' "[Mailstore]" "Root=$dir/mail-0751" "User=no-such-user-xyz")"
+check mail-peer-option 0644 root 3 "invalid Address= \"-oProxyCommand=sh\"" \
+        "$(printf '%s\n' "[Mailstore]" "Root=$dir/mail-0751" "User=nobody" "[Peer p]" "Address=-oProxyCommand=sh")"
+
 # A symlink is not followed (O_NOFOLLOW): the target may be writable by anyone.
 good >"$dir/target.conf"; chmod 0644 "$dir/target.conf"
 ln -s "$dir/target.conf" "$dir/link.conf"

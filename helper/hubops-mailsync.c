@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hubops-mailsync: one copy pass of a domain from a peer mail store, run by
+ * hubopsd as a transient unit as the mail user on the destination (DESIGN.md
+ * 2b). The engine is rsync, pulling over ssh with the peer's dedicated key;
+ * the peer's authorized_keys allows that key only `rrsync -ro` on its mail
+ * root, so every remote path here is relative to that root.
+ *
+ *   --mode full   the whole domain, with deletes (a pre-sync; live mail is
+ *                 expected to move meanwhile, so vanished files are normal)
+ *   --mode final  after the freeze: stdin lists the source's folders as
+ *                 "F\tPATH" and the changed ones as "C\tPATH" (paths relative
+ *                 to the domain). Pass 1 carries every directory above and of
+ *                 a folder, one level each (control files, and the deletes of
+ *                 folders and mailboxes that are gone); pass 2 the cur/ and
+ *                 new/ of the changed folders, with deletes.
+ *
+ * Progress: sd_notify("STATUS=files CHECKED/TOTAL"). Result: one JSON
+ * object on stdout. Exit 0, 1 when the copy failed (rsync's reason on
+ * stderr), 2 on bad usage or input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "mailstamps.h"
+#include "names.h"
+#include "rsync-progress.h"
+#include "strv.h"
+
+#define RSYNC "/usr/bin/rsync"
+#define SSH "/usr/bin/ssh"
+#define RSYNC_VANISHED 24
+#define LINE_MAX_BYTES 4096
+
+typedef struct Args {
+        const char *peer, *identity, *known_hosts, *root, *layout, *domain, *mode;
+        unsigned port;
+} Args;
+
+typedef struct Totals {
+        uint64_t checked, total, transferred, bytes;
+        uint64_t last_notify_usec;
+        bool vanished;
+} Totals;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* What goes into rsync's -e string, which rsync splits on spaces: no
+ * spaces, quotes or anything else it would read. */
+static bool word_is_plain(const char *s) {
+        return s && s[0] && s[0] != '-' &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-@:") == strlen(s);
+}
+
+static void notify(Totals *t, const RsyncProgress *p, bool force) {
+        uint64_t now = now_usec();
+
+        if (!force && now - t->last_notify_usec < 1000000)
+                return;
+        t->last_notify_usec = now;
+        if (t->total + p->total == 0)
+                return; /* hubopsd's grammar (unit-status.h): counters with a total */
+        (void) sd_notifyf(0, "STATUS=files %" PRIu64 "/%" PRIu64, t->checked + p->checked, t->total + p->total);
+}
+
+/* Read rsync's stdout: progress lines end in '\r', messages in '\n'. */
+static void follow_progress(int fd, Totals *t) {
+        char line[LINE_MAX_BYTES];
+        RsyncProgress p = { .bytes = 0 }, last = { .bytes = 0 };
+        size_t n = 0;
+        char c;
+
+        while (read(fd, &c, 1) == 1) {
+                if (c != '\r' && c != '\n') {
+                        if (n < sizeof(line) - 1)
+                                line[n++] = c;
+                        continue;
+                }
+                if (n > 0 && rsync_progress_parse(line, n, &p) == 0) {
+                        last = p;
+                        notify(t, &last, false);
+                } else if (n > 0)
+                        fprintf(stderr, "%.*s\n", (int) n, line);
+                n = 0;
+        }
+        t->checked += last.checked;
+        t->total += last.total;
+        t->transferred += last.transferred;
+        t->bytes += last.bytes;
+        notify(t, &(RsyncProgress) { .bytes = 0 }, true);
+}
+
+static int run_rsync(char **argv, Totals *t) {
+        int pipefd[2], status;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (dup2(pipefd[1], STDOUT_FILENO) < 0)
+                        _exit(127);
+                execv(RSYNC, argv);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        follow_progress(pipefd[0], t);
+        close(pipefd[0]);
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        if (!WIFEXITED(status))
+                return -EINTR;
+        return WEXITSTATUS(status);
+}
+
+/* The anchored filters that leave out tmp/ contents (deliveries in flight),
+ * from the layout: "%d/PREFIX%n/SUFFIX" gives "- /PREFIX*[/SUFFIX]/tmp/" plus "*". */
+static int tmp_filters(const char *layout, char **ret_inbox, char **ret_folders) {
+        const char *n = strstr(layout, "%n");
+        const char *suffix = n[2] == '/' ? n + 3 : "";
+        int prefix = (int) (n - (layout + 3));
+
+        if (asprintf(ret_inbox, "- /%.*s*%s%s/tmp/*", prefix, layout + 3, suffix[0] ? "/" : "", suffix) < 0)
+                return -ENOMEM;
+        if (asprintf(ret_folders, "- /%.*s*%s%s/.*/tmp/*", prefix, layout + 3, suffix[0] ? "/" : "", suffix) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int add(char ***argv, const char *s) {
+        return strv_extend(argv, s);
+}
+
+/* rsync's common arguments, up to (not including) the sources. */
+static int common_argv(const Args *a, const char *shape, char ***ret) {
+        _cleanup_free_ char *ssh = NULL;
+        char **argv = NULL;
+
+        if (asprintf(&ssh,
+                     SSH " -F /dev/null -i %s -p %u -o IdentitiesOnly=yes -o BatchMode=yes "
+                         "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null "
+                         "-o ConnectTimeout=30 -o ServerAliveInterval=15",
+                     a->identity, a->port, a->known_hosts) < 0)
+                return -ENOMEM;
+        /* --modify-window=-1: nanosecond mtimes, or a file rewritten at the same size
+         * within the second a pass read it (maildirsize) is skipped by the next
+         * (tests/lab/MAILSTORE.md). --outbuf=L: a progress line as it happens. */
+        if (add(&argv, "rsync") < 0 || add(&argv, shape) < 0 || add(&argv, "--delete") < 0 ||
+            add(&argv, "--modify-window=-1") < 0 || add(&argv, "--no-inc-recursive") < 0 ||
+            add(&argv, "--info=progress2") < 0 || add(&argv, "--outbuf=L") < 0 || add(&argv, "-e") < 0 ||
+            add(&argv, ssh) < 0) {
+                strv_free(argv);
+                return -ENOMEM;
+        }
+        *ret = argv;
+        return 0;
+}
+
+static int add_endpoints(const Args *a, char ***argv) {
+        _cleanup_free_ char *src = NULL, *dst = NULL;
+
+        if (asprintf(&src, "%s:%s/", a->peer, a->domain) < 0 || asprintf(&dst, "%s/%s/", a->root, a->domain) < 0)
+                return -ENOMEM;
+        if (add(argv, src) < 0 || add(argv, dst) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int pass_full(const Args *a, Totals *t) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_free_ char *inbox = NULL, *folders = NULL;
+        int r;
+
+        r = common_argv(a, "-rlpt", &argv);
+        if (r >= 0)
+                r = tmp_filters(a->layout, &inbox, &folders);
+        if (r >= 0 && (add(&argv, "--filter") < 0 || add(&argv, inbox) < 0 || add(&argv, "--filter") < 0 ||
+                       add(&argv, folders) < 0))
+                r = -ENOMEM;
+        if (r >= 0)
+                r = add_endpoints(a, &argv);
+        if (r < 0)
+                return r;
+        r = run_rsync(argv, t);
+        if (r == RSYNC_VANISHED) { /* live mail moved (new/ to cur/, deleted): the final pass carries it */
+                t->vanished = true;
+                return 0;
+        }
+        return r;
+}
+
+static int pass_list(const Args *a, const char *shape, const char *list_file, Totals *t) {
+        _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_free_ char *from = NULL;
+        int r;
+
+        r = common_argv(a, shape, &argv);
+        if (r < 0)
+                return r;
+        if (asprintf(&from, "--files-from=%s", list_file) < 0 || add(&argv, from) < 0)
+                return -ENOMEM;
+        r = add_endpoints(a, &argv);
+        if (r < 0)
+                return r;
+        /* Frozen: nothing may vanish now, so rsync's 24 is a failure here. */
+        return run_rsync(argv, t);
+}
+
+/* Add "PATH/." and every ancestor's "/." once (sorted and unique later). */
+static int add_folder_dirs(char ***dirs, const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        char *slash;
+
+        if (!copy)
+                return -ENOMEM;
+        for (;;) {
+                _cleanup_free_ char *entry = NULL;
+
+                if (asprintf(&entry, "%s/.", copy) < 0 || strv_extend(dirs, entry) < 0)
+                        return -ENOMEM;
+                slash = strrchr(copy, '/');
+                if (!slash)
+                        return 0;
+                *slash = '\0';
+        }
+}
+
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int write_list(char **l, char *template) {
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd = mkstemp(template);
+        const char *previous = NULL;
+
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                close(fd);
+                return -errno;
+        }
+        qsort(l, strv_length(l), sizeof(char *), compare_strings);
+        for (char **s = l; s && *s; s++) {
+                if (!previous || strcmp(previous, *s) != 0)
+                        fprintf(f, "%s\n", *s);
+                previous = *s;
+        }
+        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+}
+
+/* stdin: "F\tPATH" and "C\tPATH" lines; refuse anything else. */
+static int read_folders(char ***ret_dirs, char ***ret_changed) {
+        _cleanup_(strv_freep) char **dirs = NULL, **changed = NULL;
+        char line[LINE_MAX_BYTES + 4];
+
+        if (strv_extend(&dirs, ".") < 0)
+                return -ENOMEM;
+        while (fgets(line, sizeof(line), stdin)) {
+                size_t l = strlen(line);
+                const char *path = line + 2;
+
+                if (l < 4 || line[l - 1] != '\n' || line[1] != '\t' || (line[0] != 'F' && line[0] != 'C'))
+                        return -EBADMSG;
+                line[--l] = '\0';
+                if (!mail_path_is_valid(path, l - 2))
+                        return -EBADMSG;
+                if (line[0] == 'F' && add_folder_dirs(&dirs, path) < 0)
+                        return -ENOMEM;
+                if (line[0] == 'C') {
+                        _cleanup_free_ char *cur = NULL, *new_ = NULL;
+
+                        if (asprintf(&cur, "%s/cur", path) < 0 || asprintf(&new_, "%s/new", path) < 0 ||
+                            strv_extend(&changed, cur) < 0 || strv_extend(&changed, new_) < 0)
+                                return -ENOMEM;
+                }
+        }
+        if (ferror(stdin))
+                return -EIO;
+        *ret_dirs = TAKE_PTR(dirs);
+        *ret_changed = TAKE_PTR(changed);
+        return 0;
+}
+
+static int pass_final(const Args *a, Totals *t) {
+        _cleanup_(strv_freep) char **dirs = NULL, **changed = NULL;
+        char dirs_file[] = "/tmp/hubops-mailsync-dirs.XXXXXX", changed_file[] = "/tmp/hubops-mailsync-changed.XXXXXX";
+        int r;
+
+        r = read_folders(&dirs, &changed);
+        if (r < 0)
+                return r == -EBADMSG ? -EBADMSG : r;
+        r = write_list(dirs, dirs_file);
+        if (r >= 0)
+                r = pass_list(a, "-dlpt", dirs_file, t);
+        if (r == 0 && changed) {
+                r = write_list(changed, changed_file);
+                if (r >= 0)
+                        r = pass_list(a, "-rlpt", changed_file, t);
+                (void) unlink(changed_file);
+        }
+        (void) unlink(dirs_file);
+        return r;
+}
+
+static int parse_args(int argc, char **argv, Args *a) {
+        static const struct option options[] = {
+                { "peer", required_argument, NULL, 'p' },        { "port", required_argument, NULL, 'P' },
+                { "identity", required_argument, NULL, 'i' },    { "known-hosts", required_argument, NULL, 'k' },
+                { "root", required_argument, NULL, 'r' },        { "layout", required_argument, NULL, 'l' },
+                { "domain", required_argument, NULL, 'd' },      { "mode", required_argument, NULL, 'm' },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
+
+        *a = (Args) { .layout = "%d/%n/Maildir", .port = 22 };
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 'p': a->peer = optarg; break;
+                case 'P': a->port = (unsigned) strtoul(optarg, NULL, 10); break;
+                case 'i': a->identity = optarg; break;
+                case 'k': a->known_hosts = optarg; break;
+                case 'r': a->root = optarg; break;
+                case 'l': a->layout = optarg; break;
+                case 'd': a->domain = optarg; break;
+                case 'm': a->mode = optarg; break;
+                default: return -EINVAL;
+                }
+        if (optind != argc || !word_is_plain(a->peer) || !word_is_plain(a->identity) ||
+            !word_is_plain(a->known_hosts) || !path_is_safe_absolute(a->root) || !domain_name_is_valid(a->domain) ||
+            a->port < 1 || a->port > 65535 || strncmp(a->layout, "%d/", 3) != 0 || !strstr(a->layout, "%n") ||
+            !a->mode || (strcmp(a->mode, "full") != 0 && strcmp(a->mode, "final") != 0))
+                return -EINVAL;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        Totals t = { .checked = 0 };
+        uint64_t started = now_usec();
+        Args a;
+        int r;
+
+        if (parse_args(argc, argv, &a) < 0) {
+                fputs("usage: hubops-mailsync --peer [USER@]HOST --port N --identity FILE --known-hosts FILE "
+                      "--root DIR --layout LAYOUT --domain DOMAIN --mode full|final\n",
+                      stderr);
+                return 2;
+        }
+        r = strcmp(a.mode, "full") == 0 ? pass_full(&a, &t) : pass_final(&a, &t);
+        if (r == -EBADMSG) {
+                fputs("hubops-mailsync: the folder list on stdin is not \"F|C<TAB>PATH\" lines of folder paths\n",
+                      stderr);
+                return 2;
+        }
+        if (r != 0) {
+                fprintf(stderr, "hubops-mailsync: %s pass from %s failed: %s %d\n", a.mode, a.peer,
+                        r > 0 ? "rsync exit status" : "error", r > 0 ? r : -r);
+                return 1;
+        }
+        printf("{\"mode\":\"%s\",\"files_checked\":%" PRIu64 ",\"files_transferred\":%" PRIu64
+               ",\"bytes_transferred\":%" PRIu64 ",\"vanished\":%s,\"elapsed_usec\":%" PRIu64 "}\n",
+               a.mode, t.checked, t.transferred, t.bytes, t.vanished ? "true" : "false", now_usec() - started);
+        return fflush(stdout) == 0 ? 0 : 1;
+}

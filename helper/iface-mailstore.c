@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "iface-mailstore.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubops-bus.h"
+#include "job.h"
+#include "macro.h"
+#include "mailstamps.h"
+#include "mailstore.h"
+#include "names.h"
+#include "op-start.h"
+#include "request.h"
+#include "strv.h"
+
+#define FOLDERS_INPUT_MAX (64U << 20) /* systemd's own limit for StandardInputData= */
+
+/* What a method asked, carried through the polkit check to act(). */
+typedef struct MailAsk {
+        const char *operation;
+        char domain[256];
+        char moment[8];       /* RecordFolders: presync, frozen */
+        bool checksum;        /* Verify */
+        const PeerConfig *peer; /* Sync */
+        char mode[8];         /* Sync: full, final */
+        char *input;          /* Sync final: "F\tPATH\n" and "C\tPATH\n" lines */
+        size_t input_size;
+        char kind[16];        /* GetReport */
+} MailAsk;
+
+static void mail_ask_free(void *p) {
+        MailAsk *a = p;
+
+        if (a)
+                free(a->input);
+        free(a);
+}
+
+static const char *job_detail(const Job *j, const char *key) {
+        for (char **d = j->details; d && d[0] && d[1]; d += 2)
+                if (strcmp(d[0], key) == 0)
+                        return d[1];
+        return NULL;
+}
+
+static const char *shown_domain(const MailAsk *a) {
+        return domain_name_is_valid(a->domain) ? a->domain : "(invalid)";
+}
+
+/* ---- acting, once authorized ---- */
+
+static int new_job(Request *req, const MailAsk *a, Job **ret) {
+        char stem[32];
+        int r;
+
+        (void) snprintf(stem, sizeof(stem), "%s", a->operation);
+        for (char *p = stem; *p; p++)
+                if (*p == '.')
+                        *p = '-';
+        r = job_new(req->context, a->operation, (const char *const *) req->details, stem, HUBOPS_ACTION_JOB_CANCEL,
+                    req->caller.uid, ret);
+        if (r < 0)
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+        return r;
+}
+
+/* A walk or a copy: a transient unit as the mail user, sandboxed, its
+ * stdout (the report) to the job's output file in StateDirectory/mailbox. */
+static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool network, bool writes) {
+        const MailstoreConfig *m = &req->context->config->mailstore;
+        _cleanup_free_ char *out = NULL;
+        char doing[300];
+        Job *job;
+        int r;
+
+        if (!argv) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
+                return;
+        }
+        r = mailstore_ensure_state_dir(req->context);
+        if (r < 0) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot use StateDirectory/mailbox: %s",
+                                           strerror(-r));
+                return;
+        }
+        if (new_job(req, a, &job) < 0)
+                return;
+        job->cancel = job_cancel_by_stopping_unit;
+        out = mailstore_job_output_path(req->context, job->id);
+        TransientUnit u = {
+                .name = job->unit,
+                .description = a->operation,
+                .argv = argv,
+                .user = m->user,
+                .group = m->group,
+                .timeout_usec = m->sync_timeout_usec,
+                .output_file = job->log_file,
+                .result_file = out,
+                .input_data = a->input,
+                .input_size = a->input_size,
+                .sandbox = true,
+                .writable_path = writes ? m->root : NULL,
+                .private_network = !network,
+        };
+        (void) snprintf(doing, sizeof(doing), "for %s of %s", a->operation, a->domain);
+        op_start_unit(req, job, &(OpUnit) { .transient = &u, .what = "the mailbox job", .doing = doing });
+}
+
+static void start_site_unit(Request *req, const MailAsk *a, const char *template_unit) {
+        _cleanup_free_ char *unit = unit_template_instance(template_unit, a->domain);
+        Job *job;
+
+        if (!unit) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot name the instance of %s for %s",
+                                           template_unit, a->domain);
+                return;
+        }
+        if (new_job(req, a, &job) < 0)
+                return;
+        if (job_set_unit(job, unit) < 0) {
+                job_discard(job);
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
+                return;
+        }
+        op_start_unit(req, job, &(OpUnit) { .verb = "Start", .what = unit, .doing = "" });
+}
+
+static void act(Request *req, void *userdata) {
+        MailAsk *a = userdata;
+        const Context *c = req->context;
+        const MailstoreConfig *m = &c->config->mailstore;
+
+        if (strcmp(a->operation, "mailbox.survey") == 0 || strcmp(a->operation, "mailbox.verify") == 0)
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false), false, false);
+        else if (strcmp(a->operation, "mailbox.stamp") == 0)
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true), false, false);
+        else if (strcmp(a->operation, "mailbox.sync") == 0)
+                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode), true, true);
+        else if (strcmp(a->operation, "mailbox.freeze") == 0)
+                start_site_unit(req, a, m->freeze_unit);
+        else if (strcmp(a->operation, "mailbox.thaw") == 0)
+                start_site_unit(req, a, m->thaw_unit);
+        else if (strcmp(a->operation, "mailbox.switch") == 0)
+                start_site_unit(req, a, m->switch_unit);
+        mail_ask_free(a);
+}
+
+static void act_get_report(Request *req, void *userdata) {
+        MailAsk *a = userdata;
+        _cleanup_free_ char *json = NULL, *why = NULL;
+        int r = mailstore_read_report(req->context, a->domain, a->kind, &json, &why);
+
+        if (r < 0)
+                (void) request_reply_error(req, r == -ENOENT || r == -EINVAL ? HUBOPS_ERROR_NOT_CONFIGURED
+                                                                              : HUBOPS_ERROR_FAILED,
+                                           "%s", why ? why : strerror(-r));
+        else
+                (void) request_reply_string(req, NULL, json);
+        mail_ask_free(a);
+}
+
+/* ---- the methods: arguments, validation, then polkit ---- */
+
+/* The checks every method makes, in the handler order: the request (so a
+ * refusal is audited), the domain, one job per domain. 1: go on; 0: refused
+ * (replied, the request freed); < 0: no request. */
+static int begin(sd_bus_message *m, Context *c, const MailAsk *a, const char *action, const char *const *details,
+                 bool must_exist, Request **ret) {
+        const char *why;
+        Job *busy;
+        int r = request_new(c, m, a->operation, action, details, ret);
+
+        if (r < 0)
+                return r;
+        why = mailstore_check_domain(c, a->domain, must_exist);
+        if (why) {
+                const char *error = c->config->mailstore.present && !domain_name_is_valid(a->domain)
+                                            ? SD_BUS_ERROR_INVALID_ARGS
+                                            : HUBOPS_ERROR_NOT_CONFIGURED;
+
+                (void) request_reply_error(*ret, error, "%s: %s", shown_domain(a), why);
+                return 0;
+        }
+        busy = a->kind[0] ? NULL : mailstore_busy(c, a->domain);
+        if (busy) {
+                (void) request_reply_error(*ret, HUBOPS_ERROR_BUSY, "%s already runs for %s as job %llu",
+                                           busy->operation, a->domain, (unsigned long long) busy->id);
+                return 0;
+        }
+        return 1;
+}
+
+static int read_domain(sd_bus_message *m, MailAsk *a) {
+        const char *domain;
+        int r = sd_bus_message_read(m, "s", &domain);
+
+        if (r < 0)
+                return r;
+        /* Longer than any domain: kept empty, refused as invalid by the check. */
+        if (strlen(domain) < sizeof(a->domain))
+                strcpy(a->domain, domain);
+        return 0;
+}
+
+
+static int ask(sd_bus_message *m, Context *c, MailAsk *a, const char *action, const char *const *details,
+               bool must_exist, const char *template_unit, const char *missing_unit_key) {
+        Request *req = NULL;
+        int r = begin(m, c, a, action, details, must_exist, &req);
+
+        if (r <= 0) {
+                mail_ask_free(a);
+                return r < 0 ? r : 1;
+        }
+        if (missing_unit_key && !template_unit) {
+                mail_ask_free(a);
+                return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "[Mailstore] on %s has no %s=",
+                                           c->config->hostname, missing_unit_key);
+        }
+        return request_authorize(req, act, a, mail_ask_free);
+}
+
+static MailAsk *mail_ask_new(const char *operation) {
+        MailAsk *a = calloc(1, sizeof(MailAsk));
+
+        if (a)
+                a->operation = operation;
+        return a;
+}
+
+static int method_survey(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        MailAsk *a = mail_ask_new("mailbox.survey");
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = read_domain(m, a);
+        if (r < 0)
+                return mail_ask_free(a), r;
+        const char *details[] = { "domain", shown_domain(a), NULL };
+        return ask(m, userdata, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, true, NULL, NULL);
+}
+
+static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        MailAsk *a = mail_ask_new("mailbox.verify");
+        int checksum = 0, r;
+
+        if (!a)
+                return -ENOMEM;
+        r = read_domain(m, a);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "b", &checksum);
+        if (r < 0)
+                return mail_ask_free(a), r;
+        a->checksum = checksum;
+        const char *details[] = { "domain", shown_domain(a), "checksum", checksum ? "yes" : "no", NULL };
+        return ask(m, userdata, a, HUBOPS_ACTION_MAILBOX_VERIFY, details, true, NULL, NULL);
+}
+
+static int method_record_folders(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        MailAsk *a = mail_ask_new("mailbox.stamp");
+        const char *moment;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = read_domain(m, a);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "s", &moment);
+        if (r < 0)
+                return mail_ask_free(a), r;
+        if (strcmp(moment, "presync") != 0 && strcmp(moment, "frozen") != 0) {
+                mail_ask_free(a);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "moment must be presync or frozen");
+        }
+        strcpy(a->moment, moment);
+        const char *details[] = { "domain", shown_domain(a), "moment", a->moment, NULL };
+        return ask(m, userdata, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, true, NULL, NULL);
+}
+
+/* Sync final's folder list, as hubops-mailsync reads it on stdin. */
+static int read_folders(sd_bus_message *m, MailAsk *a, char mark, size_t *count) {
+        const char *path;
+        int r = sd_bus_message_enter_container(m, 'a', "s");
+
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "s", &path)) > 0) {
+                size_t l = strlen(path);
+                char *bigger;
+
+                if (!mail_path_is_valid(path, l) || ++*count > 2 * MAIL_FOLDERS_MAX ||
+                    a->input_size + l + 3 > FOLDERS_INPUT_MAX)
+                        return -EBADMSG;
+                bigger = realloc(a->input, a->input_size + l + 4);
+                if (!bigger)
+                        return -ENOMEM;
+                a->input = bigger;
+                a->input_size += (size_t) sprintf(a->input + a->input_size, "%c\t%s\n", mark, path);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int method_sync(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        MailAsk *a = mail_ask_new("mailbox.sync");
+        const char *peer, *mode;
+        size_t count = 0;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = read_domain(m, a);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "ss", &peer, &mode);
+        if (r >= 0 && (strcmp(mode, "full") == 0 || strcmp(mode, "final") == 0))
+                strcpy(a->mode, mode);
+        if (r >= 0)
+                r = read_folders(m, a, 'F', &count);
+        if (r >= 0)
+                r = read_folders(m, a, 'C', &count);
+        if (r == -EBADMSG || (r >= 0 && (!a->mode[0] || (strcmp(a->mode, "full") == 0 && count > 0)))) {
+                mail_ask_free(a);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "mode must be full (no folders) or final (folder paths relative to the "
+                                         "domain)");
+        }
+        if (r < 0)
+                return mail_ask_free(a), r;
+        const char *details[] = { "domain", shown_domain(a), "peer", name_is_valid(peer) ? peer : "(invalid)",
+                                  "mode", a->mode, NULL };
+        a->peer = name_is_valid(peer) ? config_find_peer(c->config, peer) : NULL;
+        if (!a->peer) {
+                Request *req = NULL;
+
+                mail_ask_free(a);
+                r = request_new(c, m, "mailbox.sync", HUBOPS_ACTION_MAILBOX_SYNC, details, &req);
+                return r < 0 ? r
+                             : request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No [Peer %s] on %s",
+                                                   details[3], c->config->hostname);
+        }
+        return ask(m, c, a, HUBOPS_ACTION_MAILBOX_SYNC, details, false, NULL, NULL);
+}
+
+static int method_site_unit(sd_bus_message *m, Context *c, const char *operation, const char *action,
+                            const char *template_unit, const char *key) {
+        MailAsk *a = mail_ask_new(operation);
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = read_domain(m, a);
+        if (r < 0)
+                return mail_ask_free(a), r;
+        const char *details[] = { "domain", shown_domain(a), NULL };
+        return ask(m, c, a, action, details, true, template_unit, key);
+}
+
+static int method_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        return method_site_unit(m, c, "mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE,
+                                c->config->mailstore.freeze_unit, "FreezeUnit");
+}
+
+static int method_thaw(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        return method_site_unit(m, c, "mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, c->config->mailstore.thaw_unit,
+                                "ThawUnit");
+}
+
+static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        return method_site_unit(m, c, "mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH,
+                                c->config->mailstore.switch_unit, "SwitchUnit");
+}
+
+static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        MailAsk *a = mail_ask_new("mailbox.report");
+        Request *req = NULL;
+        const char *kind;
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        r = read_domain(m, a);
+        if (r >= 0)
+                r = sd_bus_message_read(m, "s", &kind);
+        if (r < 0)
+                return mail_ask_free(a), r;
+        (void) snprintf(a->kind, sizeof(a->kind), "%s", name_is_valid(kind) ? kind : "(invalid)");
+        const char *details[] = { "domain", shown_domain(a), "report", a->kind, NULL };
+        r = begin(m, c, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, false, &req);
+        if (r <= 0) {
+                mail_ask_free(a);
+                return r < 0 ? r : 1;
+        }
+        return request_authorize(req, act_get_report, a, mail_ask_free);
+}
+
+/* ---- a job's end, and after a restart ---- */
+
+int mailstore_completed(Context *c, Job *j, char *message, size_t size) {
+        const char *domain = job_detail(j, "domain"), *moment = job_detail(j, "moment");
+        const char *checksum = job_detail(j, "checksum");
+        MailReport kind;
+
+        if (!domain)
+                return 0;
+        if (strcmp(j->operation, "mailbox.survey") == 0)
+                kind = MAIL_REPORT_SURVEY;
+        else if (strcmp(j->operation, "mailbox.verify") == 0)
+                kind = MAIL_REPORT_VERIFY;
+        else if (strcmp(j->operation, "mailbox.stamp") == 0)
+                kind = moment && strcmp(moment, "frozen") == 0 ? MAIL_REPORT_FROZEN : MAIL_REPORT_STAMPS;
+        else if (strcmp(j->operation, "mailbox.sync") == 0)
+                kind = MAIL_REPORT_SYNC;
+        else
+                return 0; /* freeze, thaw, switch: the site unit's outcome is all */
+        return mailstore_keep_report(c, j->id, domain, kind, checksum && strcmp(checksum, "yes") == 0, message,
+                                     size);
+}
+
+void mailstore_restore(Context *c) {
+        op_restore_transient_jobs(c, "mailbox.", "this mailbox job");
+}
+
+static int property_get_root(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const Context *c = userdata;
+
+        return sd_bus_message_append(reply, "s", c->config->mailstore.present ? c->config->mailstore.root : "");
+}
+
+static const sd_bus_vtable mailstore_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Root", "s", property_get_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("Survey", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_survey,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Verify", SD_BUS_ARGS("s", domain, "b", checksum), SD_BUS_RESULT("o", job),
+                                method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RecordFolders", SD_BUS_ARGS("s", domain, "s", moment), SD_BUS_RESULT("o", job),
+                                method_record_folders, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Sync", SD_BUS_ARGS("s", domain, "s", peer, "s", mode, "as", folders, "as", changed),
+                                SD_BUS_RESULT("o", job), method_sync, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Freeze", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_freeze,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Thaw", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_thaw,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Switch", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_switch,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetReport", SD_BUS_ARGS("s", domain, "s", kind), SD_BUS_RESULT("s", json),
+                                method_get_report, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int mailstore_register(Context *c) {
+        return sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MAILSTORE, mailstore_vtable,
+                                        c);
+}

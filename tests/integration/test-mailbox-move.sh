@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The mailbox move (DESIGN.md 2b, issue 14) driven by hubopsctl through both
+# stores' helpers, on the lab's real parts: two Dovecot POP3 stores, rsync
+# over ssh through rrsync -ro, live delivery and reading (tests/lab/site/
+# mailtool, which honours the site's freeze), the site's units.
+#
+# - survey: what it counts, and the refusals (bad, missing domain; outsider)
+# - a move under live load: afterwards a POP3 client sees on pop03 the very
+#   UIDL list and messages pop02 had at the freeze, and both trees agree;
+#   deletes, deliveries and new/ to cur/ renames during the pre-sync are
+#   carried by the final pass, which visits only the changed folders
+# - verify --checksum catches a copy corrupted at the same size and mtime:
+#   nothing is switched, the source is thawed
+# - a source disk failing during a (detached) pre-sync stops the move
+#   before the freeze: nothing frozen, nothing switched
+# - a slow destination (15 MB/s) is refused at preflight
+export HUBOPS_LAB_HOSTS="pop02 pop03"
+export HUBOPS_LAB_HEALTH_DISK=pop03
+. "$(dirname "$0")/lib.sh"
+HOST=pop03
+lab_up
+
+domain=example.org
+src=$(lab mail pop02 root)
+dst=$(lab mail pop03 root)
+site=$HUBOPS_LAB_DIR/mail/site
+
+# Every file of the domain as verify sees it: name, size, mtime (tmp/ left out).
+tree() { (cd "$1/$domain" && find . -path '*/tmp/*' -prune -o -type f -printf '%p %s %T@\n' | LC_ALL=C sort); }
+uidls() { lab mail "$1" uidl "$domain"; }
+move() { lab as "$OPERATOR" pop03 hubopsctl mailbox move "$domain" --from pop02 --to pop03 --yes "$@"; }
+routed_to() { cat "$site/routes/$domain" 2>/dev/null || echo none; }
+audit_count_on() { jq -c "select($2)" "$(audit_log "$1")" | wc -l; }
+frozen() { [ -e "$site/frozen/pop02:$domain" ]; }
+
+lab mail pop02 generate "$domain" 40 2000 7 >/dev/null || fail "generating $domain"
+
+# ---- survey ----
+run_capture lab as "$OPERATOR" pop02 hubopsctl --json mailbox survey "$domain"
+assert_eq "$rc" 0 "survey ($err)"
+assert_eq "$(jq -r .files <<<"$out")" "$(find "$src/$domain" -path '*/tmp/*' -prune -o -type f -print | wc -l)" \
+        "the survey counts every file but tmp/'s"
+assert_eq "$(jq -r '.mailboxes | length' <<<"$out")" 40 "the survey's mailboxes"
+assert_eq "$(jq -r '[.mailboxes[].bytes] | add' <<<"$out")" "$(jq -r .bytes <<<"$out")" "the survey's bytes add up"
+run_capture lab as "$OPERATOR" pop02 hubopsctl mailbox survey ../etc
+assert_eq "$rc" 2 "a path for a domain is a usage error"
+run_capture lab as "$OPERATOR" pop02 hubopsctl mailbox survey example.net
+assert_eq "$rc" 6 "a domain that is not there ($err)"
+assert_contains "$err" "no such domain" "and says so"
+run_capture lab as "$OUTSIDER" pop02 hubopsctl mailbox survey "$domain"
+assert_eq "$rc" 3 "the outsider may not survey ($err)"
+# The helper refuses an uppercase spelling itself, audited, without echoing it.
+run_capture busctl --address="$(bus_address pop02)" call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Mailstore Survey s Example.ORG
+assert_contains "$err" "invalid domain" "the helper checks the name itself"
+assert_eq "$(audit_count_on pop02 '.operation == "mailbox.survey" and .details.domain == "(invalid)"')" 1 \
+        "the refusal is audited"
+ok "survey: counts, and refusals of a bad name, a missing domain and an outsider"
+
+# ---- a move under live load ----
+lab mail pop02 load start "$domain" 30 5
+at_exit "lab mail pop02 load stop"
+wait_until 30 "live deliveries" grep -q "delivered 100" "$HUBOPS_LAB_DIR/logs/pop02-mail-deliver.log"
+run_capture move --presync-only
+assert_eq "$rc" 0 "a pre-sync while live ($out $err)"
+assert_eq "$(routed_to)" none "a pre-sync switches nothing"
+! frozen || fail "a pre-sync freezes nothing"
+run_capture move --json
+assert_eq "$rc" 0 "the move under live load ($out $err)"
+summary=$(jq -c 'select(.event == "summary")' <<<"$out")
+lab mail pop02 load stop
+assert_eq "$(routed_to)" pop03 "the domain routes to pop03"
+frozen || fail "the source stays frozen after the switch"
+[ ! -e "$site/frozen/pop03:$domain" ] || fail "the destination is thawed"
+assert_eq "$(tree "$dst")" "$(tree "$src")" "both stores hold the same files (names, sizes, mtimes)"
+assert_eq "$(uidls pop03)" "$(uidls pop02)" "POP3 on pop03 shows pop02's UIDLs and messages as at the freeze"
+folders=$(find "$src/$domain" -type d -name cur | wc -l)
+changed=$(jq -r .changed_folders <<<"$summary")
+[ "$changed" -ge 1 ] && [ "$changed" -le "$folders" ] || fail "changed folders: $changed of $folders"
+[ "$(jq -r .cutover_window_usec <<<"$summary")" -gt 0 ] || fail "no cutover window in $summary"
+ok "a move under live delivery and reading: same files, same UIDLs; the final pass took $changed of $folders folders"
+
+# The POP3 client deleted messages while the pre-sync ran: with the trees
+# equal, none of them came back at pop03.
+deleted=$(grep -o 'deleted [0-9]*' "$HUBOPS_LAB_DIR/logs/pop02-mail-read.log" | tail -n1 | cut -d' ' -f2)
+[ "${deleted:-0}" -gt 0 ] || fail "the POP3 client deleted nothing during the move"
+ok "deletes during the pre-sync stay deleted ($deleted deleted by the POP3 client)"
+
+# ---- verify --checksum catches a corrupted copy ----
+# Back to pop02 for the next moves (as an operator would after a test move).
+rm -f "$site/frozen/pop02:$domain" "$site/routes/$domain"
+victim=$(find "$dst/$domain/u0002/Maildir/cur" -type f -print -quit)
+mtime=$(stat -c %y "$victim")
+size=$(stat -c %s "$victim")
+printf 'X' | dd of="$victim" bs=1 seek=$((size - 2)) conv=notrunc status=none
+touch -d "$mtime" "$victim"
+assert_eq "$(stat -c %s "$victim")" "$size" "the corruption keeps the size"
+run_capture move --checksum
+assert_eq "$rc" 1 "a corrupted copy fails the move ($out $err)"
+assert_contains "$out" "u0002 (names, sizes or times differ)" "verify names the mailbox"
+assert_eq "$(routed_to)" none "nothing is switched"
+! frozen || fail "the source is thawed after the failure"
+ok "verify --checksum catches a copy corrupted at the same size and mtime; the source thawed, nothing switched"
+
+# ---- the source's disk fails during the pre-sync ----
+# The client leaves once the pre-sync runs (--detach); the disk fails; the
+# resume finds the source unhealthy before anything is frozen. (Without
+# --detach the same check is the step source-health, just before the freeze.)
+run_capture move --detach --json
+assert_eq "$rc" 0 "a detached move ($err)"
+run=$(run_id_of "$out")
+lab mail pop02 fail
+run_capture lab as "$OPERATOR" pop03 hubopsctl runbook resume "$run" --yes
+assert_eq "$rc" 1 "the move stops ($out $err)"
+assert_contains "$out" "pop02: health fs.writable" "at the source's health"
+! frozen || fail "nothing frozen"
+assert_eq "$(routed_to)" none "nothing switched"
+assert_eq "$(audit_count_on pop02 '.operation == "mailbox.freeze" and .result == "started"')" 2 \
+        "no freeze was asked (two from the moves before)"
+lab as "$OPERATOR" pop03 hubopsctl runbook abandon "$run" >/dev/null || fail "abandoning the stopped move"
+ok "a source disk failing during a pre-sync stops the move before the freeze"
+
+# ---- a slow destination is refused ----
+lab disk pop03 slow 15000000
+at_exit "lab disk pop03 fast"
+run_capture move
+assert_eq "$rc" 1 "a 15 MB/s destination is refused ($out $err)"
+assert_contains "$out$err" "disk.throughput" "by its disk probe"
+assert_contains "$out" "Preflight FAILED, nothing was changed" "at preflight"
+ok "a slow destination is refused at preflight"
