@@ -39,23 +39,6 @@ void health_config_done(HealthConfig *h) {
         free(h->kernel_journal_directory);
 }
 
-static int set_text(Parser *p, char **field, const char *value) {
-        char *v = strdup(value);
-
-        if (!v)
-                return parser_error(p, "out of memory");
-        free(*field);
-        *field = v;
-        return 1;
-}
-
-static int set_dir(Parser *p, const char *key, char **field, const char *value) {
-        if (!path_is_safe_absolute(value) || strlen(value) > HEALTH_PATH_MAX)
-                return parser_error(p, "%s= must be an absolute, normalized path of at most %d bytes", key,
-                                    HEALTH_PATH_MAX);
-        return set_text(p, field, value);
-}
-
 static int set_span(Parser *p, const char *key, uint64_t *field, const char *value, uint64_t min, uint64_t max) {
         uint64_t t;
 
@@ -123,20 +106,20 @@ int parse_health_key(Parser *p, const char *key, const char *value) {
         if (strcmp(key, "ProbeUser") == 0) {
                 if (!name_is_valid(value) || strlen(value) > 31 || (value[0] >= '0' && value[0] <= '9'))
                         return parser_error(p, "invalid ProbeUser= \"%s\"", value);
-                return set_text(p, &h->probe_user, value);
+                return parser_set_string(p, &h->probe_user, value);
         }
         if (strcmp(key, "TextfileDirectory") == 0)
-                return set_dir(p, key, &h->textfile_directory, value);
+                return parser_set_path_max(p, key, &h->textfile_directory, value, HEALTH_PATH_MAX);
         if (strcmp(key, "ProbeDirectory") == 0)
-                return set_dir(p, key, &h->probe_directory, value);
+                return parser_set_path_max(p, key, &h->probe_directory, value, HEALTH_PATH_MAX);
         if (strcmp(key, "BackupPath") == 0)
-                return set_dir(p, key, &h->backup_path, value);
+                return parser_set_path_max(p, key, &h->backup_path, value, HEALTH_PATH_MAX);
         if (strcmp(key, "KernelJournalDirectory") == 0)
-                return set_dir(p, key, &h->kernel_journal_directory, value);
+                return parser_set_path_max(p, key, &h->kernel_journal_directory, value, HEALTH_PATH_MAX);
         if (strcmp(key, "BackupCheckUnit") == 0) {
                 if (!unit_name_is_valid(value))
                         return parser_error(p, "invalid BackupCheckUnit= \"%s\" (a unit name)", value);
-                return set_text(p, &h->backup_check_unit, value);
+                return parser_set_string(p, &h->backup_check_unit, value);
         }
         if (strcmp(key, "SmartDevices") == 0)
                 return set_devices(p, value);

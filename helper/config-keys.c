@@ -21,7 +21,7 @@
 #define AUDIT_REFUSAL_BURST_MAX 1000000UL
 #define AUDIT_RESERVE_MAX (1ULL << 40)
 
-static int set_string(Parser *p, char **field, const char *value) {
+int parser_set_string(Parser *p, char **field, const char *value) {
         char *v = strdup(value);
 
         if (!v)
@@ -34,14 +34,20 @@ static int set_string(Parser *p, char **field, const char *value) {
 static int set_path(Parser *p, const char *key, char **field, const char *value) {
         if (!path_is_safe_absolute(value))
                 return parser_error(p, "%s= must be an absolute, normalized path", key);
-        return set_string(p, field, value);
+        return parser_set_string(p, field, value);
+}
+
+int parser_set_path_max(Parser *p, const char *key, char **field, const char *value, size_t max) {
+        if (!path_is_safe_absolute(value) || strlen(value) > max)
+                return parser_error(p, "%s= must be an absolute, normalized path of at most %zu bytes", key, max);
+        return parser_set_string(p, field, value);
 }
 
 /* Same rule as systemd's valid_user_group_name() in strict mode. */
 static int set_account(Parser *p, const char *key, char **field, const char *value) {
         if (!name_is_valid(value) || strlen(value) > 31 || (value[0] >= '0' && value[0] <= '9'))
                 return parser_error(p, "invalid %s= \"%s\"", key, value);
-        return set_string(p, field, value);
+        return parser_set_string(p, field, value);
 }
 
 static int set_timeout(Parser *p, const char *key, uint64_t *field, const char *value) {
@@ -90,7 +96,7 @@ static int set_argv(Parser *p, const char *key, char ***field, const char *value
 static int set_unit(Parser *p, const char *key, char **field, const char *value) {
         if (!unit_name_is_valid(value))
                 return parser_error(p, "invalid %s= \"%s\" (a unit name such as eddy.service)", key, value);
-        return set_string(p, field, value);
+        return parser_set_string(p, field, value);
 }
 
 static int parse_roles(Parser *p, const char *value) {
@@ -167,19 +173,19 @@ int parse_helper_key(Parser *p, const char *key, const char *value) {
         if (strcmp(key, "Hostname") == 0) {
                 if (!name_is_valid(value))
                         return parser_error(p, "invalid Hostname= \"%s\"", value);
-                return set_string(p, &c->hostname, value);
+                return parser_set_string(p, &c->hostname, value);
         }
         if (strcmp(key, "Roles") == 0)
                 return parse_roles(p, value);
         if (strcmp(key, "SystemdAddress") == 0) {
                 if (!text_is_printable(value, 1024) || value[0] == '\0')
                         return parser_error(p, "invalid SystemdAddress=");
-                return set_string(p, &c->systemd_address, value);
+                return parser_set_string(p, &c->systemd_address, value);
         }
         if (strcmp(key, "UnitPrefix") == 0) {
                 if (!name_is_valid(value) || strlen(value) > 32)
                         return parser_error(p, "invalid UnitPrefix= \"%s\"", value);
-                return set_string(p, &c->unit_prefix, value);
+                return parser_set_string(p, &c->unit_prefix, value);
         }
         if (strcmp(key, "AuditLog") == 0)
                 return set_path(p, key, &c->audit_log, value);
@@ -228,7 +234,7 @@ int parse_hook_key(Parser *p, const char *key, const char *value) {
         if (strcmp(key, "Description") == 0) {
                 if (!text_is_printable(value, 200))
                         return parser_error(p, "invalid Description= (control characters or over 200 bytes)");
-                return set_string(p, &h->description, value);
+                return parser_set_string(p, &h->description, value);
         }
         if (strcmp(key, "TimeoutSec") == 0)
                 return set_timeout(p, key, &h->timeout_usec, value);
@@ -295,7 +301,7 @@ int parse_rebuild_key(Parser *p, const char *key, const char *value) {
                 if (strcmp(value, "realtime") != 0 && strcmp(value, "best-effort") != 0 && strcmp(value, "idle") != 0)
                         return parser_error(p, "invalid IOSchedulingClass= \"%s\" (realtime, best-effort, idle)",
                                             value);
-                return set_string(p, &b->io_scheduling_class, value);
+                return parser_set_string(p, &b->io_scheduling_class, value);
         }
         if (strcmp(key, "RuntimeMaxSec") == 0)
                 return set_timeout(p, key, &b->runtime_max_usec, value);

@@ -16,28 +16,11 @@
 #define SYNC_TIMEOUT_MAX_USEC (7ULL * 86400 * USEC_PER_SEC)
 #define LAYOUT_DEFAULT "%d/%n/Maildir"
 
-static int set_text(Parser *p, char **field, const char *value) {
-        char *v = strdup(value);
-
-        if (!v)
-                return parser_error(p, "out of memory");
-        free(*field);
-        *field = v;
-        return 1;
-}
-
-static int set_file(Parser *p, const char *key, char **field, const char *value) {
-        if (!path_is_safe_absolute(value) || strlen(value) > MAILSTORE_PATH_MAX)
-                return parser_error(p, "%s= must be an absolute, normalized path of at most %d bytes", key,
-                                    MAILSTORE_PATH_MAX);
-        return set_text(p, field, value);
-}
-
 static int set_template(Parser *p, const char *key, char **field, const char *value) {
         if (!unit_template_is_valid(value))
                 return parser_error(p, "invalid %s= \"%s\" (a template unit such as pop-freeze@.service)", key,
                                     value);
-        return set_text(p, field, value);
+        return parser_set_string(p, field, value);
 }
 
 /* "N" from min to max, digits only. */
@@ -80,17 +63,17 @@ int parse_mailstore_key(Parser *p, const char *key, const char *value) {
         MailstoreConfig *m = &p->config->mailstore;
 
         if (strcmp(key, "Root") == 0)
-                return set_file(p, key, &m->root, value);
+                return parser_set_path_max(p, key, &m->root, value, MAILSTORE_PATH_MAX);
         if (strcmp(key, "Layout") == 0) {
                 if (!mailstore_layout_is_valid(value))
                         return parser_error(p, "invalid Layout= \"%s\" (\"%%d/\" then names and one \"%%n\", "
                                                "such as %s)", value, LAYOUT_DEFAULT);
-                return set_text(p, &m->layout, value);
+                return parser_set_string(p, &m->layout, value);
         }
         if (strcmp(key, "User") == 0 || strcmp(key, "Group") == 0) {
                 if (!name_is_valid(value) || strlen(value) > 31 || (value[0] >= '0' && value[0] <= '9'))
                         return parser_error(p, "invalid %s= \"%s\"", key, value);
-                return set_text(p, key[0] == 'U' ? &m->user : &m->group, value);
+                return parser_set_string(p, key[0] == 'U' ? &m->user : &m->group, value);
         }
         if (strcmp(key, "FreezeUnit") == 0)
                 return set_template(p, key, &m->freeze_unit, value);
@@ -180,7 +163,7 @@ int parse_peer_key(Parser *p, const char *key, const char *value) {
         if (strcmp(key, "Address") == 0) {
                 if (!peer_address_is_valid(value))
                         return parser_error(p, "invalid Address= \"%s\" ([USER@]HOST)", value);
-                return set_text(p, &peer->address, value);
+                return parser_set_string(p, &peer->address, value);
         }
         if (strcmp(key, "Port") == 0) {
                 if (parse_count(value, 1, 65535, &peer->port) < 0)
@@ -188,9 +171,9 @@ int parse_peer_key(Parser *p, const char *key, const char *value) {
                 return 1;
         }
         if (strcmp(key, "IdentityFile") == 0)
-                return set_file(p, key, &peer->identity_file, value);
+                return parser_set_path_max(p, key, &peer->identity_file, value, MAILSTORE_PATH_MAX);
         if (strcmp(key, "KnownHostsFile") == 0)
-                return set_file(p, key, &peer->known_hosts_file, value);
+                return parser_set_path_max(p, key, &peer->known_hosts_file, value, MAILSTORE_PATH_MAX);
         return parser_error(p, "unknown key %s= in [Peer %s]", key, peer->name);
 }
 

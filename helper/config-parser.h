@@ -31,6 +31,11 @@ typedef struct Parser {
 
 #define parser_error(p, ...) ini_strict_error(&(p)->ini, __VA_ARGS__)
 
+/* The value setters every section uses (config-keys.c): 1, or parser_error(). */
+int parser_set_string(Parser *p, char **field, const char *value);
+/* An absolute, normalized path of at most max bytes. */
+int parser_set_path_max(Parser *p, const char *key, char **field, const char *value, size_t max);
+
 int parse_helper_key(Parser *p, const char *key, const char *value);
 int parse_hook_key(Parser *p, const char *key, const char *value);
 int parse_directory_key(Parser *p, const char *key, const char *value);
