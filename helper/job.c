@@ -21,6 +21,7 @@
 #include "job-record.h"
 #include "log.h"
 #include "macro.h"
+#include "op-table.h"
 #include "strv.h"
 #include "request.h"
 #include "systemd-client.h"
@@ -109,8 +110,11 @@ static int job_make(Context *c, uint64_t id, const char *operation, const char *
 
         if (!j)
                 return -ENOMEM;
+        const OpRow *row = op_row_find(operation);
+
         j->context = c;
         j->id = id;
+        j->progress_from_status = row && row->progress == OP_PROGRESS_UNIT_STATUS;
         j->state = JOB_RUNNING;
         j->started_at = started_at;
         j->started_by_uid = started_by;
@@ -175,6 +179,41 @@ int job_restore_progress(Job *j, const char *phase, const char *message, const c
 void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis) {
         j->expected_usec = expected_usec;
         (void) replace_string(&j->estimate_basis, basis);
+}
+
+static bool same_status(const UnitStatus *a, const UnitStatus *b) {
+        if (a->n_counters != b->n_counters)
+                return false;
+        for (size_t i = 0; i < a->n_counters; i++)
+                if (strcmp(a->counters[i].name, b->counters[i].name) != 0 ||
+                    a->counters[i].done != b->counters[i].done || a->counters[i].total != b->counters[i].total)
+                        return false;
+        return true;
+}
+
+static void job_set_unit_status(Job *j, const char *text) {
+        _cleanup_free_ char *basis = NULL;
+        UnitStatus s;
+
+        if (unit_status_parse(text, &s) < 0) {
+                /* An empty text is where every unit starts: not worth a line. */
+                if (text[0] != '\0')
+                        log_debug("hubopsd: %s's status is not progress, ignoring: %.80s", j->unit, text);
+                return;
+        }
+        if (same_status(&j->status, &s))
+                return;
+        j->status = s;
+        basis = strdup_printf("the unit's status: %s", text);
+        if (basis)
+                (void) replace_string(&j->estimate_basis, basis);
+        (void) sd_bus_emit_properties_changed(j->context->bus, j->path, HUBOPS_IFACE_JOB, "Counters", NULL);
+}
+
+void jobs_on_unit_status(Context *c, const char *unit, const char *text) {
+        for (Job *j = c->jobs; j; j = j->next)
+                if (j->state == JOB_RUNNING && j->progress_from_status && strcmp(j->unit, unit) == 0)
+                        job_set_unit_status(j, text);
 }
 
 static void unlink_job(Context *c, Job *j) {
@@ -415,6 +454,8 @@ static int property_get_progress(sd_bus *bus, const char *path, const char *inte
 
         if (j->state != JOB_RUNNING)
                 p = 1.0;
+        else if (j->status.n_counters > 0)
+                p = MIN(unit_status_fraction(&j->status), 0.99);
         else if (j->expected_usec > 0) {
                 p = (double) elapsed_usec(j) / (double) j->expected_usec;
                 if (p > 0.99)
@@ -426,13 +467,35 @@ static int property_get_progress(sd_bus *bus, const char *path, const char *inte
 static int property_get_progress_valid(sd_bus *bus, const char *path, const char *interface, const char *property,
                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
-        return sd_bus_message_append(reply, "b", j->expected_usec > 0 || j->state != JOB_RUNNING);
+        return sd_bus_message_append(reply, "b",
+                                     j->expected_usec > 0 || j->status.n_counters > 0 || j->state != JOB_RUNNING);
 }
 
 static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
+        double f = unit_status_fraction(&j->status);
+
+        /* From the unit's own counters: at the rate so far. */
+        if (j->status.n_counters > 0)
+                return sd_bus_message_append(reply, "t",
+                                             f > 0.0 ? j->started_at + (uint64_t) ((double) elapsed_usec(j) / f) : 0);
         return sd_bus_message_append(reply, "t", j->expected_usec > 0 ? j->started_at + j->expected_usec : 0);
+}
+
+static int property_get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        r = sd_bus_message_open_container(reply, 'a', "(stt)");
+        for (size_t i = 0; r >= 0 && i < j->status.n_counters; i++)
+                r = sd_bus_message_append(reply, "(stt)", j->status.counters[i].name, j->status.counters[i].done,
+                                          j->status.counters[i].total);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static int property_get_audit_id(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -461,6 +524,8 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("ExpectedEndAt", "t", property_get_expected_end, 0, 0),
         SD_BUS_PROPERTY("EstimateBasis", "s", NULL, offsetof(Job, estimate_basis), 0),
         SD_BUS_PROPERTY("AuditId", "s", property_get_audit_id, 0, 0),
+        /* The unit's own counters (name, done, total), when its operation takes progress from them. */
+        SD_BUS_PROPERTY("Counters", "a(stt)", property_get_counters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", output), job_output_method_get,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

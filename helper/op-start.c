@@ -75,8 +75,14 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
-        r = unit->verb ? unit_run_verb(c, unit->verb, job->unit, on_started, on_done, run, op_run_free)
-                       : unit_run_transient(c, unit->transient, on_started, on_done, run, op_run_free);
+        if (unit->verb)
+                r = unit_run_verb(c, unit->verb, job->unit, on_started, on_done, run, op_run_free);
+        else {
+                TransientUnit u = *unit->transient;
+
+                u.notify_access_all = job->progress_from_status;
+                r = unit_run_transient(c, &u, on_started, on_done, run, op_run_free);
+        }
         if (r < 0) {
                 free(run);
                 job_discard(job);

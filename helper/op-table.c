@@ -70,13 +70,14 @@ static const char *service_name(const Context *c, size_t i) {
 }
 
 #define HOOK_ROW(n) \
-        { n, HUBOPS_ACTION_HOOK_RUN, details_hook, missing_hook, n_hooks, hook_name, hooks_register, hooks_restore }
+        { n, HUBOPS_ACTION_HOOK_RUN, details_hook, missing_hook, n_hooks, hook_name, hooks_register, hooks_restore, \
+          OP_PROGRESS_UNIT_STATUS }
 #define SERVICE_ROW(n, i, r) \
         { n, HUBOPS_ACTION_SERVICE_MANAGE, details_service, missing_service, n_services, service_name, i, r }
 #define DIRECTORY_ROW(n, i, r) \
         { n, HUBOPS_ACTION_DIRECTORY_MANAGE, details_directory, missing_directory, NULL, NULL, i, r }
 #define REBUILD_ROW(n, a, i, r) \
-        { n, a, NULL, missing_rebuild, NULL, NULL, i, r }
+        { n, a, NULL, missing_rebuild, NULL, NULL, i, r, OP_PROGRESS_ESTIMATE }
 
 /* Every name in common/operations.c, in its order. */
 const OpRow op_rows[] = {

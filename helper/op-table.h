@@ -12,6 +12,15 @@
 
 #define OP_DETAILS_MAX 5 /* key, value, key, value, NULL */
 
+/* Where a running job's Progress comes from. */
+typedef enum OpProgress {
+        OP_PROGRESS_NONE,        /* phases only */
+        OP_PROGRESS_ESTIMATE,    /* elapsed time against an estimate (job_set_estimate()) */
+        /* The unit's StatusText (unit-status.h): its transient unit gets
+         * NotifyAccess=all, so a script's systemd-notify --status= counts. */
+        OP_PROGRESS_UNIT_STATUS,
+} OpProgress;
+
 typedef struct OpRow {
         const char *name;
         const char *action; /* polkit */
@@ -26,6 +35,7 @@ typedef struct OpRow {
          * start-up, taking back the jobs a dead helper left running. */
         int (*register_interface)(Context *c);
         void (*restore)(Context *c);
+        OpProgress progress;
 } OpRow;
 
 extern const OpRow op_rows[];

@@ -21,6 +21,7 @@ typedef struct TransientUnit {
         uint64_t capability_mask;
         const char *output_file;    /* NULL: the journal */
         bool keep_processes;        /* KillMode=process: what the command starts outlives the unit */
+        bool notify_access_all;     /* NotifyAccess=all: its scripts' systemd-notify --status= is heard */
         const char *working_directory; /* NULL: the user's home, as systemd decides */
         bool set_nice;
         int nice;
@@ -44,8 +45,9 @@ typedef void (*systemd_job_done_t)(Context *c, const char *result, void *userdat
 int systemd_watch_job(Context *c, const char *job_path, systemd_job_done_t callback, void *userdata);
 void systemd_watches_free(Context *c);
 
-/* The manager's signals: JobRemoved for the watches, believed only from the
- * manager (DESIGN.md section 7), and on a bus the NameOwnerChanged that says
+/* The manager's signals: JobRemoved for the watches and a service unit's
+ * PropertiesChanged for its StatusText (jobs_on_unit_status()), believed
+ * only from the manager (DESIGN.md section 7), and on a bus the NameOwnerChanged that says
  * who that is. The match callback; the fuzz harness calls it too. */
 int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 
