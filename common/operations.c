@@ -16,6 +16,7 @@ const OperationName operation_names[] = {
         { "directory.restart", NULL },
         { "rebuild.start", NULL },
         { "rebuild.cancel", NULL },
+        { "health.probe", NULL },
         { "run.claim", "run", true },
 };
 const size_t n_operation_names = ELEMENTSOF(operation_names);

@@ -16,12 +16,6 @@
 #include "request.h"
 #include "systemd-client.h"
 
-/* A restored hook job, while systemd is asked about its unit. */
-typedef struct HookRestore {
-        Context *context;
-        uint64_t job_id;
-} HookRestore;
-
 static void act_run(Request *req, void *userdata) {
         const HookConfig *h = userdata;
         Context *c = req->context;
@@ -80,82 +74,12 @@ static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return request_authorize(req, act_run, (void *) h, NULL);
 }
 
-static int follow_restored(Context *c, Job *j, const UnitState *u) {
-        /* The unit is named after this job: any job systemd runs for it is ours
-         * (its start, or the stop a Cancel asked for). */
-        if (u->job_id != 0) {
-                job_set_systemd_job(j, u->job);
-                job_set_phase(j, "running", "re-attached after a helper restart");
-                return op_follow(c, j, NULL, u->job);
-        }
-        /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */
-        if (strcmp(u->active, "active") == 0 || strcmp(u->active, "failed") == 0)
-                return op_read_outcome(c, j);
-        return -ESRCH;
-}
-
-static void end_interrupted(Job *j, const UnitState *u, int error) {
-        char message[512];
-
-        if (error == -ESRCH)
-                (void) snprintf(message, sizeof(message),
-                                "hubopsd restarted while this hook ran; its unit %s is %s, so how it ended is not "
-                                "known",
-                                j->unit, u && u->active[0] ? u->active : "gone");
-        else
-                (void) snprintf(message, sizeof(message),
-                                "hubopsd restarted while this hook ran, and cannot follow %s: %s", j->unit,
-                                strerror(-error));
-        job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
-}
-
-static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        HookRestore *rs = userdata;
-        Job *j = job_find(rs->context, rs->job_id);
-        UnitState u = { .active = "" };
-        int r;
-
-        (void) ret_error;
-        r = systemd_decode_unit_state(reply, &u);
-        if (j && r >= 0)
-                r = follow_restored(rs->context, j, &u);
-        if (j && r < 0)
-                end_interrupted(j, &u, r);
-        free(rs);
-        return 0;
-}
-
-static void restore_one(Context *c, Job *j) {
-        HookRestore *rs = calloc(1, sizeof(HookRestore));
-        int r = -ENOMEM;
-
+static void adopt(Job *j) {
         j->cancel = job_cancel_by_stopping_unit;
-        if (rs) {
-                *rs = (HookRestore) { .context = c, .job_id = j->id };
-                r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, rs);
-        }
-        if (r < 0) {
-                free(rs);
-                end_interrupted(j, NULL, r);
-        }
-}
-
-static bool is_restored_hook_job(const Job *j) {
-        return j->restored && strcmp(j->operation, "hook.run") == 0 && j->unit;
 }
 
 void hooks_restore(Context *c) {
-        Job *j;
-
-        /* One at a time: ending a job may prune others from the list. */
-        for (;;) {
-                for (j = c->jobs; j && !is_restored_hook_job(j); j = j->next)
-                        ;
-                if (!j)
-                        return;
-                j->restored = false;
-                restore_one(c, j);
-        }
+        op_restore_transient(c, "hook.run", "hook", adopt, NULL);
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -159,7 +159,7 @@ static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_
         if (j && r >= 0 && u.job_id != 0 && strcmp(u.job, j->systemd_job) == 0) {
                 /* systemd's job still runs: follow it, its result is the job's. */
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                r = op_follow(c, j, run->verb, u.job);
+                r = op_follow(c, j, run->verb, u.job, NULL);
                 if (r >= 0) {
                         free(run);
                         return 0;

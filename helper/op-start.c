@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hubops-bus.h"
+#include "job-record.h"
 #include "macro.h"
 #include "unit-run.h"
 
@@ -16,6 +17,7 @@
 typedef struct OpRun {
         Request *request;
         uint64_t job_id;
+        op_finished_t finished;
         char what[256];
 } OpRun;
 
@@ -27,13 +29,14 @@ static void op_run_free(void *userdata) {
         free(run);
 }
 
-static OpRun *op_run_new(Request *req, uint64_t job_id, const char *what) {
+static OpRun *op_run_new(Request *req, uint64_t job_id, const char *what, op_finished_t finished) {
         OpRun *run = calloc(1, sizeof(OpRun));
 
         if (!run)
                 return NULL;
         run->request = req;
         run->job_id = job_id;
+        run->finished = finished ? finished : job_finish_from_outcome;
         (void) snprintf(run->what, sizeof(run->what), "%s", what ? what : "");
         return run;
 }
@@ -56,10 +59,11 @@ static void on_started(Context *c, int error, const char *message, const char *s
 static void on_done(Context *c, const UnitOutcome *o, void *userdata) {
         OpRun *run = userdata;
         Job *j = job_find(c, run->job_id);
+        op_finished_t finished = run->finished;
 
         free(run);
         if (j)
-                job_finish_from_outcome(j, o);
+                finished(j, o);
 }
 
 void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
@@ -69,7 +73,7 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
 
         if (!job_record_starting(job, req))
                 return;
-        run = op_run_new(req, job->id, unit->what);
+        run = op_run_new(req, job->id, unit->what, unit->finished);
         if (!run) {
                 job_discard(job);
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
@@ -92,8 +96,8 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
         }
 }
 
-int op_follow(Context *c, Job *j, const char *verb, const char *job_path) {
-        OpRun *run = op_run_new(NULL, j->id, NULL);
+int op_follow(Context *c, Job *j, const char *verb, const char *job_path, op_finished_t finished) {
+        OpRun *run = op_run_new(NULL, j->id, NULL, finished);
         int r;
 
         if (!run)
@@ -104,8 +108,8 @@ int op_follow(Context *c, Job *j, const char *verb, const char *job_path) {
         return r;
 }
 
-int op_read_outcome(Context *c, Job *j) {
-        OpRun *run = op_run_new(NULL, j->id, NULL);
+int op_read_outcome(Context *c, Job *j, op_finished_t finished) {
+        OpRun *run = op_run_new(NULL, j->id, NULL, finished);
         int r;
 
         if (!run)
@@ -114,4 +118,88 @@ int op_read_outcome(Context *c, Job *j) {
         if (r < 0)
                 free(run);
         return r;
+}
+
+/* A restored job, while systemd is asked about its unit. */
+typedef struct OpRestore {
+        Context *context;
+        uint64_t job_id;
+        const char *what;
+        op_finished_t finished;
+} OpRestore;
+
+static int follow_restored(const OpRestore *rs, Job *j, const UnitState *u) {
+        /* The unit is named after this job: any job systemd runs for it is ours
+         * (its start, or the stop a Cancel asked for). */
+        if (u->job_id != 0) {
+                job_set_systemd_job(j, u->job);
+                job_set_phase(j, "running", "re-attached after a helper restart");
+                return op_follow(rs->context, j, NULL, u->job, rs->finished);
+        }
+        /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */
+        if (strcmp(u->active, "active") == 0 || strcmp(u->active, "failed") == 0)
+                return op_read_outcome(rs->context, j, rs->finished);
+        return -ESRCH;
+}
+
+static void end_interrupted(Job *j, const char *what, const UnitState *u, int error) {
+        char message[512];
+
+        if (error == -ESRCH)
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this %s ran; its unit %s is %s, so how it ended is not "
+                                "known",
+                                what, j->unit, u && u->active[0] ? u->active : "gone");
+        else
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this %s ran, and cannot follow %s: %s", what, j->unit,
+                                strerror(-error));
+        job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
+}
+
+static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        OpRestore *rs = userdata;
+        Job *j = job_find(rs->context, rs->job_id);
+        UnitState u = { .active = "" };
+        int r;
+
+        (void) ret_error;
+        r = systemd_decode_unit_state(reply, &u);
+        if (j && r >= 0)
+                r = follow_restored(rs, j, &u);
+        if (j && r < 0)
+                end_interrupted(j, rs->what, &u, r);
+        free(rs);
+        return 0;
+}
+
+static void restore_one(Context *c, Job *j, const char *what, void (*adopt)(Job *j), op_finished_t finished) {
+        OpRestore *rs = calloc(1, sizeof(OpRestore));
+        int r = -ENOMEM;
+
+        if (adopt)
+                adopt(j);
+        if (rs) {
+                *rs = (OpRestore) { .context = c, .job_id = j->id, .what = what, .finished = finished };
+                r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, rs);
+        }
+        if (r < 0) {
+                free(rs);
+                end_interrupted(j, what, NULL, r);
+        }
+}
+
+void op_restore_transient(Context *c, const char *operation, const char *what, void (*adopt)(Job *j),
+                          op_finished_t finished) {
+        Job *j;
+
+        /* One at a time: ending a job may prune others from the list. */
+        for (;;) {
+                for (j = c->jobs; j && !(j->restored && strcmp(j->operation, operation) == 0 && j->unit); j = j->next)
+                        ;
+                if (!j)
+                        return;
+                j->restored = false;
+                restore_one(c, j, what, adopt, finished);
+        }
 }

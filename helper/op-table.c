@@ -5,7 +5,9 @@
 
 #include "directory.h"
 #include "hubops-bus.h"
+#include "health-probe.h"
 #include "iface-directory.h"
+#include "iface-health.h"
 #include "iface-hooks.h"
 #include "iface-manager.h"
 #include "iface-rebuild.h"
@@ -15,24 +17,34 @@
 #include "macro.h"
 #include "rebuild.h"
 
-static void details_hook(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
-        (void) name;
+static void details_hook(const Context *c, const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
+        (void) c, (void) name;
         details[0] = "hook", details[1] = subject;
 }
 
-static void details_service(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
+static void details_service(const Context *c, const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
+        (void) c;
         details[0] = "service", details[1] = subject, details[2] = "verb", details[3] = name + strlen("service.");
 }
 
-static void details_directory(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
-        (void) subject;
+static void details_directory(const Context *c, const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
+        (void) c, (void) subject;
         details[0] = "verb", details[1] = name + strlen("directory.");
 }
 
 /* As ClaimRun asks (helper/run-claim.c): a rule may judge by the run. */
-static void details_run(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
-        (void) name;
+static void details_run(const Context *c, const char *name, const char *subject, const char *details[OP_DETAILS_MAX]) {
+        (void) c, (void) name;
         details[0] = "run", details[1] = subject;
+}
+
+/* As Health.Probe gives them (helper/iface-health.c). */
+static void details_probe(const Context *c, const char *name, const char *subject,
+                          const char *details[OP_DETAILS_MAX]) {
+        const char *dir = c->config->health.probe_directory;
+
+        (void) name, (void) subject;
+        details[0] = "directory", details[1] = dir ? dir : "";
 }
 
 static const char *missing_hook(const Context *c, const char *subject) {
@@ -51,6 +63,11 @@ static const char *missing_directory(const Context *c, const char *subject) {
 static const char *missing_rebuild(const Context *c, const char *subject) {
         (void) subject;
         return c->config->rebuild.present ? NULL : "no [Rebuild] on this host";
+}
+
+static const char *missing_probe(const Context *c, const char *subject) {
+        (void) subject;
+        return c->config->health.probe_directory ? NULL : "no ProbeDirectory= in [Health] on this host";
 }
 
 static size_t n_hooks(const Context *c) {
@@ -91,6 +108,8 @@ const OpRow op_rows[] = {
         DIRECTORY_ROW("directory.restart", NULL, NULL),
         REBUILD_ROW("rebuild.start", HUBOPS_ACTION_REBUILD_START, rebuild_register, rebuild_restore),
         REBUILD_ROW("rebuild.cancel", HUBOPS_ACTION_REBUILD_CANCEL, NULL, NULL),
+        { "health.probe", HUBOPS_ACTION_HEALTH_PROBE, details_probe, missing_probe, NULL, NULL, health_register,
+          health_probe_restore, OP_PROGRESS_ESTIMATE },
         /* On the Manager interface (iface-manager.c). */
         { "run.claim", HUBOPS_ACTION_RUN_CLAIM, details_run, NULL, NULL, NULL, NULL, NULL },
 };

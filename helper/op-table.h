@@ -25,7 +25,7 @@ typedef struct OpRow {
         const char *name;
         const char *action; /* polkit */
         /* The details the real call gives polkit and the audit log. */
-        void (*details)(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]);
+        void (*details)(const Context *c, const char *name, const char *subject, const char *details[OP_DETAILS_MAX]);
         /* NULL when subject (or the host) has it configured, else why not. */
         const char *(*missing)(const Context *c, const char *subject);
         /* The subjects to list; NULL: one, "" (listed when configured). */

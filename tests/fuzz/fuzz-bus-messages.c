@@ -68,6 +68,9 @@ static const Target targets[] = {
         { JOB_STUCK_PATH, HUBOPS_IFACE_JOB, "Cancel", "" },
         { HUBOPS_OBJECT_PATH, IFACE_PROPERTIES, "GetAll", "s" },
         { NULL, HUBOPS_IFACE_MANAGER, NULL, "s" },
+        /* health.probe's row registers the Health interface here too. */
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HEALTH, "Probe", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HEALTH, "Check", "a{ss}" },
 };
 
 /* Wrong shapes: missing, extra and mistyped arguments, and the two reply shapes. */

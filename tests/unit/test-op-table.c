@@ -29,17 +29,28 @@ static void test_rows_are_the_operation_names(_unused_ void **state) {
 static void test_details(_unused_ void **state) {
         const char *d[OP_DETAILS_MAX] = { 0 };
 
-        op_row_find("service.restart")->details("service.restart", "regclient", d);
+        op_row_find("service.restart")->details(NULL, "service.restart", "regclient", d);
         assert_string_equal(d[0], "service");
         assert_string_equal(d[1], "regclient");
         assert_string_equal(d[2], "verb");
         assert_string_equal(d[3], "restart");
         assert_null(d[4]);
         memset(d, 0, sizeof(d));
-        op_row_find("directory.kill-root")->details("directory.kill-root", "", d);
+        op_row_find("directory.kill-root")->details(NULL, "directory.kill-root", "", d);
         assert_string_equal(d[0], "verb");
         assert_string_equal(d[1], "kill-root");
         assert_null(d[2]);
+
+        HelperConfig config = { .health.probe_directory = (char *) "/srv/probe" };
+        Context c = { .config = &config };
+        memset(d, 0, sizeof(d));
+        op_row_find("health.probe")->details(&c, "health.probe", "", d);
+        assert_string_equal(d[0], "directory");
+        assert_string_equal(d[1], "/srv/probe");
+        assert_null(d[2]);
+        assert_null(op_row_find("health.probe")->missing(&c, ""));
+        config.health.probe_directory = NULL;
+        assert_non_null(op_row_find("health.probe")->missing(&c, ""));
 }
 
 int main(void) {
