@@ -51,7 +51,7 @@ static void act_service(Request *req, void *userdata) {
 static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
         const ServiceConfig *sv;
         const char *name;
-        char lverb[8];
+        char lverb[8], operation[32];
         Request *req = NULL;
         ServiceRun *run;
         int r;
@@ -61,7 +61,9 @@ static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
                 return r;
         (void) snprintf(lverb, sizeof(lverb), "%c%s", tolower((unsigned char) verb[0]), verb + 1);
         const char *details[] = { "service", name_is_valid(name) ? name : "(invalid)", "verb", lverb, NULL };
-        r = request_new(c, m, "service.manage", HUBOPS_ACTION_SERVICE_MANAGE, details, &req);
+        /* The row's name (op-table.c): the same in the audit record, the job and CanRun. */
+        (void) snprintf(operation, sizeof(operation), "service.%s", lverb);
+        r = request_new(c, m, operation, HUBOPS_ACTION_SERVICE_MANAGE, details, &req);
         if (r < 0)
                 return r;
         if (!name_is_valid(name))
