@@ -128,12 +128,36 @@ typedef struct OpRestore {
         op_finished_t finished;
 } OpRestore;
 
+static int on_status_text(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        OpRestore *rs = userdata;
+        Job *j = job_find(rs->context, rs->job_id);
+        const char *text;
+
+        (void) ret_error;
+        if (j && systemd_decode_status_text(reply, &text) >= 0)
+                jobs_on_unit_status(rs->context, j->unit, text);
+        free(rs);
+        return 0;
+}
+
+/* The unit's report so far: its next change may be a while off. */
+static void read_status(const OpRestore *rs, const Job *j) {
+        OpRestore *copy = malloc(sizeof(OpRestore));
+
+        if (copy)
+                *copy = *rs;
+        if (copy && systemd_get_status_text(rs->context, j->unit, on_status_text, copy) < 0)
+                free(copy);
+}
+
 static int follow_restored(const OpRestore *rs, Job *j, const UnitState *u) {
         /* The unit is named after this job: any job systemd runs for it is ours
          * (its start, or the stop a Cancel asked for). */
         if (u->job_id != 0) {
                 job_set_systemd_job(j, u->job);
                 job_set_phase(j, "running", "re-attached after a helper restart");
+                if (j->progress_from_status)
+                        read_status(rs, j);
                 return op_follow(rs->context, j, NULL, u->job, rs->finished);
         }
         /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */

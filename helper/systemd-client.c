@@ -485,6 +485,26 @@ int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
         return 0;
 }
 
+int systemd_get_status_text(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        _cleanup_free_ char *path = NULL;
+        int r = systemd_ensure_connected(c);
+
+        if (r >= 0)
+                r = sd_bus_path_encode(SYSTEMD_UNIT_PATH, unit, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(c->systemd, NULL, destination(c), path, PROPERTIES, "Get", callback,
+                                        userdata, "ss", SYSTEMD_SERVICE, "StatusText");
+}
+
+int systemd_decode_status_text(sd_bus_message *reply, const char **ret) {
+        if (!reply)
+                return -EINVAL;
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return reply_errno(reply);
+        return sd_bus_message_read(reply, "v", "s", ret);
+}
+
 /* ControlGroup lives on the interface of the unit's type. */
 static const char *cgroup_interface(const char *unit) {
         static const char *const types[][2] = {

@@ -86,6 +86,11 @@ int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret);
 int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
 int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret);
 
+/* Get(org.freedesktop.systemd1.Service, StatusText) of a unit; decode
+ * with systemd_decode_status_text() (the text stays the reply's). */
+int systemd_get_status_text(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
+int systemd_decode_status_text(sd_bus_message *reply, const char **ret);
+
 /* A unit's ControlGroup (the path of its cgroup, "" when it has none now),
  * asked of systemd asynchronously (*ret_slot: the pending call) or, at
  * start-up, waiting at most timeout_usec. Units of a type without cgroups

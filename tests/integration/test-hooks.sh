@@ -158,6 +158,10 @@ progress_is() { [ "$(job_progress)" = "$1" ]; }
 wait_until 20 "the hook's first report (progress $(job_progress))" progress_is 0.25
 run_capture helper_busctl get-property org.hubops.Helper1 "$progress_job" org.hubops.Helper1.Job Counters
 assert_eq "$out" 'a(stt) 2 "files" 1 4 "bytes" 1024 4096' "the unit's counters"
+# A restarted helper reads the unit's report so far, not only the next one.
+lab helper "$HOST" kill
+lab helper "$HOST" start
+wait_until 20 "the restarted helper to read the report (progress $(job_progress))" progress_is 0.25
 wait_log=$(mktemp)
 at_exit "rm -f '$wait_log'"
 as_operator hubopsctl job wait "${progress_job##*/}" >"$wait_log" 2>&1 &
@@ -171,7 +175,7 @@ wait "$wait_pid" || fail "job wait on the progress hook: $(cat "$wait_log")"
 run_capture as_operator hubopsctl --json job show "${progress_job##*/}"
 assert_eq "$(jq -r .state <<<"$out")" done "the progress hook's end"
 assert_eq "$(jq -r .progress <<<"$out")" 1 "progress at the end"
-ok "a hook's systemd-notify --status= moves its job's progress (25%, 75%, done), seen by job show and job wait"
+ok "a hook's systemd-notify --status= moves its job's progress (25%, 75%, done), seen by job show and job wait, and by a restarted helper"
 
 # --- the systemd manager re-executes while a hook runs ---
 # Its connection to hubopsd drops (a private socket) and comes back: hubopsd
