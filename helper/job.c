@@ -181,41 +181,6 @@ void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis) {
         (void) replace_string(&j->estimate_basis, basis);
 }
 
-static bool same_status(const UnitStatus *a, const UnitStatus *b) {
-        if (a->n_counters != b->n_counters)
-                return false;
-        for (size_t i = 0; i < a->n_counters; i++)
-                if (strcmp(a->counters[i].name, b->counters[i].name) != 0 ||
-                    a->counters[i].done != b->counters[i].done || a->counters[i].total != b->counters[i].total)
-                        return false;
-        return true;
-}
-
-static void job_set_unit_status(Job *j, const char *text) {
-        _cleanup_free_ char *basis = NULL;
-        UnitStatus s;
-
-        if (unit_status_parse(text, &s) < 0) {
-                /* An empty text is where every unit starts: not worth a line. */
-                if (text[0] != '\0')
-                        log_debug("hubopsd: %s's status is not progress, ignoring: %.80s", j->unit, text);
-                return;
-        }
-        if (same_status(&j->status, &s))
-                return;
-        j->status = s;
-        basis = strdup_printf("the unit's status: %s", text);
-        if (basis)
-                (void) replace_string(&j->estimate_basis, basis);
-        (void) sd_bus_emit_properties_changed(j->context->bus, j->path, HUBOPS_IFACE_JOB, "Counters", NULL);
-}
-
-void jobs_on_unit_status(Context *c, const char *unit, const char *text) {
-        for (Job *j = c->jobs; j; j = j->next)
-                if (j->state == JOB_RUNNING && j->progress_from_status && strcmp(j->unit, unit) == 0)
-                        job_set_unit_status(j, text);
-}
-
 static void unlink_job(Context *c, Job *j) {
         for (Job **p = &c->jobs; *p; p = &(*p)->next)
                 if (*p == j) {
@@ -483,6 +448,23 @@ static int property_get_expected_end(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "t", j->expected_usec > 0 ? j->started_at + j->expected_usec : 0);
 }
 
+/* From the unit's counters, as it reported them (the grammar of unit-status.h). */
+static int property_get_estimate_basis(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        char basis[64 + UNIT_STATUS_TEXT_MAX] = "the unit's status:";
+        size_t n = strlen(basis);
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        if (j->status.n_counters == 0)
+                return sd_bus_message_append(reply, "s", j->estimate_basis);
+        for (size_t i = 0; i < j->status.n_counters && n < sizeof(basis); i++)
+                n += (size_t) snprintf(basis + n, sizeof(basis) - n, " %s %" PRIu64 "/%" PRIu64,
+                                       j->status.counters[i].name, j->status.counters[i].done,
+                                       j->status.counters[i].total);
+        return sd_bus_message_append(reply, "s", basis);
+}
+
 static int property_get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
@@ -522,7 +504,7 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, 0),
         SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress_valid, 0, 0),
         SD_BUS_PROPERTY("ExpectedEndAt", "t", property_get_expected_end, 0, 0),
-        SD_BUS_PROPERTY("EstimateBasis", "s", NULL, offsetof(Job, estimate_basis), 0),
+        SD_BUS_PROPERTY("EstimateBasis", "s", property_get_estimate_basis, 0, 0),
         SD_BUS_PROPERTY("AuditId", "s", property_get_audit_id, 0, 0),
         /* The unit's own counters (name, done, total), when its operation takes progress from them. */
         SD_BUS_PROPERTY("Counters", "a(stt)", property_get_counters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -61,7 +61,7 @@ int unit_status_parse(const char *text, UnitStatus *ret) {
         if (!text || strnlen(text, UNIT_STATUS_TEXT_MAX + 1) > UNIT_STATUS_TEXT_MAX)
                 return -EINVAL;
         for (;;) {
-                UnitCounter counter;
+                UnitCounter counter = { .done = 0 };
 
                 if (s.n_counters == UNIT_STATUS_COUNTERS_MAX || parse_counter(&p, &counter) < 0 ||
                     name_seen(&s, counter.name))
