@@ -93,8 +93,8 @@ static const char *service_name(const Context *c, size_t i) {
         { n, HUBOPS_ACTION_SERVICE_MANAGE, details_service, missing_service, n_services, service_name, i, r }
 #define DIRECTORY_ROW(n, i, r) \
         { n, HUBOPS_ACTION_DIRECTORY_MANAGE, details_directory, missing_directory, NULL, NULL, i, r }
-#define REBUILD_ROW(n, a, i, r) \
-        { n, a, NULL, missing_rebuild, NULL, NULL, i, r, OP_PROGRESS_ESTIMATE }
+#define REBUILD_ROW(n, a, i, r, p) \
+        { n, a, NULL, missing_rebuild, NULL, NULL, i, r, p }
 
 /* Every name in common/operations.c, in its order. */
 const OpRow op_rows[] = {
@@ -106,8 +106,10 @@ const OpRow op_rows[] = {
         DIRECTORY_ROW("directory.kill-root", NULL, NULL),
         DIRECTORY_ROW("directory.start", NULL, NULL),
         DIRECTORY_ROW("directory.restart", NULL, NULL),
-        REBUILD_ROW("rebuild.start", HUBOPS_ACTION_REBUILD_START, rebuild_register, rebuild_restore),
-        REBUILD_ROW("rebuild.cancel", HUBOPS_ACTION_REBUILD_CANCEL, NULL, NULL),
+        /* The rebuild's progress: its estimate from past runs (rebuild.c). */
+        REBUILD_ROW("rebuild.start", HUBOPS_ACTION_REBUILD_START, rebuild_register, rebuild_restore,
+                    OP_PROGRESS_ESTIMATE),
+        REBUILD_ROW("rebuild.cancel", HUBOPS_ACTION_REBUILD_CANCEL, NULL, NULL, OP_PROGRESS_NONE),
         { "health.probe", HUBOPS_ACTION_HEALTH_PROBE, details_probe, missing_probe, NULL, NULL, health_register,
           health_probe_restore, OP_PROGRESS_ESTIMATE },
         /* On the Manager interface (iface-manager.c). */

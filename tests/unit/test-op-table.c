@@ -53,10 +53,21 @@ static void test_details(_unused_ void **state) {
         assert_non_null(op_row_find("health.probe")->missing(&c, ""));
 }
 
+/* Where progress comes from: hooks report their own (a long copy says files
+ * and bytes), the rebuild keeps its estimate, a service verb has phases only. */
+static void test_progress_sources(_unused_ void **state) {
+        assert_int_equal(op_row_find("hook.run")->progress, OP_PROGRESS_UNIT_STATUS);
+        assert_int_equal(op_row_find("rebuild.start")->progress, OP_PROGRESS_ESTIMATE);
+        assert_int_equal(op_row_find("health.probe")->progress, OP_PROGRESS_ESTIMATE);
+        assert_int_equal(op_row_find("service.restart")->progress, OP_PROGRESS_NONE);
+        assert_int_equal(op_row_find("directory.restart")->progress, OP_PROGRESS_NONE);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rows_are_the_operation_names),
                 cmocka_unit_test(test_details),
+                cmocka_unit_test(test_progress_sources),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
