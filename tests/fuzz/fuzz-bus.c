@@ -407,6 +407,11 @@ static void deliver_signals(Harness *h, unsigned n) {
         c->recent_next = 0;
         c->systemd_via_bus = false;
         c->systemd_owner[0] = '\0';
+        /* A new owner of systemd's name (the bus daemon's word) schedules a
+         * reconnection: it would reach for a real manager, and the next input
+         * must find the manager's name never owned. */
+        c->systemd_resync = sd_event_source_disable_unref(c->systemd_resync);
+        c->systemd_owner_seen = false;
 }
 
 /* NOLINTNEXTLINE(readability-non-const-parameter): libFuzzer's signature */
