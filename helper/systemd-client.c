@@ -94,23 +94,21 @@ static bool from_manager(const Context *c, sd_bus_message *m) {
 static void unit_properties_changed(Context *c, sd_bus_message *m) {
         _cleanup_free_ char *unit = NULL;
         const char *interface, *name, *text;
-        int r;
 
         if (sd_bus_path_decode(sd_bus_message_get_path(m), SYSTEMD_UNIT_PATH, &unit) <= 0 ||
-            sd_bus_message_read(m, "s", &interface) < 0 || strcmp(interface, SYSTEMD_SERVICE) != 0)
+            sd_bus_message_read(m, "s", &interface) < 0 || strcmp(interface, SYSTEMD_SERVICE) != 0 ||
+            sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
                 return;
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                r = sd_bus_message_read(m, "s", &name);
-                if (r >= 0 && strcmp(name, "StatusText") == 0) {
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return;
+                if (strcmp(name, "StatusText") == 0) {
                         if (sd_bus_message_read(m, "v", "s", &text) >= 0)
                                 jobs_on_unit_status(c, unit, text);
                         return;
                 }
-                if (r >= 0)
-                        r = sd_bus_message_skip(m, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
+                if (sd_bus_message_skip(m, "v") < 0 || sd_bus_message_exit_container(m) < 0)
+                        return;
         }
 }
 
