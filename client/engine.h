@@ -44,6 +44,7 @@ typedef struct StepKind {
         const char *operation;      /* for CanRun and the plan: "service.start"; NULL: no action, a wait */
         const char *job_operation;  /* how Manager.ListJobs names the job it starts ... */
         const char *job_subject;    /* ... and its subject; NULL: the step's subject */
+        const char *job_operation_older; /* how a helper from before one set of names listed it, or NULL */
         const char *iface, *method; /* the call that starts the job (returns its path) */
         bool call_with_subject;     /* ... with the step's subject as its argument */
         bool detachable;            /* a long job: --detach leaves while it runs */

@@ -77,8 +77,11 @@ static int find_job(Exec *x, const Step *s, const StepKind *k, uint64_t floor, u
                 const char *sub = json_object_object_get_ex(j, "subject", &v) ? json_object_get_string(v) : "";
 
                 max = MAX(max, id);
-                if (ret_path && id > floor && id < best && strcmp(op, k->job_operation) == 0 &&
-                    strcmp(sub, subject) == 0 && json_object_object_get_ex(j, "path", &v)) {
+                bool ours = strcmp(op, k->job_operation) == 0 ||
+                            (k->job_operation_older && strcmp(op, k->job_operation_older) == 0);
+
+                if (ret_path && id > floor && id < best && ours && strcmp(sub, subject) == 0 &&
+                    json_object_object_get_ex(j, "path", &v)) {
                         best = id;
                         (void) snprintf(ret_path, size, "%s", json_object_get_string(v));
                 }

@@ -72,14 +72,17 @@ static void describe_settle(const Step *s, char *buf, size_t size) {
         (void) snprintf(buf, size, "wait for the load on %s to settle", s->gate.host[0] ? s->gate.host : s->host);
 }
 
-/* job_operation/job_subject: as the helper lists its jobs today, which is
- * not always the operation's name (a directory restart is listed as
- * directory.manage with the verb as its subject). */
+/* job_operation/job_subject: as Manager.ListJobs names the job, by the
+ * operation's name (common/operations.c), the directory's verb as its
+ * subject; job_operation_older: as a helper from before listed it (a
+ * directory restart as directory.manage), so that a resume against an
+ * older helper still finds its job rather than act twice. */
 static const StepKind kinds[] = {
         { .name = "directory-restart",
           .operation = "directory.restart",
-          .job_operation = "directory.manage",
+          .job_operation = "directory.restart",
           .job_subject = "restart",
+          .job_operation_older = "directory.manage",
           .iface = HUBOPS_IFACE_DIRECTORY,
           .method = "Restart",
           .observation = "directory state and memory (a leftover root process is killed only if there)",

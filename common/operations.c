@@ -16,6 +16,7 @@ const OperationName operation_names[] = {
         { "directory.restart", NULL },
         { "rebuild.start", NULL },
         { "rebuild.cancel", NULL },
+        { "health.probe", NULL },
         { "mailbox.survey", "domain" },
         { "mailbox.stamp", "domain" },
         { "mailbox.verify", "domain" },

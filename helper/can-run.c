@@ -41,7 +41,7 @@ static const char *resolve(const Context *c, const char *op, const char *subject
         if (row->missing)
                 *ret_missing = row->missing(c, subject);
         if (row->details)
-                row->details(row->name, subject, details);
+                row->details(c, row->name, subject, details);
         return row->action;
 }
 

@@ -34,13 +34,14 @@ typedef struct Context {
         sd_bus *bus;            /* the system bus, where org.hubops.Helper1 lives */
         sd_bus *systemd;        /* connection to the systemd manager; NULL until needed */
         sd_bus_slot *job_removed_slot;
+        sd_bus_slot *unit_status_slot; /* PropertiesChanged of service units (StatusText) */
         sd_bus_slot *systemd_owner_slot; /* NameOwnerChanged of org.freedesktop.systemd1 */
         bool systemd_via_bus;   /* reached by name through a bus daemon, not on its private socket */
         char systemd_owner[64]; /* then: the unique name that owns org.freedesktop.systemd1, "" unknown */
         bool systemd_owner_seen; /* it has had an owner: a new one is a new manager */
         sd_event_source *systemd_resync; /* reconnect and re-read the jobs followed, pending */
         unsigned systemd_resync_failures; /* in a row: logged once */
-        unsigned systemd_signals_ignored; /* JobRemoved from anyone else (forged): logged once */
+        unsigned systemd_signals_ignored; /* JobRemoved, PropertiesChanged from anyone else (forged): logged once */
         SystemdWatch *watches;  /* systemd jobs someone waits for */
         UnitOp *unit_ops;       /* operations helper/unit-run.c follows */
         SystemdRemoved recent[SYSTEMD_RECENT_MAX];

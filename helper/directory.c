@@ -562,7 +562,8 @@ void directory_restore(Context *c) {
                 return;
         /* One at a time: restore_one() may end a job, which may prune others. */
         for (;;) {
-                for (j = c->jobs; j && !(j->restored && strcmp(j->operation, "directory.manage") == 0); j = j->next)
+                /* directory.VERB; directory.manage in a jobs.json an older helper wrote. */
+                for (j = c->jobs; j && !(j->restored && strncmp(j->operation, "directory.", strlen("directory.")) == 0); j = j->next)
                         ;
                 if (!j)
                         return;

@@ -21,6 +21,7 @@
 #include "json-read.h"
 #include "log.h"
 #include "macro.h"
+#include "op-start.h"
 #include "strv.h"
 #include "systemd-client.h"
 #include "unit-run.h"
@@ -96,31 +97,7 @@ void health_probe_load(Context *c) {
         c->health->probe = p;
 }
 
-typedef struct ProbeRun {
-        Request *request;
-        uint64_t job_id;
-        uint64_t started;
-} ProbeRun;
-
-static void probe_run_free(void *userdata) {
-        ProbeRun *run = userdata;
-
-        request_free(run->request);
-        free(run);
-}
-
-static void on_probe_started(Context *c, int error, const char *message, const char *systemd_job, void *userdata) {
-        ProbeRun *run = userdata;
-        Request *req = TAKE_PTR(run->request);
-
-        (void) systemd_job;
-        if (!job_reply_started(job_find(c, run->job_id), req, error, "the disk probe", message)) {
-                c->health->probe_job_id = 0;
-                free(run);
-        }
-}
-
-static void probe_record(Context *c, const UnitOutcome *o, uint64_t started) {
+static void probe_record(Context *c, const UnitOutcome *o, uint64_t started_at) {
         HealthProbeResult *p = &c->health->probe;
         _cleanup_free_ char *path = strdup_printf("%s/" PROBE_OUTPUT_FILE, c->config->health.probe_directory);
         _cleanup_free_ char *buf = NULL;
@@ -128,8 +105,11 @@ static void probe_record(Context *c, const UnitOutcome *o, uint64_t started) {
         size_t len = 0;
         int job_error = 0, r = -ENOENT;
 
-        *p = (HealthProbeResult) { .at = now_usec(CLOCK_REALTIME), .size = c->config->health.probe_size,
-                                   .duration_usec = now_usec(CLOCK_MONOTONIC) - started };
+        uint64_t now = now_usec(CLOCK_REALTIME);
+
+        /* The job's start (wall clock): a restarted helper knows no other. */
+        *p = (HealthProbeResult) { .at = now, .size = c->config->health.probe_size,
+                                   .duration_usec = now > started_at ? now - started_at : 0 };
         if (path && (buf = read_output(path, &len)))
                 r = fio_parse_json(buf, len, &fio, &job_error);
         if (path)
@@ -146,17 +126,15 @@ static void probe_record(Context *c, const UnitOutcome *o, uint64_t started) {
         probe_save(c);
 }
 
-static void on_probe_done(Context *c, const UnitOutcome *o, void *userdata) {
-        ProbeRun *run = userdata;
-        Job *j = job_find(c, run->job_id);
+/* The probe's end, live or after a restart (op_finished_t): fio's report
+ * is the last result, the job's message its figures. */
+static void probe_finished(Job *j, const UnitOutcome *o) {
+        Context *c = j->context;
         const HealthProbeResult *p = &c->health->probe;
         char msg[256];
 
-        probe_record(c, o, run->started);
-        free(run);
+        probe_record(c, o, j->started_at);
         c->health->probe_job_id = 0;
-        if (!j)
-                return;
         if (o->canceled || !p->ok) {
                 job_finish_from_outcome(j, o);
                 return;
@@ -203,16 +181,15 @@ void health_probe_act(Request *req, void *userdata) {
         const HealthConfig *h = &c->config->health;
         const char *details[] = { "directory", h->probe_directory, NULL };
         _cleanup_(strv_freep) char **argv = probe_argv(h);
-        ProbeRun *run;
         Job *job;
         int r;
 
         (void) userdata;
-        r = job_new(c, "health.probe", details, "health-probe", HUBOPS_ACTION_HEALTH_PROBE, req->caller.uid, &job);
-        if (r < 0 || !argv || !(run = calloc(1, sizeof(ProbeRun)))) {
-                if (r >= 0)
-                        job_discard(job);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(r < 0 ? -r : ENOMEM));
+        r = argv ? job_new(c, "health.probe", details, "health-probe", HUBOPS_ACTION_HEALTH_PROBE, req->caller.uid,
+                           &job)
+                 : -ENOMEM;
+        if (r < 0) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
                 return;
         }
         job->cancel = job_cancel_by_stopping_unit;
@@ -226,14 +203,21 @@ void health_probe_act(Request *req, void *userdata) {
                 .output_file = job->log_file,
                 .working_directory = h->probe_directory,
         };
-        *run = (ProbeRun) { .request = req, .job_id = job->id, .started = now_usec(CLOCK_MONOTONIC) };
+        /* Busy from here; a probe that does not start leaves no job to find. */
         c->health->probe_job_id = job->id;
-        r = unit_run_transient(c, &u, on_probe_started, on_probe_done, run, probe_run_free);
-        if (r < 0) {
-                free(run);
-                job_discard(job);
-                c->health->probe_job_id = 0;
-                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
-                                           "Cannot reach the systemd manager to run the probe: %s", strerror(-r));
-        }
+        op_start_unit(req, job,
+                      &(OpUnit) { .transient = &u, .what = "the disk probe", .doing = "to run the probe",
+                                  .finished = probe_finished });
+}
+
+static void adopt(Job *j) {
+        const HealthConfig *h = &j->context->config->health;
+
+        j->cancel = job_cancel_by_stopping_unit;
+        job_set_estimate(j, h->probe_timeout_usec, "ProbeTimeoutSec=");
+        j->context->health->probe_job_id = j->id;
+}
+
+void health_probe_restore(Context *c) {
+        op_restore_transient(c, "health.probe", "probe", adopt, probe_finished);
 }

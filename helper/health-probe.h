@@ -18,5 +18,9 @@ void health_probe_load(Context *c);
 /* Health.Probe()'s act step (after polkit): start the probe unit, reply with its job. */
 void health_probe_act(Request *req, void *userdata);
 
+/* health.probe's restore handler (op-table.h): a probe a dead helper left
+ * running is followed to its end, and its result becomes the last one. */
+void health_probe_restore(Context *c);
+
 /* At each sample: smartctl when due, and BackupCheckUnit='s last run. */
 void health_side_checks_start(Context *c);

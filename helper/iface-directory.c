@@ -107,7 +107,7 @@ static void act_directory(Request *req, void *userdata) {
                 return;
         }
         (void) snprintf(stem, sizeof(stem), "directory-%s", directory_verb_to_string(verb));
-        r = job_new(c, "directory.manage", (const char *const *) req->details, stem, HUBOPS_ACTION_DIRECTORY_MANAGE,
+        r = job_new(c, req->operation, (const char *const *) req->details, stem, HUBOPS_ACTION_DIRECTORY_MANAGE,
                     req->caller.uid, &job);
         if (r >= 0 && c->config->directory.unit)
                 r = job_set_unit(job, c->config->directory.unit);
@@ -127,10 +127,13 @@ static void act_directory(Request *req, void *userdata) {
 
 static int method_verb(sd_bus_message *m, Context *c, DirectoryVerb verb) {
         const char *details[] = { "verb", directory_verb_to_string(verb), NULL };
+        char operation[32];
         Request *req = NULL;
         int r;
 
-        r = request_new(c, m, "directory.manage", HUBOPS_ACTION_DIRECTORY_MANAGE, details, &req);
+        /* The row's name (op-table.c): the same in the audit record, the job and CanRun. */
+        (void) snprintf(operation, sizeof(operation), "directory.%s", directory_verb_to_string(verb));
+        r = request_new(c, m, operation, HUBOPS_ACTION_DIRECTORY_MANAGE, details, &req);
         if (r < 0)
                 return r;
         if (c->directory_job_id != 0)

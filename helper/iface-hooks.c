@@ -74,8 +74,12 @@ static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return request_authorize(req, act_run, (void *) h, NULL);
 }
 
+static void adopt(Job *j) {
+        j->cancel = job_cancel_by_stopping_unit;
+}
+
 void hooks_restore(Context *c) {
-        op_restore_transient_jobs(c, "hook.run", "this hook");
+        op_restore_transient(c, "hook.run", "hook", adopt, NULL);
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -39,6 +39,8 @@ static void mail_ask_free(void *p) {
         free(a);
 }
 
+static void mailstore_finished(Job *j, const UnitOutcome *o);
+
 static const char *job_detail(const Job *j, const char *key) {
         for (char **d = j->details; d && d[0] && d[1]; d += 2)
                 if (strcmp(d[0], key) == 0)
@@ -106,7 +108,9 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                 .private_network = !network,
         };
         (void) snprintf(doing, sizeof(doing), "for %s of %s", a->operation, a->domain);
-        op_start_unit(req, job, &(OpUnit) { .transient = &u, .what = "the mailbox job", .doing = doing });
+        op_start_unit(req, job,
+                      &(OpUnit) {
+                              .transient = &u, .what = "the mailbox job", .doing = doing, .finished = mailstore_finished });
 }
 
 static void start_site_unit(Request *req, const MailAsk *a, const char *template_unit) {
@@ -125,7 +129,7 @@ static void start_site_unit(Request *req, const MailAsk *a, const char *template
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
-        op_start_unit(req, job, &(OpUnit) { .verb = "Start", .what = unit, .doing = "" });
+        op_start_unit(req, job, &(OpUnit) { .verb = "Start", .what = unit, .doing = "", .finished = mailstore_finished });
 }
 
 static void act(Request *req, void *userdata) {
@@ -381,7 +385,7 @@ static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
-        MailAsk *a = mail_ask_new("mailbox.report");
+        MailAsk *a = mail_ask_new("mailbox.survey"); /* reading a report is reading mail metadata */
         Request *req = NULL;
         const char *kind;
         int r;
@@ -405,29 +409,45 @@ static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *er
 
 /* ---- a job's end, and after a restart ---- */
 
-int mailstore_completed(Context *c, Job *j, char *message, size_t size) {
+/* The walk or copy ended well: its report must be readable and is kept, or
+ * the job fails ("bad-report"); the site units' jobs end as their unit did. */
+static void mailstore_finished(Job *j, const UnitOutcome *o) {
         const char *domain = job_detail(j, "domain"), *moment = job_detail(j, "moment");
         const char *checksum = job_detail(j, "checksum");
+        char message[256];
         MailReport kind;
 
-        if (!domain)
-                return 0;
+        if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 ||
+            strcmp(j->operation, "mailbox.thaw") == 0 || strcmp(j->operation, "mailbox.switch") == 0) {
+                job_finish_from_outcome(j, o);
+                return;
+        }
         if (strcmp(j->operation, "mailbox.survey") == 0)
                 kind = MAIL_REPORT_SURVEY;
         else if (strcmp(j->operation, "mailbox.verify") == 0)
                 kind = MAIL_REPORT_VERIFY;
         else if (strcmp(j->operation, "mailbox.stamp") == 0)
                 kind = moment && strcmp(moment, "frozen") == 0 ? MAIL_REPORT_FROZEN : MAIL_REPORT_STAMPS;
-        else if (strcmp(j->operation, "mailbox.sync") == 0)
-                kind = MAIL_REPORT_SYNC;
         else
-                return 0; /* freeze, thaw, switch: the site unit's outcome is all */
-        return mailstore_keep_report(c, j->id, domain, kind, checksum && strcmp(checksum, "yes") == 0, message,
-                                     size);
+                kind = MAIL_REPORT_SYNC;
+        if (mailstore_keep_report(j->context, j->id, domain, kind, checksum && strcmp(checksum, "yes") == 0, message,
+                                  sizeof(message)) < 0)
+                job_finish(j, JOB_FAILED, "bad-report", o->exit_status, message);
+        else
+                job_finish_from_outcome(j, o);
+}
+
+static void adopt(Job *j) {
+        j->cancel = job_cancel_by_stopping_unit;
 }
 
 void mailstore_restore(Context *c) {
-        op_restore_transient_jobs(c, "mailbox.", "this mailbox job");
+        static const char *const walks[] = { "mailbox.survey", "mailbox.stamp", "mailbox.verify", "mailbox.sync" };
+
+        /* Freeze, thaw and switch start site units (no transient unit of ours):
+         * a restored one ends "interrupted"; each is idempotent, a resume starts it again. */
+        for (size_t i = 0; i < ELEMENTSOF(walks); i++)
+                op_restore_transient(c, walks[i], "mailbox job", adopt, mailstore_finished);
 }
 
 static int property_get_root(sd_bus *bus, const char *path, const char *interface, const char *property,

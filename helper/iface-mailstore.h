@@ -7,5 +7,3 @@
  * mail store (DESIGN.md 2b; dbus/org.hubops.Helper1.xml). */
 int mailstore_register(Context *c);
 void mailstore_restore(Context *c);
-/* A mailbox job's unit ended well: keep its report (op-table's completed). */
-int mailstore_completed(Context *c, Job *j, char *message, size_t size);

@@ -51,7 +51,7 @@ static void act_service(Request *req, void *userdata) {
 static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
         const ServiceConfig *sv;
         const char *name;
-        char lverb[8];
+        char lverb[8], operation[32];
         Request *req = NULL;
         ServiceRun *run;
         int r;
@@ -61,7 +61,9 @@ static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
                 return r;
         (void) snprintf(lverb, sizeof(lverb), "%c%s", tolower((unsigned char) verb[0]), verb + 1);
         const char *details[] = { "service", name_is_valid(name) ? name : "(invalid)", "verb", lverb, NULL };
-        r = request_new(c, m, "service.manage", HUBOPS_ACTION_SERVICE_MANAGE, details, &req);
+        /* The row's name (op-table.c): the same in the audit record, the job and CanRun. */
+        (void) snprintf(operation, sizeof(operation), "service.%s", lverb);
+        r = request_new(c, m, operation, HUBOPS_ACTION_SERVICE_MANAGE, details, &req);
         if (r < 0)
                 return r;
         if (!name_is_valid(name))
@@ -159,7 +161,7 @@ static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_
         if (j && r >= 0 && u.job_id != 0 && strcmp(u.job, j->systemd_job) == 0) {
                 /* systemd's job still runs: follow it, its result is the job's. */
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                r = op_follow(c, j, run->verb, u.job);
+                r = op_follow(c, j, run->verb, u.job, NULL);
                 if (r >= 0) {
                         free(run);
                         return 0;

@@ -7,7 +7,7 @@
 #include "context.h"
 
 /* Jobs that outlive the helper running them. A durable job (the
- * directory's, the services' and the hooks') is recorded in
+ * directory's, the services', the hooks' and the disk probe's) is recorded in
  * StateDirectory/jobs.json from before its caller learns its id until it
  * ends: its phase, its message so far and the systemd job doing its
  * current step. A helper starting after a crash

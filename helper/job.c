@@ -21,6 +21,7 @@
 #include "job-record.h"
 #include "log.h"
 #include "macro.h"
+#include "op-table.h"
 #include "strv.h"
 #include "request.h"
 #include "systemd-client.h"
@@ -109,8 +110,11 @@ static int job_make(Context *c, uint64_t id, const char *operation, const char *
 
         if (!j)
                 return -ENOMEM;
+        const OpRow *row = op_row_find(operation);
+
         j->context = c;
         j->id = id;
+        j->progress_from_status = row && row->progress == OP_PROGRESS_UNIT_STATUS;
         j->state = JOB_RUNNING;
         j->started_at = started_at;
         j->started_by_uid = started_by;
@@ -415,6 +419,8 @@ static int property_get_progress(sd_bus *bus, const char *path, const char *inte
 
         if (j->state != JOB_RUNNING)
                 p = 1.0;
+        else if (j->status.n_counters > 0)
+                p = MIN(unit_status_fraction(&j->status), 0.99);
         else if (j->expected_usec > 0) {
                 p = (double) elapsed_usec(j) / (double) j->expected_usec;
                 if (p > 0.99)
@@ -426,13 +432,52 @@ static int property_get_progress(sd_bus *bus, const char *path, const char *inte
 static int property_get_progress_valid(sd_bus *bus, const char *path, const char *interface, const char *property,
                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
-        return sd_bus_message_append(reply, "b", j->expected_usec > 0 || j->state != JOB_RUNNING);
+        return sd_bus_message_append(reply, "b",
+                                     j->expected_usec > 0 || j->status.n_counters > 0 || j->state != JOB_RUNNING);
 }
 
 static int property_get_expected_end(sd_bus *bus, const char *path, const char *interface, const char *property,
                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
+        double f = unit_status_fraction(&j->status);
+
+        /* From the unit's own counters: at the rate so far. */
+        if (j->status.n_counters > 0)
+                return sd_bus_message_append(reply, "t",
+                                             f > 0.0 ? j->started_at + (uint64_t) ((double) elapsed_usec(j) / f) : 0);
         return sd_bus_message_append(reply, "t", j->expected_usec > 0 ? j->started_at + j->expected_usec : 0);
+}
+
+/* From the unit's counters, as it reported them (the grammar of unit-status.h). */
+static int property_get_estimate_basis(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        char basis[64 + UNIT_STATUS_TEXT_MAX] = "the unit's status:";
+        size_t n = strlen(basis);
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        if (j->status.n_counters == 0)
+                return sd_bus_message_append(reply, "s", j->estimate_basis);
+        for (size_t i = 0; i < j->status.n_counters && n < sizeof(basis); i++)
+                n += (size_t) snprintf(basis + n, sizeof(basis) - n, " %s %" PRIu64 "/%" PRIu64,
+                                       j->status.counters[i].name, j->status.counters[i].done,
+                                       j->status.counters[i].total);
+        return sd_bus_message_append(reply, "s", basis);
+}
+
+static int property_get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        (void) bus, (void) path, (void) interface, (void) property, (void) error;
+        r = sd_bus_message_open_container(reply, 'a', "(stt)");
+        for (size_t i = 0; r >= 0 && i < j->status.n_counters; i++)
+                r = sd_bus_message_append(reply, "(stt)", j->status.counters[i].name, j->status.counters[i].done,
+                                          j->status.counters[i].total);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
 }
 
 static int property_get_audit_id(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -459,8 +504,10 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, 0),
         SD_BUS_PROPERTY("ProgressValid", "b", property_get_progress_valid, 0, 0),
         SD_BUS_PROPERTY("ExpectedEndAt", "t", property_get_expected_end, 0, 0),
-        SD_BUS_PROPERTY("EstimateBasis", "s", NULL, offsetof(Job, estimate_basis), 0),
+        SD_BUS_PROPERTY("EstimateBasis", "s", property_get_estimate_basis, 0, 0),
         SD_BUS_PROPERTY("AuditId", "s", property_get_audit_id, 0, 0),
+        /* The unit's own counters (name, done, total), when its operation takes progress from them. */
+        SD_BUS_PROPERTY("Counters", "a(stt)", property_get_counters, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOutput", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", output), job_output_method_get,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 
 #include "context.h"
+#include "unit-status.h"
 
 /* A Job is what every privileged operation returns at once: the caller's
  * handle on work that may take hours. Jobs live at /org/hubops/Helper1/job/N;
@@ -41,6 +42,8 @@ struct Job {
         char *systemd_job;      /* the systemd job doing its current step, "" when none */
         bool durable;           /* recorded in StateDirectory/jobs.json while it runs (job-record.h) */
         bool restored;          /* re-exposed after a restart; its module has yet to take it over */
+        bool progress_from_status; /* its row says: progress is the unit's StatusText (op-table.h) */
+        UnitStatus status;      /* the unit's last report that parsed; n_counters 0: none yet */
         /* How to cancel it; NULL: it cannot be canceled. Replies to req. */
         int (*cancel)(Job *j, Request *req);
 };
@@ -59,6 +62,11 @@ int job_restore_progress(Job *j, const char *phase, const char *message, const c
 
 /* Progress, ExpectedEndAt: elapsed time against expected_usec (0: none). */
 void job_set_estimate(Job *j, uint64_t expected_usec, const char *basis);
+
+/* The unit's StatusText changed (systemd-client.c, from the manager only):
+ * every running job on unit whose row takes progress from it moves on.
+ * Text that is not the grammar of unit-status.h leaves the job as it was. */
+void jobs_on_unit_status(Context *c, const char *unit, const char *text);
 
 /* For jobs on an existing unit (services, the directory) rather than a transient one. */
 int job_set_unit(Job *j, const char *unit);

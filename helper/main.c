@@ -23,7 +23,6 @@
 #include "hubops-bus.h"
 #include "iface-directory.h"
 #include "health-sampler.h"
-#include "iface-health.h"
 #include "iface-hooks.h"
 #include "op-table.h"
 #include "iface-manager.h"
@@ -181,9 +180,7 @@ static int setup_bus(Context *c) {
                 r = sd_bus_set_exit_on_disconnect(c->bus, true);
         if (r >= 0)
                 r = op_table_register_objects(c);
-        /* Health has no operation of the table: its own interface and sampler. */
-        if (r >= 0)
-                r = health_register(c);
+        /* The sampler behind the Health interface (registered with health.probe's row). */
         if (r >= 0)
                 r = health_start(c);
         if (r < 0)

@@ -10,7 +10,6 @@
 #include "hubops-bus.h"
 #include "job-record.h"
 #include "macro.h"
-#include "op-table.h"
 #include "unit-run.h"
 
 /* The request until the unit is accepted, then the job's id (not a
@@ -18,6 +17,7 @@
 typedef struct OpRun {
         Request *request;
         uint64_t job_id;
+        op_finished_t finished;
         char what[256];
 } OpRun;
 
@@ -29,13 +29,14 @@ static void op_run_free(void *userdata) {
         free(run);
 }
 
-static OpRun *op_run_new(Request *req, uint64_t job_id, const char *what) {
+static OpRun *op_run_new(Request *req, uint64_t job_id, const char *what, op_finished_t finished) {
         OpRun *run = calloc(1, sizeof(OpRun));
 
         if (!run)
                 return NULL;
         run->request = req;
         run->job_id = job_id;
+        run->finished = finished ? finished : job_finish_from_outcome;
         (void) snprintf(run->what, sizeof(run->what), "%s", what ? what : "");
         return run;
 }
@@ -55,22 +56,14 @@ static void on_started(Context *c, int error, const char *message, const char *s
                 free(run);
 }
 
-/* The unit did its work; the row's completion check (a report kept) may
- * still find that it did not. */
 static void on_done(Context *c, const UnitOutcome *o, void *userdata) {
         OpRun *run = userdata;
         Job *j = job_find(c, run->job_id);
-        const OpRow *row = j ? op_row_find(j->operation) : NULL;
-        UnitOutcome checked = *o;
+        op_finished_t finished = run->finished;
 
         free(run);
-        if (!j)
-                return;
-        if (o->ok && row && row->completed && row->completed(c, j, checked.message, sizeof(checked.message)) < 0) {
-                checked.ok = false;
-                (void) snprintf(checked.result, sizeof(checked.result), "bad-report");
-        }
-        job_finish_from_outcome(j, &checked);
+        if (j)
+                finished(j, o);
 }
 
 void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
@@ -80,14 +73,20 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
 
         if (!job_record_starting(job, req))
                 return;
-        run = op_run_new(req, job->id, unit->what);
+        run = op_run_new(req, job->id, unit->what, unit->finished);
         if (!run) {
                 job_discard(job);
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
-        r = unit->verb ? unit_run_verb(c, unit->verb, job->unit, on_started, on_done, run, op_run_free)
-                       : unit_run_transient(c, unit->transient, on_started, on_done, run, op_run_free);
+        if (unit->verb)
+                r = unit_run_verb(c, unit->verb, job->unit, on_started, on_done, run, op_run_free);
+        else {
+                TransientUnit u = *unit->transient;
+
+                u.notify_access_all = job->progress_from_status;
+                r = unit_run_transient(c, &u, on_started, on_done, run, op_run_free);
+        }
         if (r < 0) {
                 free(run);
                 job_discard(job);
@@ -97,8 +96,8 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
         }
 }
 
-int op_follow(Context *c, Job *j, const char *verb, const char *job_path) {
-        OpRun *run = op_run_new(NULL, j->id, NULL);
+int op_follow(Context *c, Job *j, const char *verb, const char *job_path, op_finished_t finished) {
+        OpRun *run = op_run_new(NULL, j->id, NULL, finished);
         int r;
 
         if (!run)
@@ -109,8 +108,8 @@ int op_follow(Context *c, Job *j, const char *verb, const char *job_path) {
         return r;
 }
 
-int op_read_outcome(Context *c, Job *j) {
-        OpRun *run = op_run_new(NULL, j->id, NULL);
+int op_read_outcome(Context *c, Job *j, op_finished_t finished) {
+        OpRun *run = op_run_new(NULL, j->id, NULL, finished);
         int r;
 
         if (!run)
@@ -121,26 +120,49 @@ int op_read_outcome(Context *c, Job *j) {
         return r;
 }
 
-/* ---- after a restart: jobs whose transient unit a dead helper started ---- */
-
 /* A restored job, while systemd is asked about its unit. */
 typedef struct OpRestore {
         Context *context;
         uint64_t job_id;
-        char what[64];
+        const char *what;
+        op_finished_t finished;
 } OpRestore;
 
-static int follow_restored(Context *c, Job *j, const UnitState *u) {
+static int on_status_text(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        OpRestore *rs = userdata;
+        Job *j = job_find(rs->context, rs->job_id);
+        const char *text;
+
+        (void) ret_error;
+        if (j && systemd_decode_status_text(reply, &text) >= 0)
+                jobs_on_unit_status(rs->context, j->unit, text);
+        free(rs);
+        return 0;
+}
+
+/* The unit's report so far: its next change may be a while off. */
+static void read_status(const OpRestore *rs, const Job *j) {
+        OpRestore *copy = malloc(sizeof(OpRestore));
+
+        if (copy)
+                *copy = *rs;
+        if (copy && systemd_get_status_text(rs->context, j->unit, on_status_text, copy) < 0)
+                free(copy);
+}
+
+static int follow_restored(const OpRestore *rs, Job *j, const UnitState *u) {
         /* The unit is named after this job: any job systemd runs for it is ours
          * (its start, or the stop a Cancel asked for). */
         if (u->job_id != 0) {
                 job_set_systemd_job(j, u->job);
                 job_set_phase(j, "running", "re-attached after a helper restart");
-                return op_follow(c, j, NULL, u->job);
+                if (j->progress_from_status)
+                        read_status(rs, j);
+                return op_follow(rs->context, j, NULL, u->job, rs->finished);
         }
         /* It ended while no helper watched; the unit (RemainAfterExit) still holds how. */
         if (strcmp(u->active, "active") == 0 || strcmp(u->active, "failed") == 0)
-                return op_read_outcome(c, j);
+                return op_read_outcome(rs->context, j, rs->finished);
         return -ESRCH;
 }
 
@@ -149,11 +171,13 @@ static void end_interrupted(Job *j, const char *what, const UnitState *u, int er
 
         if (error == -ESRCH)
                 (void) snprintf(message, sizeof(message),
-                                "hubopsd restarted while %s ran; its unit %s is %s, so how it ended is not known",
+                                "hubopsd restarted while this %s ran; its unit %s is %s, so how it ended is not "
+                                "known",
                                 what, j->unit, u && u->active[0] ? u->active : "gone");
         else
-                (void) snprintf(message, sizeof(message), "hubopsd restarted while %s ran, and cannot follow %s: %s",
-                                what, j->unit, strerror(-error));
+                (void) snprintf(message, sizeof(message),
+                                "hubopsd restarted while this %s ran, and cannot follow %s: %s", what, j->unit,
+                                strerror(-error));
         job_finish(j, JOB_FAILED, JOB_RESULT_INTERRUPTED, -1, message);
 }
 
@@ -166,21 +190,21 @@ static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_
         (void) ret_error;
         r = systemd_decode_unit_state(reply, &u);
         if (j && r >= 0)
-                r = follow_restored(rs->context, j, &u);
+                r = follow_restored(rs, j, &u);
         if (j && r < 0)
                 end_interrupted(j, rs->what, &u, r);
         free(rs);
         return 0;
 }
 
-static void restore_one(Context *c, Job *j, const char *what) {
+static void restore_one(Context *c, Job *j, const char *what, void (*adopt)(Job *j), op_finished_t finished) {
         OpRestore *rs = calloc(1, sizeof(OpRestore));
         int r = -ENOMEM;
 
-        j->cancel = job_cancel_by_stopping_unit;
+        if (adopt)
+                adopt(j);
         if (rs) {
-                *rs = (OpRestore) { .context = c, .job_id = j->id };
-                (void) snprintf(rs->what, sizeof(rs->what), "%s", what);
+                *rs = (OpRestore) { .context = c, .job_id = j->id, .what = what, .finished = finished };
                 r = systemd_get_unit_state(c, j->unit, on_restored_unit_state, rs);
         }
         if (r < 0) {
@@ -189,20 +213,17 @@ static void restore_one(Context *c, Job *j, const char *what) {
         }
 }
 
-static bool is_restored_transient_job(const Job *j, const char *operation_prefix) {
-        return j->restored && strncmp(j->operation, operation_prefix, strlen(operation_prefix)) == 0 && j->unit;
-}
-
-void op_restore_transient_jobs(Context *c, const char *operation_prefix, const char *what) {
+void op_restore_transient(Context *c, const char *operation, const char *what, void (*adopt)(Job *j),
+                          op_finished_t finished) {
         Job *j;
 
         /* One at a time: ending a job may prune others from the list. */
         for (;;) {
-                for (j = c->jobs; j && !is_restored_transient_job(j, operation_prefix); j = j->next)
+                for (j = c->jobs; j && !(j->restored && strcmp(j->operation, operation) == 0 && j->unit); j = j->next)
                         ;
                 if (!j)
                         return;
                 j->restored = false;
-                restore_one(c, j, what);
+                restore_one(c, j, what, adopt, finished);
         }
 }

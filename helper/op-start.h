@@ -2,6 +2,7 @@
 #pragma once
 
 #include "job.h"
+#include "unit-run.h"
 #include "request.h"
 #include "systemd-client.h"
 
@@ -11,11 +12,16 @@
  * disk (jobs.json) before the caller hears the job's path; the unit's
  * outcome as the job's end. */
 
+/* How an operation's job ends with its unit's outcome; NULL:
+ * job_finish_from_outcome(). */
+typedef void (*op_finished_t)(Job *j, const UnitOutcome *o);
+
 typedef struct OpUnit {
         const char *verb;               /* "Start", "Stop", "Restart"; NULL: run transient */
         const TransientUnit *transient; /* with verb NULL */
         const char *what;               /* for a refusal: "the hook", the unit's name */
         const char *doing;              /* for an unreachable manager: "to run hook x", or "" */
+        op_finished_t finished;
 } OpUnit;
 
 /* Replies to req in every case; a job that does not start is discarded. */
@@ -24,11 +30,13 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit);
 /* After a restart: follow a restored job's systemd job (job_path) to its
  * end, as op_start_unit() would have (verb as in OpUnit), or read the
  * outcome of its transient unit that ended meanwhile. */
-int op_follow(Context *c, Job *j, const char *verb, const char *job_path);
-int op_read_outcome(Context *c, Job *j);
+int op_follow(Context *c, Job *j, const char *verb, const char *job_path, op_finished_t finished);
+int op_read_outcome(Context *c, Job *j, op_finished_t finished);
 
-/* At start-up: every restored job whose operation starts with
- * operation_prefix and that ran in a transient unit named after it is
- * followed on, or read as it ended, or ended "interrupted" (what: "this
- * hook", for the message). */
-void op_restore_transient_jobs(Context *c, const char *operation_prefix, const char *what);
+/* A row's restore handler for work done by one transient unit named after
+ * its job (hooks, the probe): each restored job of operation is followed
+ * to its end (adopt(j) first: cancel, the module's own state), its end
+ * read from the unit if it came meanwhile, or it ends "interrupted"
+ * saying what is known ("hubopsd restarted while this <what> ran"). */
+void op_restore_transient(Context *c, const char *operation, const char *what, void (*adopt)(Job *j),
+                          op_finished_t finished);

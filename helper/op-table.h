@@ -12,11 +12,20 @@
 
 #define OP_DETAILS_MAX 5 /* key, value, key, value, NULL */
 
+/* Where a running job's Progress comes from. */
+typedef enum OpProgress {
+        OP_PROGRESS_NONE,        /* phases only */
+        OP_PROGRESS_ESTIMATE,    /* elapsed time against an estimate (job_set_estimate()) */
+        /* The unit's StatusText (unit-status.h): its transient unit gets
+         * NotifyAccess=all, so a script's systemd-notify --status= counts. */
+        OP_PROGRESS_UNIT_STATUS,
+} OpProgress;
+
 typedef struct OpRow {
         const char *name;
         const char *action; /* polkit */
         /* The details the real call gives polkit and the audit log. */
-        void (*details)(const char *name, const char *subject, const char *details[OP_DETAILS_MAX]);
+        void (*details)(const Context *c, const char *name, const char *subject, const char *details[OP_DETAILS_MAX]);
         /* NULL when subject (or the host) has it configured, else why not. */
         const char *(*missing)(const Context *c, const char *subject);
         /* The subjects to list; NULL: one, "" (listed when configured). */
@@ -26,9 +35,7 @@ typedef struct OpRow {
          * start-up, taking back the jobs a dead helper left running. */
         int (*register_interface)(Context *c);
         void (*restore)(Context *c);
-        /* After its unit ended well: what makes the job a success besides
-         * (a report checked and kept); < 0 fails it, with message. NULL: nothing. */
-        int (*completed)(Context *c, Job *j, char *message, size_t size);
+        OpProgress progress;
 } OpRow;
 
 extern const OpRow op_rows[];

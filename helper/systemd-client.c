@@ -10,13 +10,18 @@
 
 #include "bus-open.h"
 #include "bus-sender.h"
+#include "job.h"
 #include "log.h"
 #include "macro.h"
+#include "transient-unit.h"
 #include "unit-run.h"
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
+#define SYSTEMD_UNIT_PATH "/org/freedesktop/systemd1/unit"
+#define SYSTEMD_SERVICE "org.freedesktop.systemd1.Service"
+#define PROPERTIES "org.freedesktop.DBus.Properties"
 #define LOCAL_NAME "org.freedesktop.DBus.Local"
 #define LOCAL_PATH "/org/freedesktop/DBus/Local"
 #define RESYNC_RETRY_USEC (100 * 1000ULL)
@@ -84,9 +89,33 @@ static bool from_manager(const Context *c, sd_bus_message *m) {
         return !c->systemd_via_bus || bus_message_sent_by(m, c->systemd_owner);
 }
 
+/* PropertiesChanged of a service unit: its StatusText, if it changed, to
+ * the jobs that take progress from it. */
+static void unit_properties_changed(Context *c, sd_bus_message *m) {
+        _cleanup_free_ char *unit = NULL;
+        const char *interface, *name, *text;
+
+        if (sd_bus_path_decode(sd_bus_message_get_path(m), SYSTEMD_UNIT_PATH, &unit) <= 0 ||
+            sd_bus_message_read(m, "s", &interface) < 0 || strcmp(interface, SYSTEMD_SERVICE) != 0 ||
+            sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return;
+                if (strcmp(name, "StatusText") == 0) {
+                        if (sd_bus_message_read(m, "v", "s", &text) >= 0)
+                                jobs_on_unit_status(c, unit, text);
+                        return;
+                }
+                if (sd_bus_message_skip(m, "v") < 0 || sd_bus_message_exit_container(m) < 0)
+                        return;
+        }
+}
+
 int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Context *c = userdata;
         const char *owner;
+        bool job_signal, unit_signal;
 
         (void) ret_error;
         if (bus_name_owner_changed(m, SYSTEMD_NAME, &owner) > 0) {
@@ -99,18 +128,24 @@ int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
                         systemd_schedule_resync(c);
                 return 0;
         }
-        if (sd_bus_message_is_signal(m, SYSTEMD_MANAGER, "JobRemoved") <= 0)
+        job_signal = sd_bus_message_is_signal(m, SYSTEMD_MANAGER, "JobRemoved") > 0;
+        unit_signal = sd_bus_message_is_signal(m, PROPERTIES, "PropertiesChanged") > 0;
+        if (!job_signal && !unit_signal)
                 return 0;
         if (!from_manager(c, m)) {
                 /* Once: any local user can send these, the log is no place for all of them. */
                 if (c->systemd_signals_ignored++ == 0)
-                        log_warning("hubopsd: ignoring a JobRemoved from %s, which is not systemd (%s); "
+                        log_warning("hubopsd: ignoring a %s from %s, which is not systemd (%s); "
                                     "further ones are ignored silently",
+                                    sd_bus_message_get_member(m),
                                     sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
                                     c->systemd_owner[0] ? c->systemd_owner : "systemd's name has no owner");
                 return 0;
         }
-        job_removed(c, m);
+        if (job_signal)
+                job_removed(c, m);
+        else
+                unit_properties_changed(c, m);
         return 0;
 }
 
@@ -223,6 +258,20 @@ static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
+/* One match for every service unit rather than one per job: it lives with
+ * the connection, so a reconnection renews it with the rest. Subscribe()
+ * makes the manager send them; jobs_on_unit_status() picks its units. */
+static int match_unit_status(Context *c, sd_bus *bus) {
+        char match[512];
+
+        (void) snprintf(match, sizeof(match),
+                        "type='signal',%s%s%sinterface='" PROPERTIES "',member='PropertiesChanged',"
+                        "path_namespace='" SYSTEMD_UNIT_PATH "',arg0='" SYSTEMD_SERVICE "'",
+                        destination(c) ? "sender='" : "", destination(c) ? destination(c) : "",
+                        destination(c) ? "'," : "");
+        return sd_bus_add_match_async(bus, &c->unit_status_slot, match, systemd_on_signal, NULL, c);
+}
+
 int systemd_ensure_connected(Context *c) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
@@ -246,6 +295,9 @@ int systemd_ensure_connected(Context *c) {
                                       NULL, c);
         if (r < 0)
                 return r;
+        r = match_unit_status(c, bus);
+        if (r < 0)
+                return r;
         c->systemd_via_bus = destination(c) != NULL;
         if (c->systemd_via_bus) {
                 r = follow_owner(c, bus);
@@ -261,140 +313,13 @@ int systemd_ensure_connected(Context *c) {
 
 void systemd_disconnect(Context *c) {
         c->job_removed_slot = sd_bus_slot_unref(c->job_removed_slot);
+        c->unit_status_slot = sd_bus_slot_unref(c->unit_status_slot);
         c->systemd_owner_slot = sd_bus_slot_unref(c->systemd_owner_slot);
         c->systemd_owner[0] = '\0';
         if (c->systemd) {
                 (void) sd_bus_detach_event(c->systemd);
                 c->systemd = sd_bus_flush_close_unref(c->systemd);
         }
-}
-
-static int append_property(sd_bus_message *m, const char *name, const char *type, ...) {
-        va_list ap;
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", name);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'v', type);
-        if (r < 0)
-                return r;
-        va_start(ap, type);
-        r = sd_bus_message_appendv(m, type, ap);
-        va_end(ap);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(m);
-}
-
-static int append_exec_start(sd_bus_message *m, char *const *argv) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "ExecStart");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(sasb)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sasb)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'r', "sasb");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", argv[0]);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char **) argv);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "b", 0);
-        for (int i = 0; r >= 0 && i < 4; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-static int append_input_data(sd_bus_message *m, const void *data, size_t size) {
-        int r = append_property(m, "StandardInput", "s", "data");
-
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'r', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "StandardInputData");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "ay");
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', data, size);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
-/* A program that handles other people's data (mail) sees the system
- * read-only, writes only its one tree, and has no devices or /tmp of ours.
- * It runs as an unprivileged user, who cannot write kernel tunables or
- * cgroups anyway; ProtectKernelTunables= and ProtectControlGroups= would add
- * nothing, and some container managers refuse them beside ReadWritePaths=. */
-static int append_sandbox(sd_bus_message *m, const TransientUnit *u) {
-        int r;
-
-        if ((r = append_property(m, "ProtectSystem", "s", "strict")) < 0 ||
-            (r = append_property(m, "PrivateTmp", "b", 1)) < 0 ||
-            (r = append_property(m, "PrivateDevices", "b", 1)) < 0 ||
-            (r = append_property(m, "RestrictSUIDSGID", "b", 1)) < 0 ||
-            (r = append_property(m, "UMask", "u", (uint32_t) 0077)) < 0)
-                return r;
-        if (u->private_network && (r = append_property(m, "PrivateNetwork", "b", 1)) < 0)
-                return r;
-        if (u->writable_path) {
-                r = sd_bus_message_append(m, "(sv)", "ReadWritePaths", "as", 1, u->writable_path);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int append_unit_properties(sd_bus_message *m, const TransientUnit *u) {
-        int r;
-
-        r = sd_bus_message_open_container(m, 'a', "(sv)");
-        if (r < 0)
-                return r;
-        if ((r = append_property(m, "Description", "s", u->description)) < 0 ||
-            (r = append_property(m, "Type", "s", "oneshot")) < 0 ||
-            (r = append_property(m, "RemainAfterExit", "b", 1)) < 0 ||
-            (r = append_property(m, "User", "s", u->user)) < 0 ||
-            (r = append_property(m, "NoNewPrivileges", "b", 1)) < 0 ||
-            (r = append_property(m, "CapabilityBoundingSet", "t", u->capability_mask)) < 0 ||
-            (r = append_property(m, "AmbientCapabilities", "t", (uint64_t) 0)) < 0 ||
-            (r = append_property(m, "TimeoutStartUSec", "t", u->timeout_usec)) < 0 ||
-            (r = append_exec_start(m, u->argv)) < 0)
-                return r;
-        if (u->group && (r = append_property(m, "Group", "s", u->group)) < 0)
-                return r;
-        if (u->keep_processes && (r = append_property(m, "KillMode", "s", "process")) < 0)
-                return r;
-        if (u->working_directory && (r = append_property(m, "WorkingDirectory", "s", u->working_directory)) < 0)
-                return r;
-        if (u->set_nice && (r = append_property(m, "Nice", "i", u->nice)) < 0)
-                return r;
-        if (u->io_class > 0 && (r = append_property(m, "IOSchedulingClass", "i", u->io_class)) < 0)
-                return r;
-        if (u->result_file && (r = append_property(m, "StandardOutputFile", "s", u->result_file)) < 0)
-                return r;
-        if (u->output_file && ((!u->result_file &&
-                                (r = append_property(m, "StandardOutputFileToAppend", "s", u->output_file)) < 0) ||
-                               (r = append_property(m, "StandardErrorFileToAppend", "s", u->output_file)) < 0))
-                return r;
-        if (u->input_data && (r = append_input_data(m, u->input_data, u->input_size)) < 0)
-                return r;
-        if (u->sandbox && (r = append_sandbox(m, u)) < 0)
-                return r;
-        return sd_bus_message_close_container(m);
 }
 
 int systemd_start_transient(Context *c, const TransientUnit *u, sd_bus_message_handler_t callback, void *userdata) {
@@ -412,7 +337,7 @@ int systemd_start_transient(Context *c, const TransientUnit *u, sd_bus_message_h
         r = sd_bus_message_append(m, "ss", u->name, "fail");
         if (r < 0)
                 return r;
-        r = append_unit_properties(m, u);
+        r = transient_unit_append_properties(m, u);
         if (r < 0)
                 return r;
         r = sd_bus_message_append(m, "a(sa(sv))", 0); /* no auxiliary units */
@@ -556,6 +481,26 @@ int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret) {
                 return -EBADMSG;
         *ret = o;
         return 0;
+}
+
+int systemd_get_status_text(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata) {
+        _cleanup_free_ char *path = NULL;
+        int r = systemd_ensure_connected(c);
+
+        if (r >= 0)
+                r = sd_bus_path_encode(SYSTEMD_UNIT_PATH, unit, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(c->systemd, NULL, destination(c), path, PROPERTIES, "Get", callback,
+                                        userdata, "ss", SYSTEMD_SERVICE, "StatusText");
+}
+
+int systemd_decode_status_text(sd_bus_message *reply, const char **ret) {
+        if (!reply)
+                return -EINVAL;
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return reply_errno(reply);
+        return sd_bus_message_read(reply, "v", "s", ret);
 }
 
 /* ControlGroup lives on the interface of the unit's type. */

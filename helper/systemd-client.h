@@ -21,6 +21,7 @@ typedef struct TransientUnit {
         uint64_t capability_mask;
         const char *output_file;    /* NULL: the journal */
         bool keep_processes;        /* KillMode=process: what the command starts outlives the unit */
+        bool notify_access_all;     /* NotifyAccess=all: its scripts' systemd-notify --status= is heard */
         const char *working_directory; /* NULL: the user's home, as systemd decides */
         bool set_nice;
         int nice;
@@ -51,8 +52,9 @@ typedef void (*systemd_job_done_t)(Context *c, const char *result, void *userdat
 int systemd_watch_job(Context *c, const char *job_path, systemd_job_done_t callback, void *userdata);
 void systemd_watches_free(Context *c);
 
-/* The manager's signals: JobRemoved for the watches, believed only from the
- * manager (DESIGN.md section 7), and on a bus the NameOwnerChanged that says
+/* The manager's signals: JobRemoved for the watches and a service unit's
+ * PropertiesChanged for its StatusText (jobs_on_unit_status()), believed
+ * only from the manager (DESIGN.md section 7), and on a bus the NameOwnerChanged that says
  * who that is. The match callback; the fuzz harness calls it too. */
 int systemd_on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
 
@@ -90,6 +92,11 @@ int systemd_decode_unit_state(sd_bus_message *reply, UnitState *ret);
 /* GetAll(org.freedesktop.systemd1.Service) on the unit; decode with systemd_decode_outcome(). */
 int systemd_get_outcome(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
 int systemd_decode_outcome(sd_bus_message *reply, ServiceOutcome *ret);
+
+/* Get(org.freedesktop.systemd1.Service, StatusText) of a unit; decode
+ * with systemd_decode_status_text() (the text stays the reply's). */
+int systemd_get_status_text(Context *c, const char *unit, sd_bus_message_handler_t callback, void *userdata);
+int systemd_decode_status_text(sd_bus_message *reply, const char **ret);
 
 /* A unit's ControlGroup (the path of its cgroup, "" when it has none now),
  * asked of systemd asynchronously (*ret_slot: the pending call) or, at

@@ -68,6 +68,9 @@ static const Target targets[] = {
         { JOB_STUCK_PATH, HUBOPS_IFACE_JOB, "Cancel", "" },
         { HUBOPS_OBJECT_PATH, IFACE_PROPERTIES, "GetAll", "s" },
         { NULL, HUBOPS_IFACE_MANAGER, NULL, "s" },
+        /* health.probe's row registers the Health interface here too. */
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HEALTH, "Probe", "" },
+        { HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HEALTH, "Check", "a{ss}" },
 };
 
 /* Wrong shapes: missing, extra and mistyped arguments, and the two reply shapes. */
@@ -121,6 +124,20 @@ static const char *const signal_senders[] = {
 static const char *const signal_strings[] = {
         "org.freedesktop.systemd1", FUZZ_SYSTEMD_OWNER, ":1.8", "", "hubops-fuzz-hook-slow-1.service", "done",
         "canceled", "failed", "timeout", FUZZ_BUS_CALLER_NAME, "org.hubops.Helper1",
+};
+
+/* A unit's StatusText: progress in the grammar (helper/unit-status.h) or not. */
+static const char *const status_texts[] = {
+        "files 1/4 bytes 1024/4096", "files 4/4", "files 5/4", "bytes 0/1", "", "Processing requests...",
+        "files 1/4 files 2/4", "files 1/0",
+};
+
+/* PropertiesChanged's unit (the fixture's running hook's, another) and interface. */
+static const char *const status_units[] = {
+        FUZZ_STATUS_UNIT, "hubops-fuzz-hook-noop-2.service", "",
+};
+static const char *const status_interfaces[] = {
+        "org.freedesktop.systemd1.Service", "org.freedesktop.systemd1.Unit", "",
 };
 
 static const char *const signal_paths[] = {
@@ -364,6 +381,15 @@ static int append_signal_arguments(sd_bus_message *m, FuzzInput *in, uint8_t kin
                 c = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[2]);
                 return sd_bus_message_append(m, "sss", a, b, c);
         }
+        if (kind & FUZZ_SIGNAL_UNIT_STATUS) {
+                a = take_string(in, status_interfaces, ELEMENTSOF(status_interfaces), buf[0]);
+                b = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[1]);
+                c = take_string(in, status_texts, ELEMENTSOF(status_texts), buf[2]);
+                /* Another property first, sometimes: StatusText is found among others. */
+                return fuzz_take_u8(in) & 1
+                               ? sd_bus_message_append(m, "sa{sv}as", a, 2, b, "s", "x", "StatusText", "s", c, 0)
+                               : sd_bus_message_append(m, "sa{sv}as", a, 1, "StatusText", "s", c, 0);
+        }
         id = (uint32_t) take_number(in, 4);
         a = take_string(in, signal_paths, ELEMENTSOF(signal_paths), buf[0]);
         b = take_string(in, signal_strings, ELEMENTSOF(signal_strings), buf[1]);
@@ -381,7 +407,15 @@ int fuzz_bus_build_signal(sd_bus *bus, FuzzInput *in, sd_bus_message **ret) {
         if (kind & FUZZ_SIGNAL_NAME_OWNER_CHANGED)
                 r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/DBus", "org.freedesktop.DBus",
                                               "NameOwnerChanged");
-        else
+        else if (kind & FUZZ_SIGNAL_UNIT_STATUS) {
+                _cleanup_free_ char *path = NULL;
+                const char *unit = take_string(in, status_units, ELEMENTSOF(status_units), buf);
+
+                r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+                if (r >= 0)
+                        r = sd_bus_message_new_signal(bus, &m, path, "org.freedesktop.DBus.Properties",
+                                                      "PropertiesChanged");
+        } else
                 r = sd_bus_message_new_signal(bus, &m, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
                                               "JobRemoved");
         if (r < 0)

@@ -60,6 +60,7 @@
 #include "authz.h"
 #include "fuzz-bus.h"
 #include "fuzz.h"
+#include "job.h"
 #include "macro.h"
 #include "systemd-client.h"
 
@@ -340,6 +341,39 @@ static bool expect_heard(Harness *h, sd_bus_message *m) {
         return heard;
 }
 
+/* The job whose progress is its unit's StatusText (FUZZ_STATUS_UNIT). */
+static Job *status_job(Context *c) {
+        for (Job *j = c->jobs; j; j = j->next)
+                if (j->state == JOB_RUNNING && j->progress_from_status && strcmp(j->unit, FUZZ_STATUS_UNIT) == 0)
+                        return j;
+        return NULL;
+}
+
+static bool same_status(const UnitStatus *a, const UnitStatus *b) {
+        if (a->n_counters != b->n_counters)
+                return false;
+        for (size_t i = 0; i < a->n_counters; i++)
+                if (strcmp(a->counters[i].name, b->counters[i].name) != 0 ||
+                    a->counters[i].done != b->counters[i].done || a->counters[i].total != b->counters[i].total)
+                        return false;
+        return true;
+}
+
+/* A unit's status moves its job's progress only when the manager says so. */
+static void check_status_believed(Harness *h, sd_bus_message *m, const UnitStatus *before) {
+        Job *j = status_job(&h->f->context);
+        const char *sender = sd_bus_message_get_sender(m);
+        bool from_manager = !h->via_bus || (sender && strcmp(sender, FUZZ_SYSTEMD_OWNER) == 0);
+
+        if (!j || same_status(before, &j->status))
+                return;
+        if (!from_manager || j->status.n_counters == 0 || unit_status_fraction(&j->status) > 1.0) {
+                fprintf(stderr, "fuzz-bus: a StatusText from %s moved the job's progress\n",
+                        sender ? sender : "no sender");
+                __builtin_trap();
+        }
+}
+
 /* The systemd connection as the mode byte says, one job watched, then the
  * signals; then back as the fixture has it: no systemd, nothing watched. */
 static void deliver_signals(Harness *h, unsigned n) {
@@ -355,13 +389,16 @@ static void deliver_signals(Harness *h, unsigned n) {
                 abort();
         for (unsigned i = 0; i < n; i++) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                UnitStatus before;
                 bool expected;
 
                 if (fuzz_bus_build_signal(h->f->nobody.caller, &h->in, &m) < 0)
                         continue;
                 expected = expect_heard(h, m);
                 h->heard = false;
+                before = status_job(c) ? status_job(c)->status : (UnitStatus) { .n_counters = 0 };
                 (void) systemd_on_signal(m, c, NULL);
+                check_status_believed(h, m, &before);
                 if (h->f->verbose)
                         fprintf(stderr, "fuzz-bus: %s from %s: %s\n", sd_bus_message_get_member(m),
                                 sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "no sender",
@@ -374,10 +411,17 @@ static void deliver_signals(Harness *h, unsigned n) {
                 h->watching = h->watching && !h->heard;
         }
         systemd_watches_free(c);
+        if (status_job(c))
+                status_job(c)->status = (UnitStatus) { .n_counters = 0 };
         memset(c->recent, 0, sizeof(c->recent));
         c->recent_next = 0;
         c->systemd_via_bus = false;
         c->systemd_owner[0] = '\0';
+        /* A new owner of systemd's name (the bus daemon's word) schedules a
+         * reconnection: it would reach for a real manager, and the next input
+         * must find the manager's name never owned. */
+        c->systemd_resync = sd_event_source_disable_unref(c->systemd_resync);
+        c->systemd_owner_seen = false;
 }
 
 /* NOLINTNEXTLINE(readability-non-const-parameter): libFuzzer's signature */

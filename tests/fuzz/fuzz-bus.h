@@ -106,7 +106,11 @@ int fuzz_bus_build_error_to(sd_bus_message *call, FuzzInput *in, sd_bus_message 
 enum {
         FUZZ_SIGNAL_NAME_OWNER_CHANGED = 1 << 0, /* the bus daemon's NameOwnerChanged, else systemd's JobRemoved */
         FUZZ_SIGNAL_WRONG_SIGNATURE = 1 << 1,    /* arguments of a signature from the input */
+        FUZZ_SIGNAL_UNIT_STATUS = 1 << 2,        /* else: a unit's PropertiesChanged (its StatusText) */
 };
+
+/* The fixture's running hook job's unit: a unit whose StatusText is its progress. */
+#define FUZZ_STATUS_UNIT "hubops-fuzz-hook-noop-1.service"
 
 /* A signal for hubopsd's connection to systemd, from the input: kind, then
  * the sender (the manager's unique name, the bus daemon's, a caller's,

@@ -10,6 +10,8 @@
  *   hubops-forge DEST job-removed ID JOB UNIT RESULT   systemd's JobRemoved
  *   hubops-forge DEST name-owner-changed NAME OLD NEW  the bus daemon's NameOwnerChanged
  *   hubops-forge DEST completed JOB RESULT             hubopsd's Job.Completed
+ *   hubops-forge DEST status-text UNIT TEXT            systemd's PropertiesChanged of
+ *                                                      the unit's StatusText
  *
  * The round trip is Service.GetState("broken"): hubopsd asks systemd, on
  * its connection to systemd, so anything the signal made hubopsd send
@@ -25,6 +27,23 @@
 
 #include "hubops-bus.h"
 #include "macro.h"
+
+static int status_text(sd_bus *bus, const char *unit, const char *text, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r >= 0)
+                r = sd_bus_message_new_signal(bus, &m, path, "org.freedesktop.DBus.Properties", "PropertiesChanged");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sa{sv}as", "org.freedesktop.systemd1.Service", 1, "StatusText", "s",
+                                          text, 0);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
 
 static int build(sd_bus *bus, int argc, char **argv, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -46,7 +65,9 @@ static int build(sd_bus *bus, int argc, char **argv, sd_bus_message **ret) {
                 r = sd_bus_message_new_signal(bus, &m, argv[3], HUBOPS_IFACE_JOB, "Completed");
                 if (r >= 0)
                         r = sd_bus_message_append(m, "s", argv[4]);
-        } else
+        } else if (strcmp(kind, "status-text") == 0 && argc == 5)
+                r = status_text(bus, argv[3], argv[4], &m);
+        else
                 return -EINVAL;
         if (r >= 0)
                 r = sd_bus_message_set_destination(m, argv[1]);
@@ -64,7 +85,7 @@ int main(int argc, char **argv) {
         int r;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: hubops-forge DEST job-removed|name-owner-changed|completed ARGS...\n");
+                fprintf(stderr, "usage: hubops-forge DEST job-removed|name-owner-changed|completed|status-text ARGS...\n");
                 return 2;
         }
         r = sd_bus_open_system(&bus);

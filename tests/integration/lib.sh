@@ -111,9 +111,9 @@ site_actions() {
 # The same, as a run's done steps predict them (its JSON summary on stdin).
 plan_actions() {
         jq -r 'select(.event == "summary") | .steps[] | select(.status == "done" and .operation != "settle")
-                | if .operation == "directory.restart" then "\(.host) directory.manage restart"
+                | if .operation == "directory.restart" then "\(.host) directory.restart restart"
                   elif (.operation | startswith("service.")) then
-                        "\(.host) service.manage \(.subject) \(.operation | ltrimstr("service."))"
+                        "\(.host) \(.operation) \(.subject) \(.operation | ltrimstr("service."))"
                   elif .operation == "rebuild.start" then "\(.host) rebuild.start"
                   else "\(.host) \(.operation) \(.subject)" end'
 }

@@ -17,13 +17,13 @@ count_on() { local host=$1; shift; HOST=$host audit_count "$1"; }
 
 # host | interface | method | signature + args (split on spaces) | the privileged operation's audit name
 matrix='dirhost|Hooks|Run|s noop|hook.run
-mailhub1|Service|Start|s regclient|service.manage
-mailhub1|Service|Stop|s regclient|service.manage
-mailhub1|Service|Restart|s regclient|service.manage
-dirhost|Directory|Stop||directory.manage
-dirhost|Directory|KillRoot||directory.manage
-dirhost|Directory|Start||directory.manage
-dirhost|Directory|Restart||directory.manage'
+mailhub1|Service|Start|s regclient|service.start
+mailhub1|Service|Stop|s regclient|service.stop
+mailhub1|Service|Restart|s regclient|service.restart
+dirhost|Directory|Stop||directory.stop
+dirhost|Directory|KillRoot||directory.kill-root
+dirhost|Directory|Start||directory.start
+dirhost|Directory|Restart||directory.restart'
 
 eddy_before=$(pgrep -f "$HUBOPS_LAB_DIR/site/isode.eddy" | sort | tr '\n' ' ')
 outsider_uid=$(id -u "$OUTSIDER")

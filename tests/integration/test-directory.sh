@@ -24,6 +24,20 @@ assert_eq "$(dir_state)" running "running after restart"
 [ "$(root_pid)" != "$old_root" ] || fail "the root process was not replaced"
 ok "restart from running: stop, root process SIGTERM, start, ready; memory before -> after"
 
+# One name for the operation (common/operations.c): the job, ListJobs, the
+# audit record and CanRun say directory.restart, not directory.manage.
+restart_job=$(jq -r .job <<<"$out")
+assert_eq "$(jq -r .operation <<<"$out")" directory.restart "the job's operation"
+assert_eq "$(helper_busctl --json=short call org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager \
+        ListJobs | jq -r --arg p "$restart_job" '.data[0][] | select(.[4] == $p) | .[1]')" directory.restart "ListJobs"
+assert_eq "$(audit_select ".event==\"request\" and .job==\"$restart_job\"" | jq -r .operation)" directory.restart \
+        "the request's audit record"
+assert_eq "$(audit_select ".event==\"job-finished\" and .job==\"$restart_job\"" | jq -r .operation)" \
+        directory.restart "the end's audit record"
+run_capture as_operator hubopsctl can-run directory.restart
+assert_eq "$rc" 0 "can-run directory.restart ($out $err)"
+ok "a directory restart is directory.restart in its job, ListJobs, its audit records and CanRun"
+
 run_capture ctl directory stop
 assert_eq "$rc" 0 "stop ($out)"
 assert_eq "$(dir_state)" root-only "stop leaves the root process (KillMode=process, as on the real host)"
@@ -101,10 +115,10 @@ assert_eq "$rc" 0 "the first restart completes"
 ok "a second directory operation is Busy (exit 7), naming the running job"
 
 # 17 directory commands above: 16 started a job, one was refused as Busy.
-assert_eq "$(audit_count '.event=="request" and .operation=="directory.manage"')" 17 "directory requests audited"
-assert_eq "$(audit_count '.event=="request" and .operation=="directory.manage" and .result=="started"')" 16 \
+assert_eq "$(audit_count '.event=="request" and (.operation | startswith("directory."))')" 17 "directory requests audited"
+assert_eq "$(audit_count '.event=="request" and (.operation | startswith("directory.")) and .result=="started"')" 16 \
         "started"
-assert_eq "$(audit_count '.event=="job-finished" and .operation=="directory.manage"')" 16 "job ends audited"
+assert_eq "$(audit_count '.event=="job-finished" and (.operation | startswith("directory."))')" 16 "job ends audited"
 ok "every directory request left exactly one audit record"
 
 # Without pidfds (a kernel or sandbox without pidfd_open), kill-root must fail

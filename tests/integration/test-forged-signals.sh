@@ -81,6 +81,13 @@ helper_main=$(owner_of org.hubops.Helper1)
 helper_connections=$(connections_of "$hubopsd_pid")
 assert_eq "$(wc -w <<<"$helper_connections")" 2 "hubopsd's connections (its own name's, systemd's)"
 assert_contains "$helper_connections" "$helper_main" "hubopsd's connections"
+for c in $helper_connections; do
+        forge "$c" status-text "$unit" "files 1/2 bytes 1/2"
+done
+assert_eq "$(helper_busctl get-property org.hubops.Helper1 "$job" org.hubops.Helper1.Job Counters)" "a(stt) 0" \
+        "the hook's counters after a forged StatusText"
+assert_eq "$(job_prop "$job" ProgressValid)" false "the hook's progress after a forged StatusText"
+ok "a forged StatusText (PropertiesChanged) to each of hubopsd's connections moves no progress"
 check_forged_end_ignored "$job" "$unit" "a running hook"
 
 # --- (b) a running rebuild (held at its first step by the lab's knob) ---

@@ -59,6 +59,45 @@ assert_eq "$(state disk.throughput "$disk/probe")" fail "15 MB/s-class disks fai
 lab disk "$HOST" fast
 ok "the disk probe (fio, a transient unit) sees a 5 MB/s disk and fails it at the default threshold"
 
+# A probe running when hubopsd dies (still on the slow disk, so it lasts
+# seconds) is re-attached by the restarted helper: the same job ends with
+# fio's figures, which become the last probe result.
+lab disk "$HOST" slow 5000000
+job_prop() { helper_busctl get-property org.hubops.Helper1 "$1" org.hubops.Helper1.Job "$2" | cut -d' ' -f2- | tr -d '"'; }
+job_ended() { [ "$(job_prop "$1" State)" != running ]; }
+last_probe_at() { helper_busctl get-property org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Health LastProbe |
+        awk '{ print $2 }'; }
+before=$(last_probe_at)
+run_capture as_operator busctl --address="$(bus_address)" call org.hubops.Helper1 /org/hubops/Helper1 \
+        org.hubops.Helper1.Health Probe
+assert_eq "$rc" 0 "the probe starts ($out $err)"
+probe_job=$(cut -d'"' -f2 <<<"$out")
+probe_unit=$(job_prop "$probe_job" Unit)
+unit_running() { [ "$(lab_systemctl_is_active "$probe_unit")" = activating ]; }
+wait_until 10 "the probe's unit to run" unit_running
+lab helper "$HOST" kill
+assert_eq "$(lab_systemctl_is_active "$probe_unit")" activating "the probe runs on without a helper"
+lab helper "$HOST" start
+wait_until 60 "the re-attached probe to end" job_ended "$probe_job"
+assert_eq "$(job_prop "$probe_job" State)" done "the probe's job after the restart"
+assert_contains "$(job_prop "$probe_job" Message)" "MB/s direct sequential writes" "fio's figures as its message"
+[ "$(last_probe_at)" -gt "$before" ] || fail "the last probe result is still from $before"
+assert_eq "$(audit_count ".event==\"job-finished\" and .job==\"$probe_job\"")" 1 "the probe's end audited once"
+lab disk "$HOST" fast
+run_capture as_operator hubopsctl --json site health "$HOST" --probe
+assert_eq "$rc" 0 "a probe after the restart ($out $err)"
+ok "hubopsd killed during a probe: the restarted helper follows it to its end and records its result"
+
+# health.probe is a row of the operation table: CanRun and ListOperations know it where it is configured.
+run_capture as_operator hubopsctl can-run health.probe
+assert_eq "$rc" 0 "can-run health.probe on $HOST ($out $err)"
+assert_contains "$(helper_busctl call org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager ListOperations)" \
+        '"health.probe"' "ListOperations on $HOST"
+run_capture lab as "$OPERATOR" dirhost hubopsctl can-run health.probe
+assert_eq "$rc" 6 "can-run health.probe on dirhost, which has no ProbeDirectory= ($out $err)"
+assert_contains "$err" "no ProbeDirectory=" "why not"
+ok "CanRun and ListOperations know health.probe where ProbeDirectory= is set, and say why not elsewhere"
+
 touch -d "30 hours ago" "$disk/backup/mail-backup.tar"
 assert_eq "$(state backup.age "$disk/backup")" warn "a day and a bit: WARN"
 touch -d "3 days ago" "$disk/backup/mail-backup.tar"

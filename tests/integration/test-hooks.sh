@@ -144,6 +144,39 @@ run_capture helper_busctl get-property org.hubops.Helper1 "$job" org.hubops.Help
 assert_contains "$out" "user=nobody" "OutputTail for root"
 ok "the starter and root read OutputTail; GetOutput answers whom polkit allows, audited"
 
+# --- a hook reports its progress (systemd-notify --status=) ---
+# The unit's StatusText, followed through systemd's PropertiesChanged, is the
+# job's Counters and Progress; a free-form status is not progress.
+progress_state=$HUBOPS_LAB_DIR/site-state/$HOST
+at_exit "rm -f '$progress_state/progress-go' '$progress_state/progress-end'"
+rm -f "$progress_state/progress-go" "$progress_state/progress-end"
+run_capture as_operator hubopsctl --json --no-wait hooks run progress
+assert_eq "$rc" 0 "the progress hook started ($out $err)"
+progress_job=$(jq -r .job <<<"$out")
+job_progress() { as_operator hubopsctl --json job show "${progress_job##*/}" | jq -r '.progress // "none"'; }
+progress_is() { [ "$(job_progress)" = "$1" ]; }
+wait_until 20 "the hook's first report (progress $(job_progress))" progress_is 0.25
+run_capture helper_busctl get-property org.hubops.Helper1 "$progress_job" org.hubops.Helper1.Job Counters
+assert_eq "$out" 'a(stt) 2 "files" 1 4 "bytes" 1024 4096' "the unit's counters"
+# A restarted helper reads the unit's report so far, not only the next one.
+lab helper "$HOST" kill
+lab helper "$HOST" start
+wait_until 20 "the restarted helper to read the report (progress $(job_progress))" progress_is 0.25
+wait_log=$(mktemp)
+at_exit "rm -f '$wait_log'"
+as_operator hubopsctl job wait "${progress_job##*/}" >"$wait_log" 2>&1 &
+wait_pid=$!
+wait_until 20 "job wait to show the first report ($(tail -c 300 "$wait_log"))" grep -q ' 25%.*files 1/4' "$wait_log"
+touch "$progress_state/progress-go"
+wait_until 20 "the hook's second report (progress $(job_progress))" progress_is 0.75
+wait_until 20 "job wait to show it ($(tail -c 300 "$wait_log"))" grep -q ' 75%.*files 3/4' "$wait_log"
+touch "$progress_state/progress-end"
+wait "$wait_pid" || fail "job wait on the progress hook: $(cat "$wait_log")"
+run_capture as_operator hubopsctl --json job show "${progress_job##*/}"
+assert_eq "$(jq -r .state <<<"$out")" done "the progress hook's end"
+assert_eq "$(jq -r .progress <<<"$out")" 1 "progress at the end"
+ok "a hook's systemd-notify --status= moves its job's progress (25%, 75%, done), seen by job show and job wait, and by a restarted helper"
+
 # --- the systemd manager re-executes while a hook runs ---
 # Its connection to hubopsd drops (a private socket) and comes back: hubopsd
 # reconnects, subscribes again and re-reads each unit it follows, so the

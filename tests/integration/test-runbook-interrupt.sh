@@ -74,12 +74,12 @@ assert_contains "$err" "Load gate timed out" "the gate says it timed out"
 assert_contains "$out" "FAILED" "the step is reported failed"
 assert_contains "$out" "hubopsctl runbook resume" "the failure says how to resume"
 run=$(grep -o 'resume [0-9]*-[0-9]*-mailhub2-[0-9a-f]*' <<<"$out" | head -n1 | cut -d' ' -f2)
-assert_eq "$(site_actions | tail -n +"$((before + 1))")" "dirhost directory.manage restart" \
+assert_eq "$(site_actions | tail -n +"$((before + 1))")" "dirhost directory.restart restart" \
         "only the directory restart happened before the gate"
 rm -f "$HUBOPS_LAB_DIR/hosts/dirhost/busy.d/stuck"
 resume "$run" --site "$HUBOPS_LAB_DIR/site-short.conf"
 assert_eq "$rc" 0 "resuming after the gate timed out ($err)"
-assert_eq "$(site_actions | tail -n +"$((before + 1))" | grep -c 'directory.manage restart')" 2 \
+assert_eq "$(site_actions | tail -n +"$((before + 1))" | grep -c 'directory.restart restart')" 2 \
         "the resumed run did not restart the directory a third time"
 ok "a gate timeout fails the step (exit 5), says how to resume, and the resume completes without repeats"
 

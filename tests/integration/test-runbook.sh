@@ -63,7 +63,7 @@ summary=$(jq -c 'select(.event == "summary")' <<<"$out")
 assert_eq "$(jq -r .status <<<"$summary")" done "the run's status"
 assert_eq "$(site_actions)" "$(plan_actions <<<"$summary")" \
         "the audit logs across hosts show each action of the plan once, in runbook order"
-assert_eq "$(site_actions | grep -c 'directory.manage restart')" 2 "two directory restarts"
+assert_eq "$(site_actions | grep -c 'directory.restart restart')" 2 "two directory restarts"
 assert_eq "$(site_actions | grep -c 'mailhub2 rebuild.start')" 1 "one rebuild"
 [ -e "$HUBOPS_LAB_DIR/site-state/mailhub2/rebuild/tables-rebuilt" ] || fail "the rebuild script did not finish"
 for h in mailhub1 mailhub2 mailhub3; do

@@ -44,7 +44,7 @@ run_capture ctl service status sshd
 assert_eq "$rc" 6 "status of a service that is not configured"
 ok "broken and missing units fail with reasons; unconfigured names are NotConfigured (exit 6)"
 
-rec=$(audit_select '.operation=="service.manage" and .details.service=="sshd"')
+rec=$(audit_select '.operation=="service.start" and .details.service=="sshd"')
 assert_eq "$(wc -l <<<"$rec")" 1 "the refused request is audited once"
 assert_eq "$(jq -r .details.verb <<<"$rec")" start "details carry the verb"
 ok "service requests are audited with details service and verb"

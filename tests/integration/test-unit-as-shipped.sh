@@ -137,13 +137,13 @@ assert_eq "$(jq -r .result <<<"$rec")" started "hook request result"
 assert_eq "$(jq -r .caller.uid <<<"$rec")" "$operator_uid" "caller uid"
 assert_eq "$(jq -r .host <<<"$rec")" "$HOST" "host"
 assert_eq "$(audit_count '.event=="job-finished" and .details.hook=="whoami" and .result=="success"')" 1 "hook end"
-assert_eq "$(audit_count '.event=="request" and .operation=="service.manage" and .details.service=="loadgen"
+assert_eq "$(audit_count '.event=="request" and .operation=="service.restart" and .details.service=="loadgen"
         and .details.verb=="restart" and .verdict=="yes"')" 1 "service request"
-assert_eq "$(audit_count '.event=="request" and .operation=="service.manage" and .details.service=="broken"')" 1 \
+assert_eq "$(audit_count '.event=="request" and .operation=="service.start" and .details.service=="broken"')" 1 \
         "failed service request"
-assert_eq "$(audit_count '.event=="request" and .operation=="directory.manage" and .result=="started"')" 1 \
+assert_eq "$(audit_count '.event=="request" and .operation=="directory.restart" and .result=="started"')" 1 \
         "directory request"
-assert_eq "$(audit_count '.event=="job-finished" and .operation=="directory.manage"')" 1 "directory end"
+assert_eq "$(audit_count '.event=="job-finished" and .operation=="directory.restart"')" 1 "directory end"
 # hubopsd asks for 0640; the unit's UMask=0077 makes it root's alone.
 assert_eq "$(stat -c %a "$(audit_log)")" 600 "audit log mode (UMask=0077)"
 ok "every request and job end is audited to $(audit_log)"

@@ -64,16 +64,20 @@ typedef struct Fake {
         int crash_at;              /* the Nth job-starting call (1-based): the client dies right after it */
         bool drop_answer;          /* ... or its answer is lost on the way */
         char *snapshot;            /* the state file as the crash left it */
+        bool older_helper;         /* lists a directory job as directory.manage, as helpers did before */
 } Fake;
 
 static Fake fake;
 
-/* The helper lists jobs as it does today: a directory restart as directory.manage, subject "restart". */
+/* The helper lists jobs by the operation's name (common/operations.c), a
+ * directory restart as directory.restart, subject "restart"; an older one
+ * as directory.manage. */
 static void listed_as(const HelperCall *c, char *op, size_t op_size, char *subject, size_t subject_size) {
         const char *arg = c->args[0] ? c->args[0] : "";
 
         if (strcmp(c->iface, HUBOPS_IFACE_DIRECTORY) == 0)
-                (void) snprintf(op, op_size, "directory.manage"), (void) snprintf(subject, subject_size, "restart");
+                (void) snprintf(op, op_size, fake.older_helper ? "directory.manage" : "directory.restart"),
+                        (void) snprintf(subject, subject_size, "restart");
         else if (strcmp(c->iface, HUBOPS_IFACE_SERVICE) == 0)
                 (void) snprintf(op, op_size, "service.%s", strcmp(c->method, "Start") == 0 ? "start" : "stop"),
                         (void) snprintf(subject, subject_size, "%s", arg);
@@ -286,12 +290,12 @@ static void test_step_observed_done_is_skipped(void **state) {
 /* The client dies right after each job-starting call in turn, before it
  * wrote the job down; the resume (from the state file as the crash left
  * it) must find that job and never make the call again. */
-static void test_resume_after_a_crash_at_each_step(void **state) {
-        (void) state;
+static void resume_after_a_crash_at_each_step(bool older_helper) {
         for (unsigned at = 1; at <= N_ACTIONS; at++) {
                 Run *r = plan_run();
 
                 fake_reset();
+                fake.older_helper = older_helper;
                 fake.crash_at = (int) at;
                 (void) execute(r);
                 assert_non_null(fake.snapshot);
@@ -306,6 +310,17 @@ static void test_resume_after_a_crash_at_each_step(void **state) {
                         assert_string_equal(fake.calls[i], full_run[i]);
                 free(r);
         }
+}
+
+static void test_resume_after_a_crash_at_each_step(void **state) {
+        (void) state;
+        resume_after_a_crash_at_each_step(false);
+}
+
+/* A helper from before the operation names were one set. */
+static void test_resume_after_a_crash_with_an_older_helper(void **state) {
+        (void) state;
+        resume_after_a_crash_at_each_step(true);
 }
 
 /* The connection drops during the call: the helper may have acted, so the
@@ -352,6 +367,7 @@ int main(void) {
                 cmocka_unit_test(test_full_run_makes_each_call_once_in_order),
                 cmocka_unit_test(test_step_observed_done_is_skipped),
                 cmocka_unit_test(test_resume_after_a_crash_at_each_step),
+                cmocka_unit_test(test_resume_after_a_crash_with_an_older_helper),
                 cmocka_unit_test(test_lost_answer_leaves_the_step_acting),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
