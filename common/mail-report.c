@@ -51,6 +51,28 @@ char *mail_scan_to_json(const char *domain, bool checksum, const MailScan *s) {
         return text;
 }
 
+json_object *mail_json_object(const char *text, size_t size, int n_keys) {
+        json_tokener *tok = json_tokener_new();
+        json_object *top = NULL;
+        size_t end;
+
+        if (!tok)
+                return NULL;
+        if (size <= INT32_MAX)
+                top = json_tokener_parse_ex(tok, text, (int) size);
+        end = json_tokener_get_parse_end(tok);
+        /* One object and nothing after it but whitespace (the line's newline). */
+        while (end < size && (text[end] == '\n' || text[end] == ' ' || text[end] == '\t' || text[end] == '\r'))
+                end++;
+        if (top && (json_tokener_get_error(tok) != json_tokener_success || end != size ||
+                    !json_object_is_type(top, json_type_object) || json_object_object_length(top) != n_keys)) {
+                json_object_put(top);
+                top = NULL;
+        }
+        json_tokener_free(tok);
+        return top;
+}
+
 static int read_u64(json_object *o, const char *key, uint64_t *ret) {
         json_object *v;
         int64_t n;
@@ -127,17 +149,11 @@ static int read_mailboxes(json_object *list, MailScan *s) {
 }
 
 int mail_scan_from_json(const char *text, size_t size, const char *domain, bool checksum, MailScan *ret) {
-        json_tokener *tok = json_tokener_new();
-        json_object *top = NULL, *v, *list;
+        json_object *top = mail_json_object(text, size, 6), *v, *list;
         MailScan s = { .files = 0 };
         int r = -EBADMSG;
 
-        if (!tok)
-                return -ENOMEM;
-        if (size <= INT32_MAX)
-                top = json_tokener_parse_ex(tok, text, (int) size);
-        if (!top || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(top, json_type_object) ||
-            json_object_object_length(top) != 6 || !json_object_object_get_ex(top, "domain", &v) ||
+        if (!top || !json_object_object_get_ex(top, "domain", &v) ||
             !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), domain) != 0 ||
             !json_object_object_get_ex(top, "checksum", &v) || !json_object_is_type(v, json_type_boolean) ||
             json_object_get_boolean(v) != checksum || read_u64(top, "files", &s.files) < 0 ||
@@ -152,22 +168,15 @@ int mail_scan_from_json(const char *text, size_t size, const char *domain, bool 
 out:
         mail_scan_done(&s);
         json_object_put(top);
-        json_tokener_free(tok);
         return r;
 }
 
 int mail_sync_summary_from_json(const char *text, size_t size, MailSyncSummary *ret) {
-        json_tokener *tok = json_tokener_new();
-        json_object *top = NULL, *mode, *vanished;
+        json_object *top = mail_json_object(text, size, 6), *mode, *vanished;
         MailSyncSummary s = { .final = false };
         int r = -EBADMSG;
 
-        if (!tok)
-                return -ENOMEM;
-        if (size <= INT32_MAX)
-                top = json_tokener_parse_ex(tok, text, (int) size);
-        if (top && json_tokener_get_error(tok) == json_tokener_success && json_object_is_type(top, json_type_object) &&
-            json_object_object_length(top) == 6 && json_object_object_get_ex(top, "mode", &mode) &&
+        if (top && json_object_object_get_ex(top, "mode", &mode) &&
             json_object_is_type(mode, json_type_string) && json_object_object_get_ex(top, "vanished", &vanished) &&
             json_object_is_type(vanished, json_type_boolean) && read_u64(top, "files_checked", &s.files_checked) == 0 &&
             read_u64(top, "files_transferred", &s.files_transferred) == 0 &&
@@ -180,7 +189,6 @@ int mail_sync_summary_from_json(const char *text, size_t size, MailSyncSummary *
                 r = 0;
         }
         json_object_put(top);
-        json_tokener_free(tok);
         return r;
 }
 
@@ -287,17 +295,11 @@ static bool strv_sorted_subset(char **sub, char **all) {
 }
 
 int mail_changes_from_json(const char *text, size_t size, MailChanges *ret) {
-        json_tokener *tok = json_tokener_new();
-        json_object *top = NULL;
+        json_object *top = mail_json_object(text, size, 5);
         MailChanges c = { .recorded_usec = 0 };
         int r = -EBADMSG;
 
-        if (!tok)
-                return -ENOMEM;
-        if (size <= INT32_MAX)
-                top = json_tokener_parse_ex(tok, text, (int) size);
-        if (!top || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(top, json_type_object) ||
-            json_object_object_length(top) != 5 || read_u64(top, "recorded", &c.recorded_usec) < 0 ||
+        if (!top || read_u64(top, "recorded", &c.recorded_usec) < 0 ||
             read_u64(top, "frozen", &c.frozen_usec) < 0)
                 goto out;
         if ((r = read_paths(top, "folders", MAIL_FOLDERS_MAX, &c.folders)) < 0 ||
@@ -317,7 +319,6 @@ int mail_changes_from_json(const char *text, size_t size, MailChanges *ret) {
 out:
         mail_changes_done(&c);
         json_object_put(top);
-        json_tokener_free(tok);
         return r;
 }
 

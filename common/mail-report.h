@@ -55,6 +55,11 @@ void mail_changes_done(MailChanges *c);
 char *mail_changes_to_json(const MailChanges *c);
 int mail_changes_from_json(const char *text, size_t size, MailChanges *ret);
 
+/* The one JSON object of a report with exactly n_keys members, and nothing
+ * after it but whitespace; NULL otherwise (json-c's, to json_object_put()). */
+typedef struct json_object json_object;
+json_object *mail_json_object(const char *text, size_t size, int n_keys);
+
 /* A folder path as the reports hold them: relative, normalized (no "", "."
  * or ".." component), printable, shorter than MAIL_PATH_MAX; len its strlen(). */
 #define MAIL_PATH_MAX 1024

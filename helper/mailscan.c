@@ -136,17 +136,26 @@ static int visit(Walk *w, MailboxScan *m, int dfd, const char *rel, const char *
         return add_entry(w, dfd, path, name, &st);
 }
 
-static int walk_folder(Walk *w, MailboxScan *m, int dfd, const char *rel, unsigned depth) {
+DIR *mailscan_opendir(int fd, int *ret_error) {
+        int copy = dup(fd);
         DIR *d;
-        struct dirent *de;
-        int r = 0, fd = dup(dfd);
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                r = -errno;
-                if (fd >= 0)
-                        close(fd);
-                return fail(w, r, "cannot read", rel);
+        if (copy < 0 || !(d = fdopendir(copy))) {
+                *ret_error = -errno;
+                if (copy >= 0)
+                        close(copy);
+                return NULL;
         }
+        return d;
+}
+
+static int walk_folder(Walk *w, MailboxScan *m, int dfd, const char *rel, unsigned depth) {
+        struct dirent *de;
+        int r = 0;
+        DIR *d = mailscan_opendir(dfd, &r);
+
+        if (!d)
+                return fail(w, r, "cannot read", rel);
         while (r >= 0 && (errno = 0, de = readdir(d)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
                         r = visit(w, m, dfd, rel, de->d_name, depth);
@@ -290,15 +299,10 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
         parent = mailscan_open_parent(o, &suffix, ret_error);
         if (parent < 0)
                 return parent;
-        r = dup(parent);
-        if (r < 0 || !(d = fdopendir(r))) {
-                int e = -errno;
-                if (r >= 0)
-                        close(r);
-                return fail(&w, e, "cannot read the domain", "");
-        }
+        d = mailscan_opendir(parent, &r);
+        if (!d)
+                return fail(&w, r, "cannot read the domain", "");
         /* The names first, so progress can say "mailbox i of n". */
-        r = 0;
         while (r >= 0 && (errno = 0, de = readdir(d)))
                 if (de->d_name[0] != '.')
                         r = strv_extend(&names, de->d_name);

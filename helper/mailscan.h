@@ -9,6 +9,7 @@
  * non-regular files are counted as skipped, never opened. The contents of
  * tmp/ directories (deliveries in flight) are left out. */
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,9 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error);
  * (an fd; every entry not starting with '.' there is a mailbox), with
  * *ret_suffix pointing into o->layout at what follows "%n/" ("Maildir"). */
 int mailscan_open_parent(const MailScanOptions *o, const char **ret_suffix, char **ret_error);
+/* A stream over the directory fd (which stays the caller's): NULL with
+ * *ret_error set on failure. */
+DIR *mailscan_opendir(int fd, int *ret_error);
 /* A mailbox's maildir under the parent: an fd, or -ENOENT/-ENOTDIR/-ELOOP
  * when it has none (or not a real directory). */
 int mailscan_open_mailbox(int parent, const char *name, const char *suffix);

@@ -53,18 +53,14 @@ static int add_folder(MailStamps *s, size_t *allocated, int dfd, const char *pat
 static int stamp_mailbox(MailStamps *s, size_t *allocated, int maildir, const char *path) {
         DIR *d;
         struct dirent *de;
-        int r, fd;
+        int r;
 
         r = add_folder(s, allocated, maildir, path);
         if (r < 0)
                 return r;
-        fd = dup(maildir);
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                r = -errno;
-                if (fd >= 0)
-                        close(fd);
+        d = mailscan_opendir(maildir, &r);
+        if (!d)
                 return r;
-        }
         while (r >= 0 && (errno = 0, de = readdir(d))) {
                 char sub[MAIL_PATH_MAX];
                 int folder;
@@ -96,20 +92,16 @@ int mail_stamps_take(const MailScanOptions *o, uint64_t now_usec, MailStamps *re
         size_t allocated = 0;
         DIR *d;
         struct dirent *de;
-        int r = 0, fd;
+        int r = 0;
 
         *ret = (MailStamps) { .taken_usec = now_usec };
         *ret_error = NULL;
         parent = mailscan_open_parent(o, &suffix, ret_error);
         if (parent < 0)
                 return parent;
-        fd = dup(parent);
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                r = -errno;
-                if (fd >= 0)
-                        close(fd);
+        d = mailscan_opendir(parent, &r);
+        if (!d)
                 return r;
-        }
         while (r >= 0 && (errno = 0, de = readdir(d))) {
                 _cleanup_close_ int maildir = -1;
                 char path[MAIL_PATH_MAX];
@@ -192,19 +184,12 @@ static int read_stamp(json_object *f, FolderStamp *ret) {
 }
 
 int mail_stamps_from_json(const char *text, size_t size, MailStamps *ret) {
-        json_tokener *tok = json_tokener_new();
-        json_object *top = NULL, *taken, *list;
+        json_object *top = mail_json_object(text, size, 2), *taken, *list;
         MailStamps s = { .taken_usec = 0 };
         int r = -EBADMSG;
         size_t n;
 
-        if (!tok)
-                return -ENOMEM;
-        if (size <= INT32_MAX)
-                top = json_tokener_parse_ex(tok, text, (int) size);
-        if (!top || json_tokener_get_error(tok) != json_tokener_success ||
-            json_tokener_get_parse_end(tok) != size || !json_object_is_type(top, json_type_object) ||
-            json_object_object_length(top) != 2 || !json_object_object_get_ex(top, "taken", &taken) ||
+        if (!top || !json_object_object_get_ex(top, "taken", &taken) ||
             !json_object_is_type(taken, json_type_int) || json_object_get_int64(taken) < 0 ||
             !json_object_object_get_ex(top, "folders", &list) || !json_object_is_type(list, json_type_array) ||
             (n = json_object_array_length(list)) > MAIL_FOLDERS_MAX)
@@ -232,7 +217,6 @@ int mail_stamps_from_json(const char *text, size_t size, MailStamps *ret) {
 out:
         mail_stamps_done(&s);
         json_object_put(top);
-        json_tokener_free(tok);
         return r;
 }
 

@@ -340,6 +340,9 @@ static void test_stamps_json_round_trip_and_refusals(_unused_ void **state) {
                 "{\"taken\":1,\"folders\":[[\"a\",1,\"1\"]]}",
                 "{\"taken\":1,\"folders\":[[\"b\",1,1],[\"a\",1,1]]}",
                 "{\"taken\":1,\"folders\":[[\"a\",1,1],[\"a\",1,1]]}",
+                /* one report, and nothing after it but whitespace */
+                "{\"taken\":1,\"folders\":[]}{}",
+                "{\"taken\":1,\"folders\":[]}\nx",
         };
         MailStamps s, back;
         char *json;
@@ -408,6 +411,7 @@ static void test_changes_json_round_trip_and_refusals(_unused_ void **state) {
                 "{\"recorded\":1,\"frozen\":2,\"folders\":[\"b/M\",\"a/M\"],\"changed\":[],\"gone\":[]}",
                 "{\"recorded\":1,\"frozen\":2,\"folders\":[\"../M\"],\"changed\":[],\"gone\":[]}",
                 "{\"recorded\":1,\"frozen\":2,\"folders\":[],\"changed\":[]}",
+                "{\"recorded\":1,\"frozen\":2,\"folders\":[],\"changed\":[],\"gone\":[]} trailing",
         };
         char *folders[] = { "alice/Maildir", "alice/Maildir/.Sent", "bob/Maildir", NULL };
         char *changed[] = { "alice/Maildir/.Sent", NULL }, *gone[] = { "alice/Maildir/.Trash", NULL };
