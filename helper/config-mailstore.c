@@ -11,7 +11,6 @@
 #include "timespan.h"
 
 #define MAILSTORE_PATH_MAX 200
-#define STREAMS_MAX 16
 #define SYNC_TIMEOUT_DEFAULT_USEC (12ULL * 3600 * USEC_PER_SEC)
 #define SYNC_TIMEOUT_MAX_USEC (7ULL * 86400 * USEC_PER_SEC)
 #define LAYOUT_DEFAULT "%d/%n/Maildir"
@@ -89,11 +88,6 @@ int parse_mailstore_key(Parser *p, const char *key, const char *value) {
                 m->sync_timeout_usec = t;
                 return 1;
         }
-        if (strcmp(key, "Streams") == 0) {
-                if (parse_count(value, 1, STREAMS_MAX, &m->streams) < 0)
-                        return parser_error(p, "invalid Streams= \"%s\" (1 to %d)", value, STREAMS_MAX);
-                return 1;
-        }
         return parser_error(p, "unknown key %s= in [Mailstore]", key);
 }
 
@@ -106,7 +100,6 @@ int begin_mailstore(Parser *p) {
                 .present = true,
                 .line = p->ini.line,
                 .sync_timeout_usec = SYNC_TIMEOUT_DEFAULT_USEC,
-                .streams = 1,
         };
         p->section = SECTION_MAILSTORE;
         return 0;

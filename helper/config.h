@@ -96,7 +96,6 @@ typedef struct MailstoreConfig {
         char *thaw_unit;       /* ThawUnit= */
         char *switch_unit;     /* SwitchUnit= */
         uint64_t sync_timeout_usec; /* SyncTimeoutSec=: the ceiling of one copy pass */
-        unsigned streams;      /* Streams=: parallel rsync streams of a pass, 1..16 */
         unsigned line;
 } MailstoreConfig;
 

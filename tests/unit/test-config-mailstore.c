@@ -30,7 +30,6 @@ static void test_mailstore_parses_with_defaults(_unused_ void **state) {
         assert_null(c->mailstore.group);
         assert_string_equal(c->mailstore.freeze_unit, "pop-freeze@.service");
         assert_null(c->mailstore.thaw_unit);
-        assert_int_equal(c->mailstore.streams, 1);
         assert_int_equal(c->mailstore.sync_timeout_usec, 12ULL * 3600 * 1000000ULL);
         assert_non_null(peer);
         assert_string_equal(peer->address, "vmail@pop02.example.org");
@@ -42,14 +41,13 @@ static void test_mailstore_parses_with_defaults(_unused_ void **state) {
 static void test_mailstore_parses_every_key(_unused_ void **state) {
         HelperConfig *c = parse_good("[Mailstore]\nRoot=/var/vmail\nLayout=%d/users/%n\nUser=vmail\nGroup=mail\n"
                                      "ThawUnit=pop-thaw@.service\nSwitchUnit=mail-route@.service\n"
-                                     "SyncTimeoutSec=2h\nStreams=4\n"
+                                     "SyncTimeoutSec=2h\n"
                                      "[Peer old]\nAddress=old\nPort=2222\nIdentityFile=/k\nKnownHostsFile=/h\n");
 
         assert_string_equal(c->mailstore.layout, "%d/users/%n");
         assert_string_equal(c->mailstore.group, "mail");
         assert_string_equal(c->mailstore.switch_unit, "mail-route@.service");
         assert_int_equal(c->mailstore.sync_timeout_usec, 2ULL * 3600 * 1000000ULL);
-        assert_int_equal(c->mailstore.streams, 4);
         assert_int_equal(config_find_peer(c, "old")->port, 2222);
         config_free(c);
 }
@@ -80,10 +78,7 @@ static void test_mailstore_rejects_bad_sections(_unused_ void **state) {
                 { "[Mailstore]\nSwitchUnit=route@.socket\n", 2, "invalid SwitchUnit=" },
                 { "[Mailstore]\nSyncTimeoutSec=0\n", 2, "invalid SyncTimeoutSec=" },
                 { "[Mailstore]\nSyncTimeoutSec=8d\n", 2, "invalid SyncTimeoutSec=" },
-                { "[Mailstore]\nStreams=0\n", 2, "invalid Streams=" },
-                { "[Mailstore]\nStreams=17\n", 2, "invalid Streams=" },
-                { "[Mailstore]\nStreams=+2\n", 2, "invalid Streams=" },
-                { "[Mailstore]\nStreams=2x\n", 2, "invalid Streams=" },
+                { "[Mailstore]\nStreams=4\n", 2, "unknown key Streams= in [Mailstore]" },
                 { "[Mailstore]\nColour=red\n", 2, "unknown key Colour= in [Mailstore]" },
                 { "[Mailstore]\nRoot=/m\nUser=vmail\n[Mailstore]\n", 4, "duplicate section [Mailstore]" },
                 { "[Peer a]\nAddress=h\nIdentityFile=/k\nKnownHostsFile=/h\n", 1, "need a [Mailstore]" },
