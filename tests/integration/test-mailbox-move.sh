@@ -12,6 +12,8 @@
 #   carried by the final pass, which visits only the changed folders
 # - verify --checksum catches a copy corrupted at the same size and mtime:
 #   nothing is switched, the source is thawed
+# - the client killed during the final pass and after the switch resumes,
+#   and nothing is done twice (the audit logs)
 # - a source disk failing during a (detached) pre-sync stops the move
 #   before the freeze: nothing frozen, nothing switched
 # - a slow destination (15 MB/s) is refused at preflight
@@ -103,10 +105,36 @@ assert_eq "$(routed_to)" none "nothing is switched"
 ! frozen || fail "the source is thawed after the failure"
 ok "verify --checksum catches a copy corrupted at the same size and mtime; the source thawed, nothing switched"
 
+# ---- the client killed in the cutover and at the switch resumes, acting once ----
+rm -f "$site/frozen/pop02:$domain" "$site/routes/$domain"
+events=$(mktemp)
+at_exit "rm -f '$events'"
+start_move() { "$LAB" as "$OPERATOR" pop03 hubopsctl --json "$@" >"$events" 2>&1 & pid=$!; }
+wait_event() { wait_until 120 "$1 in the run's events" grep -q -- "$1" "$events"; }
+kill_client() { kill -KILL "$pid"; set +e; wait "$pid"; rc=$?; set -e; assert_eq "$rc" 137 "the client killed"; }
+start_move mailbox move "$domain" --from pop02 --to pop03 --yes
+wait_event '"step":"final-sync","host":"pop03","operation":"mailbox.sync","subject":"'"$domain"'","status":"acting"'
+kill_client
+run=$(run_id_of "$(cat "$events")")
+start_move runbook resume "$run" --yes
+wait_event '"event":"step-finished","time":[0-9]*,"run":"[^"]*","step":"switch"'
+kill_client
+run_capture lab as "$OPERATOR" pop03 hubopsctl --json runbook resume "$run" --yes
+assert_eq "$rc" 0 "the last resume ($err)"
+assert_eq "$(jq -r 'select(.event == "summary") | .status' <<<"$out")" done "the run is done"
+assert_eq "$(routed_to)" pop03 "switched"
+started_on() { audit_count_on "$1" ".operation == \"$2\" and .result == \"started\" and .details.domain == \"$domain\""; }
+assert_eq "$(started_on pop02 mailbox.freeze)" 3 "one freeze for this run (two from the moves before)"
+assert_eq "$(started_on pop03 mailbox.switch)" 2 "one switch for this run (one from the first move)"
+assert_eq "$(jq -c 'select(.operation == "mailbox.sync" and .result == "started" and .details.mode == "final")' "$(audit_log pop03)" | wc -l)" 3 \
+        "one final pass for this run (two from the moves before)"
+ok "the client killed during the final pass and after the switch: resumed, nothing done twice"
+
 # ---- the source's disk fails during the pre-sync ----
 # The client leaves once the pre-sync runs (--detach); the disk fails; the
 # resume finds the source unhealthy before anything is frozen. (Without
 # --detach the same check is the step source-health, just before the freeze.)
+rm -f "$site/frozen/pop02:$domain" "$site/routes/$domain"
 run_capture move --detach --json
 assert_eq "$rc" 0 "a detached move ($err)"
 run=$(run_id_of "$out")
@@ -116,8 +144,8 @@ assert_eq "$rc" 1 "the move stops ($out $err)"
 assert_contains "$out" "pop02: health fs.writable" "at the source's health"
 ! frozen || fail "nothing frozen"
 assert_eq "$(routed_to)" none "nothing switched"
-assert_eq "$(audit_count_on pop02 '.operation == "mailbox.freeze" and .result == "started"')" 2 \
-        "no freeze was asked (two from the moves before)"
+assert_eq "$(audit_count_on pop02 '.operation == "mailbox.freeze" and .result == "started"')" 3 \
+        "no freeze was asked (three from the moves before)"
 lab as "$OPERATOR" pop03 hubopsctl runbook abandon "$run" >/dev/null || fail "abandoning the stopped move"
 ok "a source disk failing during a pre-sync stops the move before the freeze"
 
