@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "mailstamps.h"
+#include "mail-report.h"
 #include "names.h"
 #include "rsync-progress.h"
 #include "strv.h"

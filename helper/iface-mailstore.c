@@ -9,7 +9,7 @@
 #include "hubops-bus.h"
 #include "job.h"
 #include "macro.h"
-#include "mailstamps.h"
+#include "mail-stamps.h"
 #include "mailstore.h"
 #include "names.h"
 #include "op-start.h"

@@ -16,7 +16,7 @@
 #include "job.h"
 #include "macro.h"
 #include "mailscan.h"
-#include "mailstamps.h"
+#include "mail-stamps.h"
 #include "names.h"
 #include "strv.h"
 

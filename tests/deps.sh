@@ -12,6 +12,8 @@ packages=(
         # build
         gcc meson ninja-build pkg-config
         libsystemd-dev libcap-dev libinih-dev libjson-c-dev libcmocka-dev
+        # SHA-256 for the mailbox move's verify digests (hubops-mailscan only)
+        libssl-dev
         # install locations only (pkg-config variables): dbus-1.pc, polkit-gobject-1.pc
         libdbus-1-dev libpolkit-gobject-1-dev
         # the lab's real parts
