@@ -310,7 +310,7 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
                 r = fail(&w, -errno, "cannot read the domain", "");
         closedir(d);
         total = strv_length(names);
-        for (size_t i = 0; r >= 0 && i < total; i++) {
+        for (size_t i = 0; names && r >= 0 && i < total; i++) {
                 r = scan_mailbox(&w, parent, names[i], suffix);
                 if (r >= 0 && o->progress)
                         o->progress(ret, i + 1, total, o->userdata);

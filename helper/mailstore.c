@@ -25,17 +25,17 @@
 #endif
 #define REPORT_MAX (256U << 20) /* a million folders' stamps fit, with room */
 
-static const char *const report_names[_MAIL_REPORT_MAX] = {
+static const char *const report_names[MAIL_REPORT_MAX] = {
         [MAIL_REPORT_SURVEY] = "survey", [MAIL_REPORT_VERIFY] = "verify", [MAIL_REPORT_STAMPS] = "stamps",
         [MAIL_REPORT_FROZEN] = "frozen", [MAIL_REPORT_SYNC] = "sync",
 };
 
 const char *mail_report_to_string(MailReport r) {
-        return r >= 0 && r < _MAIL_REPORT_MAX ? report_names[r] : NULL;
+        return r >= 0 && r < MAIL_REPORT_MAX ? report_names[r] : NULL;
 }
 
 int mail_report_from_string(const char *s) {
-        for (int i = 0; i < _MAIL_REPORT_MAX; i++)
+        for (int i = 0; i < MAIL_REPORT_MAX; i++)
                 if (strcmp(report_names[i], s) == 0)
                         return i;
         return -EINVAL;

@@ -18,7 +18,7 @@ typedef enum MailReport {
         MAIL_REPORT_STAMPS,   /* folder stamps taken when a pre-sync began */
         MAIL_REPORT_FROZEN,   /* folder stamps taken once frozen */
         MAIL_REPORT_SYNC,     /* hubops-mailsync's summary of the last pass */
-        _MAIL_REPORT_MAX,
+        MAIL_REPORT_MAX,
 } MailReport;
 
 const char *mail_report_to_string(MailReport r);
