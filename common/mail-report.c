@@ -86,18 +86,23 @@ static int read_u64(json_object *o, const char *key, uint64_t *ret) {
         return 0;
 }
 
+/* One of 0-9a-f, already checked. */
+static unsigned hex_digit(char c) {
+        return c >= 'a' ? (unsigned) (c - 'a' + 10) : (unsigned) (c - '0');
+}
+
 static int read_digest(json_object *o, uint8_t ret[MAILSCAN_DIGEST_SIZE]) {
         json_object *v;
         const char *hex;
 
         if (!json_object_object_get_ex(o, "digest", &v) || !json_object_is_type(v, json_type_string) ||
-            json_object_get_string_len(v) != 2 * MAILSCAN_DIGEST_SIZE)
+            json_object_get_string_len(v) != 2 * (int) MAILSCAN_DIGEST_SIZE)
                 return -EBADMSG;
         hex = json_object_get_string(v);
-        if (strspn(hex, "0123456789abcdef") != 2 * MAILSCAN_DIGEST_SIZE)
+        if (strspn(hex, "0123456789abcdef") != (size_t) 2 * MAILSCAN_DIGEST_SIZE)
                 return -EBADMSG;
         for (size_t i = 0; i < MAILSCAN_DIGEST_SIZE; i++)
-                (void) sscanf(hex + 2 * i, "%2hhx", &ret[i]);
+                ret[i] = (uint8_t) (hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
         return 0;
 }
 

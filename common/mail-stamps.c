@@ -114,10 +114,12 @@ int mail_stamps_changed(const MailStamps *before, const MailStamps *now, char **
                 int c = !b ? 1 : !n ? -1 : strcmp(b->path, n->path);
                 int r = 0;
 
-                if (c < 0) /* gone since the recording */
+                if (c < 0 && b) /* gone since the recording */
                         r = strv_extend(&gone, b->path), i++;
-                else if (c > 0) /* new since the recording */
+                else if (c > 0 && n) /* new since the recording */
                         r = strv_extend(&changed, n->path), j++;
+                else if (!b || !n)
+                        break; /* not reached: one of them is there while the loop runs */
                 else {
                         if (stamp_is_stale(before, b->cur_usec, n->cur_usec) ||
                             stamp_is_stale(before, b->new_usec, n->new_usec))

@@ -260,7 +260,8 @@ static int write_list(char **l, char *template) {
                 close(fd);
                 return -errno;
         }
-        qsort(l, strv_length(l), sizeof(char *), compare_strings);
+        if (l)
+                qsort(l, strv_length(l), sizeof(char *), compare_strings);
         for (char **s = l; s && *s; s++) {
                 if (!previous || strcmp(previous, *s) != 0)
                         fprintf(f, "%s\n", *s);

@@ -296,7 +296,7 @@ static int read_folders(sd_bus_message *m, MailAsk *a, char mark, size_t *count)
                 size_t l = strlen(path);
                 char *bigger;
 
-                if (!mail_path_is_valid(path, l) || ++*count > 2 * MAIL_FOLDERS_MAX ||
+                if (!mail_path_is_valid(path, l) || ++*count > (size_t) 2 * MAIL_FOLDERS_MAX ||
                     a->input_size + l + 3 > FOLDERS_INPUT_MAX)
                         return -EBADMSG;
                 bigger = realloc(a->input, a->input_size + l + 4);

@@ -99,43 +99,6 @@ static int add_entry(Walk *w, int dfd, const char *path, const char *name, const
         return 0;
 }
 
-static int walk_folder(Walk *w, MailboxScan *m, int dfd, const char *rel, unsigned depth);
-
-static int visit(Walk *w, MailboxScan *m, int dfd, const char *rel, const char *name, unsigned depth) {
-        char path[RELPATH_MAX];
-        struct stat st;
-
-        if (snprintf(path, sizeof(path), "%s%s%s", rel, rel[0] ? "/" : "", name) >= (int) sizeof(path))
-                return fail(w, -ENAMETOOLONG, "cannot walk", rel);
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno == ENOENT) /* gone since readdir(): a live store; the frozen pass is what counts */
-                        return 0;
-                return fail(w, -errno, "cannot stat", path);
-        }
-        if (S_ISDIR(st.st_mode)) {
-                _cleanup_close_ int sub = -1;
-
-                if (strcmp(name, "tmp") == 0)
-                        return 0;
-                if (depth >= MAILSCAN_DEPTH_MAX)
-                        return fail(w, -ELOOP, "folders nested too deep at", path);
-                sub = open_dir_at(dfd, name);
-                if (sub < 0)
-                        return errno == ENOENT ? 0 : fail(w, -errno, "cannot open", path);
-                return walk_folder(w, m, sub, path, depth + 1);
-        }
-        if (!S_ISREG(st.st_mode)) {
-                w->scan->skipped++;
-                return 0;
-        }
-        m->files++;
-        m->bytes += (uint64_t) st.st_size;
-        m->largest = MAX(m->largest, (uint64_t) st.st_size);
-        w->scan->files++;
-        w->scan->bytes += (uint64_t) st.st_size;
-        return add_entry(w, dfd, path, name, &st);
-}
-
 DIR *mailscan_opendir(int fd, int *ret_error) {
         int copy = dup(fd);
         DIR *d;
@@ -149,19 +112,114 @@ DIR *mailscan_opendir(int fd, int *ret_error) {
         return d;
 }
 
-static int walk_folder(Walk *w, MailboxScan *m, int dfd, const char *rel, unsigned depth) {
-        struct dirent *de;
-        int r = 0;
-        DIR *d = mailscan_opendir(dfd, &r);
+/* A file of the mailbox: counted, and an entry of its digest. */
+static int visit_file(Walk *w, MailboxScan *m, int dfd, const char *path, const char *name, const struct stat *st) {
+        if (!S_ISREG(st->st_mode)) {
+                w->scan->skipped++;
+                return 0;
+        }
+        m->files++;
+        m->bytes += (uint64_t) st->st_size;
+        m->largest = MAX(m->largest, (uint64_t) st->st_size);
+        w->scan->files++;
+        w->scan->bytes += (uint64_t) st->st_size;
+        return add_entry(w, dfd, path, name, st);
+}
 
-        if (!d)
+/* The directories being read, the mailbox's at [0]: at most
+ * MAILSCAN_DEPTH_MAX deep, each opened without following a link. */
+typedef struct Level {
+        DIR *d;
+        int fd;         /* d's directory; [0]'s is the caller's */
+        size_t rel_len; /* the length of the relative path up to this directory */
+} Level;
+
+/* Open name (rel: its path; parent_len: its parent's) as the next level. */
+static int enter(Walk *w, Level *stack, unsigned *depth, const char *rel, size_t parent_len, const char *name) {
+        Level *up = &stack[*depth], *l;
+        int r = 0;
+
+        if (*depth + 1 >= MAILSCAN_DEPTH_MAX)
+                return fail(w, -ELOOP, "folders nested too deep at", rel);
+        l = &stack[*depth + 1];
+        l->fd = open_dir_at(up->fd, name);
+        if (l->fd < 0)
+                return errno == ENOENT ? 0 : fail(w, -errno, "cannot open", rel);
+        l->d = mailscan_opendir(l->fd, &r);
+        if (!l->d) {
+                close(l->fd);
                 return fail(w, r, "cannot read", rel);
-        while (r >= 0 && (errno = 0, de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                        r = visit(w, m, dfd, rel, de->d_name, depth);
-        if (r >= 0 && errno != 0)
-                r = fail(w, -errno, "cannot read", rel);
-        closedir(d);
+        }
+        l->rel_len = parent_len;
+        (*depth)++;
+        return 0;
+}
+
+/* Every regular file under the mailbox's directory, depth first, tmp/ left
+ * out; one readdir() stream per level, so at most MAILSCAN_DEPTH_MAX open. */
+static int walk_mailbox(Walk *w, MailboxScan *m, int mailbox_fd) {
+        Level stack[MAILSCAN_DEPTH_MAX];
+        char rel[RELPATH_MAX] = "";
+        unsigned depth = 0;
+        int r = 0;
+
+        stack[0] = (Level) { .d = mailscan_opendir(mailbox_fd, &r), .fd = mailbox_fd };
+        if (!stack[0].d)
+                return fail(w, r, "cannot read", "");
+        for (;;) {
+                Level *l = &stack[depth];
+                struct dirent *de;
+                struct stat st;
+                size_t len = strlen(rel);
+
+                errno = 0;
+                de = readdir(l->d);
+                if (!de) {
+                        if (errno != 0) {
+                                r = fail(w, -errno, "cannot read", rel);
+                                break;
+                        }
+                        if (depth == 0)
+                                break;
+                        closedir(l->d);
+                        close(l->fd);
+                        rel[l->rel_len] = '\0';
+                        depth--;
+                        continue;
+                }
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (snprintf(rel + len, sizeof(rel) - len, "%s%s", len ? "/" : "", de->d_name) >= (int) (sizeof(rel) - len)) {
+                        r = fail(w, -ENAMETOOLONG, "cannot walk", rel);
+                        break;
+                }
+                if (fstatat(l->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        rel[len] = '\0';
+                        if (errno == ENOENT) /* gone since readdir(): a live store; the frozen pass is what counts */
+                                continue;
+                        r = fail(w, -errno, "cannot stat", de->d_name);
+                        break;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        r = visit_file(w, m, l->fd, rel, de->d_name, &st);
+                        rel[len] = '\0';
+                } else if (strcmp(de->d_name, "tmp") == 0)
+                        rel[len] = '\0';
+                else {
+                        unsigned before = depth;
+
+                        r = enter(w, stack, &depth, rel, len, de->d_name);
+                        if (depth == before) /* gone meanwhile, or refused */
+                                rel[len] = '\0';
+                }
+                if (r < 0)
+                        break;
+        }
+        for (; depth > 0; depth--) {
+                closedir(stack[depth].d);
+                close(stack[depth].fd);
+        }
+        closedir(stack[0].d);
         return r;
 }
 
@@ -175,7 +233,8 @@ static int digest_entries(Walk *w, MailboxScan *m) {
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         int r = 0;
 
-        qsort(w->entries, w->n_entries, sizeof(Entry), entry_compare);
+        if (w->n_entries > 0)
+                qsort(w->entries, w->n_entries, sizeof(Entry), entry_compare);
         if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
                 r = -ENOMEM;
         for (size_t i = 0; r == 0 && i < w->n_entries; i++) {
@@ -237,7 +296,7 @@ static int scan_mailbox(Walk *w, int parent, const char *name, const char *suffi
         if (!m->name)
                 return -ENOMEM;
         s->n_mailboxes++;
-        r = walk_folder(w, m, fd, "", 0);
+        r = walk_mailbox(w, m, fd);
         if (r < 0)
                 return r;
         return digest_entries(w, m);
@@ -320,7 +379,8 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
                 mail_scan_done(ret);
                 return r;
         }
-        qsort(ret->mailboxes, ret->n_mailboxes, sizeof(MailboxScan), mailbox_compare);
+        if (ret->n_mailboxes > 0)
+                qsort(ret->mailboxes, ret->n_mailboxes, sizeof(MailboxScan), mailbox_compare);
         return 0;
 }
 

@@ -125,6 +125,7 @@ int mail_stamps_take(const MailScanOptions *o, uint64_t now_usec, MailStamps *re
                 mail_stamps_done(ret);
                 return r;
         }
-        qsort(ret->folders, ret->n_folders, sizeof(FolderStamp), folder_compare);
+        if (ret->n_folders > 0)
+                qsort(ret->folders, ret->n_folders, sizeof(FolderStamp), folder_compare);
         return 0;
 }

@@ -114,10 +114,12 @@ static unsigned compare_scans(const MailScan *a, const MailScan *b, const char *
                 int c = !ma ? 1 : !mb ? -1 : strcmp(ma->name, mb->name);
                 char one[160] = "";
 
-                if (c < 0)
+                if (c < 0 && ma)
                         (void) snprintf(one, sizeof(one), "%.60s (missing at %s)", ma->name, bname), i++;
-                else if (c > 0)
+                else if (c > 0 && mb)
                         (void) snprintf(one, sizeof(one), "%.60s (only at %s)", mb->name, bname), j++;
+                else if (!ma || !mb)
+                        break; /* not reached: one of them is there while the loop runs */
                 else {
                         if (ma->files != mb->files)
                                 (void) snprintf(one, sizeof(one), "%.60s (files %" PRIu64 " != %" PRIu64 ")", ma->name,
