@@ -148,17 +148,21 @@ full:
 
 /* ---- its own preflight checks ---- */
 
-/* The source's survey, run now (it changes nothing): the domain's size for
- * the destination's space check and the plan's estimate. */
-static int survey_source(Exec *x, Preflight *p, MailScan *ret) {
+/* A store's survey of the domain, run now (it changes nothing): the
+ * source's size for the plan's estimate, and what the destination holds
+ * already (a pre-sync's copy; none: optional, an empty survey). */
+static int survey_store(Exec *x, Preflight *p, const char *from, bool optional, MailScan *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *domain = run_param(x->run, "domain"), *from = mailbox_move_source(x->run);
+        const char *domain = run_param(x->run, "domain");
         HelperCall c = { HUBOPS_IFACE_MAILSTORE, "Survey", { domain }, "o" };
         HelperReply reply = { .text = NULL };
         JobInfo j = { 0 };
         int r;
 
+        *ret = (MailScan) { .files = 0 };
         r = x->api->call(x->api, from, &c, &reply, &error);
+        if (r < 0 && optional && sd_bus_error_has_name(&error, HUBOPS_ERROR_NOT_CONFIGURED))
+                return 0; /* no copy there yet */
         if (r < 0) {
                 preflight_problem(p, output_exit_code(&error, r), "%s: cannot survey %s: %.200s", from, domain,
                                   error.message ? error.message : strerror(-r));
@@ -183,8 +187,9 @@ static int survey_source(Exec *x, Preflight *p, MailScan *ret) {
         return r;
 }
 
-/* The destination's filesystem under its mail root has room for the domain. */
-static void check_room(Exec *x, Preflight *p, const MailScan *survey) {
+/* The destination's filesystem under its mail root has room for what it
+ * does not hold yet of the domain (a pre-sync's copy is counted), with the margin. */
+static void check_room(Exec *x, Preflight *p, const MailScan *source, const MailScan *there) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ HealthFs *fs = NULL;
         const char *to = mailbox_move_destination(x->run);
@@ -211,16 +216,17 @@ static void check_room(Exec *x, Preflight *p, const MailScan *survey) {
                                   "cannot be checked", to, root.s);
                 return;
         }
-        if ((double) best->bfree < (double) survey->bytes * margin ||
-            (best->itotal && (double) best->ifree < (double) survey->files * margin))
+        double bytes = (double) (source->bytes > there->bytes ? source->bytes - there->bytes : 0) * margin;
+        double files = (double) (source->files > there->files ? source->files - there->files : 0) * margin;
+        if ((double) best->bfree < bytes || (best->itotal && (double) best->ifree < files))
                 preflight_problem(p, EXIT_FAILED,
                                   "%s:%s: %.1f MiB and %" PRIu64 " inodes free; the domain needs %.1f MiB and %.0f "
-                                  "inodes with the margin",
-                                  to, best->path, (double) best->bfree / MIB, best->ifree,
-                                  (double) survey->bytes * margin / MIB, (double) survey->files * margin);
+                                  "inodes more there, with the margin",
+                                  to, best->path, (double) best->bfree / MIB, best->ifree, bytes / MIB, files);
         else
-                preflight_ok(p, "%s:%s has room for the domain (%.1f MiB, %" PRIu64 " files, with %.0f%% margin)", to,
-                             best->path, (double) survey->bytes / MIB, survey->files, (margin - 1.0) * 100);
+                preflight_ok(p, "%s:%s has room for the domain (%.1f MiB and %.0f files more, with %.0f%% margin; "
+                             "it holds %" PRIu64 " files already)",
+                             to, best->path, bytes / MIB, files, (margin - 1.0) * 100, there->files);
 }
 
 /* The destination is not held by another run either (the source is claimed). */
@@ -238,7 +244,7 @@ static void check_destination_free(Exec *x, Preflight *p) {
 
 static void preflight(Exec *x, Preflight *p) {
         const char *from[] = { mailbox_move_source(x->run) }, *to[] = { mailbox_move_destination(x->run) };
-        MailScan survey;
+        MailScan survey, there;
 
         if (!preflight_reachable(p, mailbox_move_source(x->run)) || !preflight_reachable(p, mailbox_move_destination(x->run)))
                 return;
@@ -247,14 +253,16 @@ static void preflight(Exec *x, Preflight *p) {
         preflight_health_probed(x, p, to, 1);
         check_destination_free(x, p);
         preflight_checked(p);
-        if (survey_source(x, p, &survey) < 0)
+        if (survey_store(x, p, mailbox_move_source(x->run), false, &survey) < 0)
                 return;
         (void) run_set_figure(x->run, "survey_files", survey.files);
         (void) run_set_figure(x->run, "survey_bytes", survey.bytes);
         preflight_ok(p, "%s: %s has %zu mailboxes, %" PRIu64 " files, %.1f MiB", mailbox_move_source(x->run),
                      run_param(x->run, "domain"), survey.n_mailboxes, survey.files, (double) survey.bytes / MIB);
-        check_room(x, p, &survey);
+        if (survey_store(x, p, mailbox_move_destination(x->run), true, &there) >= 0)
+                check_room(x, p, &survey, &there);
         mail_scan_done(&survey);
+        mail_scan_done(&there);
 }
 
 /* ---- the summary's figures ---- */
