@@ -235,17 +235,11 @@ static MailAsk *mail_ask_new(const char *operation) {
         return a;
 }
 
-static int method_survey(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        MailAsk *a = mail_ask_new("mailbox.survey");
-        int r;
+static int method_domain_only(sd_bus_message *m, Context *c, const char *operation, const char *action,
+                              const char *template_unit, const char *key);
 
-        if (!a)
-                return -ENOMEM;
-        r = read_domain(m, a);
-        if (r < 0)
-                return mail_ask_free(a), r;
-        const char *details[] = { "domain", shown_domain(a), NULL };
-        return ask(m, userdata, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, true, NULL, NULL);
+static int method_survey(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return method_domain_only(m, userdata, "mailbox.survey", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL);
 }
 
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -351,8 +345,11 @@ static int method_sync(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return ask(m, c, a, HUBOPS_ACTION_MAILBOX_SYNC, details, false, NULL, NULL);
 }
 
-static int method_site_unit(sd_bus_message *m, Context *c, const char *operation, const char *action,
-                            const char *template_unit, const char *key) {
+/* A method whose one argument is the domain: Survey, and the site units'
+ * Freeze, Thaw and Switch (template_unit: the one it starts; key: its name
+ * in [Mailstore], for a host that has none). */
+static int method_domain_only(sd_bus_message *m, Context *c, const char *operation, const char *action,
+                              const char *template_unit, const char *key) {
         MailAsk *a = mail_ask_new(operation);
         int r;
 
@@ -367,19 +364,19 @@ static int method_site_unit(sd_bus_message *m, Context *c, const char *operation
 
 static int method_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
-        return method_site_unit(m, c, "mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE,
+        return method_domain_only(m, c, "mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE,
                                 c->config->mailstore.freeze_unit, "FreezeUnit");
 }
 
 static int method_thaw(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
-        return method_site_unit(m, c, "mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, c->config->mailstore.thaw_unit,
+        return method_domain_only(m, c, "mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, c->config->mailstore.thaw_unit,
                                 "ThawUnit");
 }
 
 static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
-        return method_site_unit(m, c, "mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH,
+        return method_domain_only(m, c, "mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH,
                                 c->config->mailstore.switch_unit, "SwitchUnit");
 }
 

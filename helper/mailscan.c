@@ -343,31 +343,49 @@ int mailscan_open_parent(const MailScanOptions *o, const char **ret_suffix, char
         return fd;
 }
 
+int mailscan_mailboxes(const MailScanOptions *o, int *ret_parent, const char **ret_suffix, char ***ret_names,
+                       char **ret_error) {
+        _cleanup_close_ int parent = -1;
+        _cleanup_(strv_freep) char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        *ret_error = NULL;
+        parent = mailscan_open_parent(o, ret_suffix, ret_error);
+        if (parent < 0)
+                return parent;
+        d = mailscan_opendir(parent, &r);
+        if (!d)
+                return r;
+        while (r >= 0 && (errno = 0, de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        r = strv_extend(&names, de->d_name);
+        if (r >= 0 && errno != 0)
+                r = -errno;
+        closedir(d);
+        if (r < 0) {
+                *ret_error = strdup_printf("cannot read the domain %s: %s", o->domain, strerror(-r));
+                return r;
+        }
+        *ret_parent = TAKE_FD(parent);
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
 int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error) {
         Walk w = { .o = o, .scan = ret, .error = ret_error };
         const char *suffix = NULL;
         _cleanup_close_ int parent = -1;
         _cleanup_(strv_freep) char **names = NULL;
         size_t total;
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
+        int r;
 
         *ret = (MailScan) { .files = 0 };
-        *ret_error = NULL;
-        parent = mailscan_open_parent(o, &suffix, ret_error);
-        if (parent < 0)
-                return parent;
-        d = mailscan_opendir(parent, &r);
-        if (!d)
-                return fail(&w, r, "cannot read the domain", "");
         /* The names first, so progress can say "mailbox i of n". */
-        while (r >= 0 && (errno = 0, de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        r = strv_extend(&names, de->d_name);
-        if (r >= 0 && errno != 0)
-                r = fail(&w, -errno, "cannot read the domain", "");
-        closedir(d);
+        r = mailscan_mailboxes(o, &parent, &suffix, &names, ret_error);
+        if (r < 0)
+                return r;
         total = strv_length(names);
         for (size_t i = 0; names && r >= 0 && i < total; i++) {
                 r = scan_mailbox(&w, parent, names[i], suffix);

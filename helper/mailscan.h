@@ -35,6 +35,12 @@ int mail_scan(const MailScanOptions *o, MailScan *ret, char **ret_error);
  * (an fd; every entry not starting with '.' there is a mailbox), with
  * *ret_suffix pointing into o->layout at what follows "%n/" ("Maildir"). */
 int mailscan_open_parent(const MailScanOptions *o, const char **ret_suffix, char **ret_error);
+/* The domain's mailbox names (entries not starting with '.'), with the
+ * directory that holds them (*ret_parent, the caller's to close) and the
+ * layout's part after "%n/". */
+int mailscan_mailboxes(const MailScanOptions *o, int *ret_parent, const char **ret_suffix, char ***ret_names,
+                       char **ret_error);
+
 /* A stream over the directory fd (which stays the caller's): NULL with
  * *ret_error set on failure. */
 DIR *mailscan_opendir(int fd, int *ret_error);

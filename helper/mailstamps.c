@@ -86,40 +86,28 @@ static int folder_compare(const void *a, const void *b) {
 
 int mail_stamps_take(const MailScanOptions *o, uint64_t now_usec, MailStamps *ret, char **ret_error) {
         _cleanup_close_ int parent = -1;
+        _cleanup_(strv_freep) char **names = NULL;
         const char *suffix = NULL;
         size_t allocated = 0;
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
+        int r;
 
         *ret = (MailStamps) { .taken_usec = now_usec };
-        *ret_error = NULL;
-        parent = mailscan_open_parent(o, &suffix, ret_error);
-        if (parent < 0)
-                return parent;
-        d = mailscan_opendir(parent, &r);
-        if (!d)
+        r = mailscan_mailboxes(o, &parent, &suffix, &names, ret_error);
+        if (r < 0)
                 return r;
-        while (r >= 0 && (errno = 0, de = readdir(d))) {
-                _cleanup_close_ int maildir = -1;
+        for (char **name = names; r >= 0 && name && *name; name++) {
+                _cleanup_close_ int maildir = mailscan_open_mailbox(parent, *name, suffix);
                 char path[MAIL_PATH_MAX];
 
-                if (de->d_name[0] == '.')
-                        continue;
-                maildir = mailscan_open_mailbox(parent, de->d_name, suffix);
                 if (maildir < 0) {
                         r = maildir == -ENOENT || maildir == -ENOTDIR || maildir == -ELOOP ? 0 : maildir;
                         continue;
                 }
-                if (snprintf(path, sizeof(path), "%s%s%s", de->d_name, suffix[0] ? "/" : "", suffix) >=
-                    (int) sizeof(path))
+                if (snprintf(path, sizeof(path), "%s%s%s", *name, suffix[0] ? "/" : "", suffix) >= (int) sizeof(path))
                         r = -ENAMETOOLONG;
                 else
                         r = stamp_mailbox(ret, &allocated, maildir, path);
         }
-        if (r >= 0 && errno != 0)
-                r = -errno;
-        closedir(d);
         if (r < 0) {
                 *ret_error = strdup_printf("cannot record the folders of %s: %s", o->domain, strerror(-r));
                 mail_stamps_done(ret);
