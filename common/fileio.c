@@ -70,12 +70,9 @@ int unlink_durable(const char *path) {
         return fsync_parent_directory(path);
 }
 
-int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
+int open_regular_file(const char *path) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-        _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t len = 0;
-        ssize_t n = 0;
 
         if (fd < 0)
                 return -errno;
@@ -83,6 +80,20 @@ int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
+        return TAKE_FD(fd);
+}
+
+int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open_regular_file(path);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        ssize_t n = 0;
+
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
         buf = malloc(max + 1);

@@ -20,6 +20,10 @@ int unlink_durable(const char *path);
 /* fsync the directory that holds path (its last component's parent). */
 int fsync_parent_directory(const char *path);
 
+/* path opened read-only as a regular file, never through a link, never
+ * blocking on a FIFO: an fd, or -errno (-EBADFD: not a regular file). */
+int open_regular_file(const char *path);
+
 /* A regular file's content, at most max bytes (more is -EFBIG), opened
  * without following a link; NUL-terminated, *ret_len without the NUL. */
 int read_file_bounded(const char *path, size_t max, char **ret, size_t *ret_len);

@@ -36,7 +36,6 @@ void mail_scan_done(MailScan *s) {
 
 char *mail_scan_to_json(const char *domain, bool checksum, const MailScan *s) {
         json_object *top = json_object_new_object(), *list = json_object_new_array();
-        char *text;
 
         json_object_object_add(top, "domain", json_object_new_string(domain));
         json_object_object_add(top, "checksum", json_object_new_boolean(checksum));
@@ -46,8 +45,15 @@ char *mail_scan_to_json(const char *domain, bool checksum, const MailScan *s) {
         for (size_t i = 0; i < s->n_mailboxes; i++)
                 json_object_array_add(list, mailbox_to_json(&s->mailboxes[i]));
         json_object_object_add(top, "mailboxes", list);
-        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(top);
+        return mail_json_text(top);
+}
+
+char *mail_json_text(json_object *o) {
+        char *text = o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                          JSON_C_TO_STRING_NOSLASHESCAPE))
+                       : NULL;
+
+        json_object_put(o);
         return text;
 }
 
@@ -199,7 +205,6 @@ int mail_sync_summary_from_json(const char *text, size_t size, MailSyncSummary *
 
 char *mail_sync_summary_to_json(const MailSyncSummary *s) {
         json_object *o = json_object_new_object();
-        char *text;
 
         json_object_object_add(o, "mode", json_object_new_string(s->final ? "final" : "full"));
         json_object_object_add(o, "files_checked", json_object_new_uint64(s->files_checked));
@@ -207,9 +212,7 @@ char *mail_sync_summary_to_json(const MailSyncSummary *s) {
         json_object_object_add(o, "bytes_transferred", json_object_new_uint64(s->bytes_transferred));
         json_object_object_add(o, "vanished", json_object_new_boolean(s->vanished));
         json_object_object_add(o, "elapsed_usec", json_object_new_uint64(s->elapsed_usec));
-        text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return text;
+        return mail_json_text(o);
 }
 
 bool mail_path_is_valid(const char *p, size_t len) {
@@ -249,16 +252,13 @@ static json_object *strv_to_json(char **l) {
 
 char *mail_changes_to_json(const MailChanges *c) {
         json_object *top = json_object_new_object();
-        char *text;
 
         json_object_object_add(top, "recorded", json_object_new_uint64(c->recorded_usec));
         json_object_object_add(top, "frozen", json_object_new_uint64(c->frozen_usec));
         json_object_object_add(top, "folders", strv_to_json(c->folders));
         json_object_object_add(top, "changed", strv_to_json(c->changed));
         json_object_object_add(top, "gone", strv_to_json(c->gone));
-        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(top);
-        return text;
+        return mail_json_text(top);
 }
 
 /* An array of folder paths, sorted and unique, at most max. */

@@ -59,6 +59,8 @@ int mail_changes_from_json(const char *text, size_t size, MailChanges *ret);
  * after it but whitespace; NULL otherwise (json-c's, to json_object_put()). */
 typedef struct json_object json_object;
 json_object *mail_json_object(const char *text, size_t size, int n_keys);
+/* A report's one line of JSON (malloc'd), from o, which it drops; NULL on OOM. */
+char *mail_json_text(json_object *o);
 
 /* A folder path as the reports hold them: relative, normalized (no "", "."
  * or ".." component), printable, shorter than MAIL_PATH_MAX; len its strlen(). */

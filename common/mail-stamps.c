@@ -22,7 +22,6 @@ void mail_stamps_done(MailStamps *s) {
 /* {"taken":USEC,"folders":[["PATH",CUR,NEW],...]}: compact, for a million folders. */
 char *mail_stamps_to_json(const MailStamps *s) {
         json_object *top = json_object_new_object(), *list = json_object_new_array();
-        char *text;
 
         json_object_object_add(top, "taken", json_object_new_uint64(s->taken_usec));
         for (size_t i = 0; i < s->n_folders; i++) {
@@ -34,9 +33,7 @@ char *mail_stamps_to_json(const MailStamps *s) {
                 json_object_array_add(list, f);
         }
         json_object_object_add(top, "folders", list);
-        text = strdup(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(top);
-        return text;
+        return mail_json_text(top);
 }
 
 static int read_stamp(json_object *f, FolderStamp *ret) {

@@ -11,6 +11,7 @@
 
 #include "hubops-bus.h"
 #include "job.h"
+#include "fileio.h"
 #include "macro.h"
 #include "request.h"
 
@@ -18,25 +19,12 @@
  * setup, put something else there: a FIFO would block this read (the event
  * loop, in a property getter) until someone writes to it; a device or a
  * symlink would show what is not the job's output. Only a regular file is read. */
-static int open_regular(const char *path) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-        struct stat st;
-
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        return TAKE_FD(fd);
-}
-
 void job_output_read_tail(const char *path, char *buf) {
         _cleanup_close_ int fd = -1;
         ssize_t n = 0;
         off_t size;
 
-        if (path && (fd = open_regular(path)) >= 0) {
+        if (path && (fd = open_regular_file(path)) >= 0) {
                 size = lseek(fd, 0, SEEK_END);
                 if (size > 0) {
                         off_t from = size > JOB_OUTPUT_TAIL_MAX ? size - JOB_OUTPUT_TAIL_MAX : 0;
