@@ -2,7 +2,9 @@
 /* hubopsctl mailbox survey DOMAIN [-H HOST]: per mailbox the files, bytes
  * and largest file of a domain on a mail store, with the copy time they
  * would take (DESIGN.md 2b). The walk runs on the store, as the mail user;
- * this reads its report. */
+ * this reads its report.
+ * hubopsctl mailbox retire DOMAIN [-H HOST]: the domain's copy on a store
+ * deleted, once its mail routes elsewhere (the helper asks the site). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,29 @@ static void print_survey(const char *domain, const MailScan *s) {
                        (unsigned long long) s->skipped);
 }
 
+static int check_domain_argument(const Invocation *inv, const char *usage) {
+        if (inv->n_args != 1)
+                return output_error(EXIT_USAGE, "Usage: %s", usage);
+        if (!domain_name_is_valid(inv->args[0]))
+                return output_error(EXIT_USAGE, "Invalid domain \"%s\" (lowercase letters, digits, '-' and '.')",
+                                    inv->args[0]);
+        return EXIT_OK;
+}
+
+int cmd_mailbox_retire(sd_bus *bus, const Invocation *inv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = check_domain_argument(inv, "hubopsctl mailbox retire DOMAIN [-H HOST]");
+
+        if (r != EXIT_OK)
+                return r;
+        r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MAILSTORE, "Retire", &error,
+                               &reply, "s", inv->args[0]);
+        if (r < 0)
+                return output_bus_error(&error, r, "Cannot retire the domain");
+        return job_follow(bus, inv, reply);
+}
+
 int cmd_mailbox_survey(sd_bus *bus, const Invocation *inv) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -47,12 +72,10 @@ int cmd_mailbox_survey(sd_bus *bus, const Invocation *inv) {
         JobInfo j = { 0 };
         int r;
 
-        if (inv->n_args != 1)
-                return output_error(EXIT_USAGE, "Usage: hubopsctl mailbox survey DOMAIN [-H HOST] [--json]");
+        r = check_domain_argument(inv, "hubopsctl mailbox survey DOMAIN [-H HOST] [--json]");
+        if (r != EXIT_OK)
+                return r;
         domain = inv->args[0];
-        if (!domain_name_is_valid(domain))
-                return output_error(EXIT_USAGE, "Invalid domain \"%s\" (lowercase letters, digits, '-' and '.')",
-                                    domain);
 
         r = sd_bus_call_method(bus, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_MAILSTORE, "Survey", &error,
                                &reply, "s", domain);

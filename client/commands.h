@@ -35,6 +35,7 @@ int cmd_can_run(sd_bus *bus, const Invocation *inv);
 int cmd_health(sd_bus *bus, const Invocation *inv);
 int cmd_mailbox_survey(sd_bus *bus, const Invocation *inv);
 int cmd_mailbox_move(sd_bus *bus, const Invocation *inv);
+int cmd_mailbox_retire(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_list(sd_bus *bus, const Invocation *inv);
 int cmd_hooks_run(sd_bus *bus, const Invocation *inv);
 int cmd_jobs(sd_bus *bus, const Invocation *inv);

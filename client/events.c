@@ -88,6 +88,21 @@ void events_progress(const Exec *x, const Step *s, const JobInfo *j) {
                         json_object_new_int64(j->expected_end_at > now ? (int64_t) (j->expected_end_at - now) : 0));
                 json_object_object_add(o, "estimate_basis", json_object_new_string(j->estimate_basis));
         }
+        if (j->n_counters > 0) {
+                json_object *counters = json_object_new_array();
+
+                for (size_t i = 0; i < j->n_counters; i++) {
+                        json_object *c = json_object_new_object();
+
+                        json_object_object_add(c, "name", json_object_new_string(j->counters[i].name));
+                        json_object_object_add(c, "done", json_object_new_uint64(j->counters[i].done));
+                        json_object_object_add(c, "total", json_object_new_uint64(j->counters[i].total));
+                        json_object_object_add(c, "per_sec",
+                                               json_object_new_double(job_counter_per_sec(&j->counters[i], elapsed)));
+                        json_object_array_add(counters, c);
+                }
+                json_object_object_add(o, "counters", counters);
+        }
         json_object_object_add(o, "message", json_object_new_string(j->message));
         output_json(o);
 }

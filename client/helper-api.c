@@ -108,7 +108,12 @@ int helper_call(sd_bus *bus, const HelperCall *c, HelperReply *ret, sd_bus_error
                 r = sd_bus_message_read(reply, "o", &a);
         else if (r >= 0 && (strcmp(c->reply, "ss") == 0))
                 r = sd_bus_message_read(reply, "ss", &a, &b);
-        else if (r >= 0 && strcmp(c->reply, "s") == 0) {
+        else if (r >= 0 && strcmp(c->reply, "b") == 0) {
+                int yes = 0;
+
+                r = sd_bus_message_read(reply, "b", &yes);
+                a = yes ? "yes" : "no";
+        } else if (r >= 0 && strcmp(c->reply, "s") == 0) {
                 r = sd_bus_message_read(reply, "s", &a);
                 if (r >= 0 && !(out.text = strdup(a)))
                         r = -ENOMEM;

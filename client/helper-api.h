@@ -54,7 +54,7 @@ typedef struct HelperCall {
 } HelperCall;
 
 typedef struct HelperReply {
-        char s[2][256];
+        char s[2][256]; /* reply "o", "ss"; "b": "yes" or "no" */
         char *text; /* reply "s": the caller's to free */
 } HelperReply;
 

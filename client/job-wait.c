@@ -50,6 +50,24 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
                 j->progress_valid = b;
                 return r;
         }
+        if (strcmp(name, "Counters") == 0) {
+                const char *k;
+                uint64_t done, total;
+
+                r = sd_bus_message_enter_container(m, 'v', "a(stt)");
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(m, 'a', "(stt)");
+                while (r >= 0 && (r = sd_bus_message_read(m, "(stt)", &k, &done, &total)) > 0)
+                        if (j->n_counters < JOB_COUNTERS_MAX) {
+                                JobCounter *c = &j->counters[j->n_counters++];
+                                copy(c->name, sizeof(c->name), k);
+                                c->done = done, c->total = total;
+                        }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                return r < 0 ? r : sd_bus_message_exit_container(m);
+        }
         if (strcmp(name, "Details") == 0) {
                 const char *k, *v;
                 r = sd_bus_message_enter_container(m, 'v', "a{ss}");
@@ -138,9 +156,38 @@ static bool progress_worth_logging(const JobInfo *j, uint64_t now) {
         return true;
 }
 
+/* The unit's own counts with their rates ("files 1200/5000 at 310/s"), or
+ * else what the estimate rests on. */
+static const char *describe_counters(const JobInfo *j, uint64_t now, char *buf, size_t size) {
+        uint64_t elapsed = now > j->started_at ? now - j->started_at : 0;
+        size_t n = 0;
+
+        if (j->n_counters == 0) {
+                (void) snprintf(buf, size, "estimate: %s", j->estimate_basis);
+                return buf;
+        }
+        buf[0] = '\0';
+        for (size_t i = 0; i < j->n_counters && n < size; i++) {
+                const JobCounter *c = &j->counters[i];
+                double rate = job_counter_per_sec(c, elapsed);
+                int k;
+
+                if (strcmp(c->name, "bytes") == 0)
+                        k = snprintf(buf + n, size - n, "%s%.1f/%.1f MiB at %.1f MiB/s", i ? ", " : "",
+                                     (double) c->done / 1048576.0, (double) c->total / 1048576.0, rate / 1048576.0);
+                else
+                        k = snprintf(buf + n, size - n, "%s%s %" PRIu64 "/%" PRIu64 " at %.0f/s", i ? ", " : "",
+                                     c->name, c->done, c->total, rate);
+                if (k < 0)
+                        break;
+                n += (size_t) k;
+        }
+        return buf;
+}
+
 static void print_progress(const char *path, const JobInfo *j) {
         const char *id = path + strlen(HUBOPS_JOB_PATH_PREFIX "/");
-        char elapsed[32] = "", eta[32] = "";
+        char elapsed[32] = "", eta[32] = "", basis[160];
         uint64_t now = (uint64_t) time(NULL) * USEC_PER_SEC;
 
         if (!output.tty && !progress_worth_logging(j, now))
@@ -160,9 +207,9 @@ static void print_progress(const char *path, const JobInfo *j) {
         for (int i = 0; i < 20; i++)
                 bar[i] = i < filled ? '#' : '.';
         bar[20] = '\0';
-        output_status("Job %s: %s %s%s%s%3.0f%%, elapsed %s, ETA %s (estimate: %s)", id, j->operation,
+        output_status("Job %s: %s %s%s%s%3.0f%%, elapsed %s, ETA %s (%s)", id, j->operation,
                       output.tty ? "[" : "", output.tty ? bar : "", output.tty ? "] " : "", j->progress * 100.0,
-                      elapsed, eta, j->estimate_basis);
+                      elapsed, eta, describe_counters(j, now, basis, sizeof(basis)));
 }
 
 /* Signals are believed only from hubopsd as it was when the wait began

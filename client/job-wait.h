@@ -6,6 +6,14 @@
 #include <systemd/sd-bus.h>
 
 /* A snapshot of an org.hubops.Helper1.Job object. */
+#define JOB_COUNTERS_MAX 4
+
+/* A count the job's unit reports (files, bytes, mailboxes): done of total. */
+typedef struct JobCounter {
+        char name[16];
+        uint64_t done, total;
+} JobCounter;
+
 typedef struct JobInfo {
         char path[128];
         uint64_t id;
@@ -20,6 +28,8 @@ typedef struct JobInfo {
         bool progress_valid;
         uint64_t expected_end_at;
         char estimate_basis[64];
+        JobCounter counters[JOB_COUNTERS_MAX]; /* the Counters property, as the unit reports them */
+        size_t n_counters;
         int exit_status;
         uint64_t started_at, finished_at;
         char audit_id[33]; /* the audit record of the request that made the job */
@@ -27,6 +37,11 @@ typedef struct JobInfo {
 } JobInfo;
 
 void job_info_done(JobInfo *j);
+
+/* A counter's rate so far: done per second of the job's elapsed time. */
+static inline double job_counter_per_sec(const JobCounter *c, uint64_t elapsed_usec) {
+        return elapsed_usec ? (double) c->done * 1e6 / (double) elapsed_usec : 0.0;
+}
 
 int job_info_get(sd_bus *bus, const char *path, JobInfo *ret, sd_bus_error *error);
 

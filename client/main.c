@@ -39,6 +39,7 @@ static const Verb verbs[] = {
         { "health", NULL, 0, cmd_health },
         { "mailbox", "survey", VERB_PRIVILEGED | VERB_WAITS, cmd_mailbox_survey },
         { "mailbox", "move", VERB_SITE | VERB_RUNS, cmd_mailbox_move },
+        { "mailbox", "retire", VERB_PRIVILEGED | VERB_WAITS, cmd_mailbox_retire },
         { "hooks", "list", 0, cmd_hooks_list },
         { "hooks", "run", VERB_PRIVILEGED | VERB_WAITS, cmd_hooks_run },
         { "directory", "status", 0, cmd_directory_status },
@@ -84,6 +85,8 @@ static void help(void) {
                "                            backup age, SMART); exit 1 on a FAIL\n"
                "  mailbox survey DOMAIN     per mailbox of a domain on this mail store: files, bytes,\n"
                "                            largest; the estimated copy time\n"
+               "  mailbox retire DOMAIN     delete the domain's copy on this mail store; refused while\n"
+               "                            the domain's mail routes here (the site's RoutedUnit=)\n"
                "  hooks list                the site hooks this host offers\n"
                "  hooks run NAME            run a hook and wait for its result\n"
                "  directory status          the directory server's state, PIDs and memory\n"

@@ -25,6 +25,8 @@
 #define HUBOPS_ERROR_NOT_RUNNING "org.hubops.Helper1.Error.NotRunning"
 #define HUBOPS_ERROR_AUDIT_FAILED "org.hubops.Helper1.Error.AuditFailed"
 #define HUBOPS_ERROR_SYSTEMD_UNAVAILABLE "org.hubops.Helper1.Error.SystemdUnavailable"
+/* Retire: the domain's mail still routes to this store (its RoutedUnit= says so). */
+#define HUBOPS_ERROR_STILL_ROUTED "org.hubops.Helper1.Error.StillRouted"
 
 #define HUBOPS_ACTION_HOOK_RUN "org.hubops.hook.run"
 #define HUBOPS_ACTION_JOB_CANCEL "org.hubops.job.cancel"
@@ -42,6 +44,7 @@
 #define HUBOPS_ACTION_MAILBOX_FREEZE "org.hubops.mailbox.freeze"
 #define HUBOPS_ACTION_MAILBOX_THAW "org.hubops.mailbox.thaw"
 #define HUBOPS_ACTION_MAILBOX_SWITCH "org.hubops.mailbox.switch"
+#define HUBOPS_ACTION_MAILBOX_RETIRE "org.hubops.mailbox.retire"
 
 /* Job states, as the State property spells them. */
 #define HUBOPS_JOB_RUNNING "running"

@@ -24,6 +24,8 @@ const OperationName operation_names[] = {
         { "mailbox.freeze", "domain" },
         { "mailbox.thaw", "domain" },
         { "mailbox.switch", "domain" },
+        { "mailbox.routed", "domain" },
+        { "mailbox.retire", "domain" },
         { "run.claim", "run", true },
 };
 const size_t n_operation_names = ELEMENTSOF(operation_names);

@@ -80,6 +80,8 @@ int parse_mailstore_key(Parser *p, const char *key, const char *value) {
                 return set_template(p, key, &m->thaw_unit, value);
         if (strcmp(key, "SwitchUnit") == 0)
                 return set_template(p, key, &m->switch_unit, value);
+        if (strcmp(key, "RoutedUnit") == 0)
+                return set_template(p, key, &m->routed_unit, value);
         if (strcmp(key, "SyncTimeoutSec") == 0) {
                 uint64_t t;
 
@@ -216,6 +218,7 @@ void mailstore_config_done(HelperConfig *c) {
         free(m->freeze_unit);
         free(m->thaw_unit);
         free(m->switch_unit);
+        free(m->routed_unit);
         for (size_t i = 0; i < c->n_peers; i++) {
                 free(c->peers[i].name);
                 free(c->peers[i].address);

@@ -95,6 +95,7 @@ typedef struct MailstoreConfig {
         char *freeze_unit;     /* FreezeUnit=: template (NAME@.service), instantiated with the domain */
         char *thaw_unit;       /* ThawUnit= */
         char *switch_unit;     /* SwitchUnit= */
+        char *routed_unit;     /* RoutedUnit=: exits 0 when the domain routes here, 1 when not */
         uint64_t sync_timeout_usec; /* SyncTimeoutSec=: the ceiling of one copy pass */
         unsigned line;
 } MailstoreConfig;

@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "mail-stamps.h"
 #include "mailstore.h"
+#include "mailstore-route.h"
 #include "names.h"
 #include "op-start.h"
 #include "request.h"
@@ -29,6 +30,7 @@ typedef struct MailAsk {
         char *input;          /* Sync final: "F\tPATH\n" and "C\tPATH\n" lines */
         size_t input_size;
         char kind[16];        /* GetReport */
+        bool reads_only;      /* GetReport, Routed: not refused while a job runs */
 } MailAsk;
 
 static void mail_ask_free(void *p) {
@@ -71,7 +73,7 @@ static int new_job(Request *req, const MailAsk *a, Job **ret) {
 
 /* A walk or a copy: a transient unit as the mail user, sandboxed, its
  * stdout (the report) to the job's output file in StateDirectory/mailbox. */
-static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool network, bool writes) {
+static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool network, bool writes, bool report) {
         const MailstoreConfig *m = &req->context->config->mailstore;
         _cleanup_free_ char *out = NULL;
         char doing[300];
@@ -100,7 +102,7 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                 .group = m->group,
                 .timeout_usec = m->sync_timeout_usec,
                 .output_file = job->log_file,
-                .result_file = out,
+                .result_file = report ? out : NULL,
                 .input_data = a->input,
                 .input_size = a->input_size,
                 .sandbox = true,
@@ -132,17 +134,56 @@ static void start_site_unit(Request *req, const MailAsk *a, const char *template
         op_start_unit(req, job, &(OpUnit) { .verb = "Start", .what = unit, .doing = "", .finished = mailstore_finished });
 }
 
+/* Retire, once the site said where the domain routes: never while here. */
+static void retire_on_route(Request *req, int here, const char *why, void *userdata) {
+        MailAsk *a = userdata;
+        Job *busy = mailstore_busy(req->context, a->domain);
+
+        if (here < 0)
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot tell where %s's mail routes: %s",
+                                           a->domain, why);
+        else if (here)
+                (void) request_reply_error(req, HUBOPS_ERROR_STILL_ROUTED,
+                                           "%s's mail still routes to %s: its copy here is the live one (move "
+                                           "the domain away first)",
+                                           a->domain, req->context->config->hostname);
+        else if (busy) /* one started while the site answered */
+                (void) request_reply_error(req, HUBOPS_ERROR_BUSY, "%s already runs for %s as job %llu",
+                                           busy->operation, a->domain, (unsigned long long) busy->id);
+        else
+                start_mail_unit(req, a, mailstore_retire_argv(req->context, a->domain), false, true, false);
+        mail_ask_free(a);
+}
+
+static void routed_on_route(Request *req, int here, const char *why, void *userdata) {
+        MailAsk *a = userdata;
+
+        if (here < 0)
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot tell where %s's mail routes: %s",
+                                           a->domain, why);
+        else
+                (void) request_reply_bool(req, here);
+        mail_ask_free(a);
+}
+
 static void act(Request *req, void *userdata) {
         MailAsk *a = userdata;
         const Context *c = req->context;
         const MailstoreConfig *m = &c->config->mailstore;
 
+        if (strcmp(a->operation, "mailbox.retire") == 0 || strcmp(a->operation, "mailbox.routed") == 0) {
+                bool retire = strcmp(a->operation, "mailbox.retire") == 0;
+
+                mailstore_ask_route(req, a->domain, retire ? retire_on_route : routed_on_route, a, mail_ask_free);
+                return;
+        }
+
         if (strcmp(a->operation, "mailbox.survey") == 0 || strcmp(a->operation, "mailbox.verify") == 0)
-                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false), false, false);
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false), false, false, true);
         else if (strcmp(a->operation, "mailbox.stamp") == 0)
-                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true), false, false);
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true), false, false, true);
         else if (strcmp(a->operation, "mailbox.sync") == 0)
-                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode), true, true);
+                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode), true, true, true);
         else if (strcmp(a->operation, "mailbox.freeze") == 0)
                 start_site_unit(req, a, m->freeze_unit);
         else if (strcmp(a->operation, "mailbox.thaw") == 0)
@@ -188,7 +229,7 @@ static int begin(sd_bus_message *m, Context *c, const MailAsk *a, const char *ac
                 (void) request_reply_error(*ret, error, "%s: %s", shown_domain(a), why);
                 return 0;
         }
-        busy = a->kind[0] ? NULL : mailstore_busy(c, a->domain);
+        busy = a->reads_only ? NULL : mailstore_busy(c, a->domain);
         if (busy) {
                 (void) request_reply_error(*ret, HUBOPS_ERROR_BUSY, "%s already runs for %s as job %llu",
                                            busy->operation, a->domain, (unsigned long long) busy->id);
@@ -380,6 +421,28 @@ static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error)
                                 c->config->mailstore.switch_unit, "SwitchUnit");
 }
 
+static int method_routed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        MailAsk *a = mail_ask_new("mailbox.routed");
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        a->reads_only = true;
+        r = read_domain(m, a);
+        if (r < 0)
+                return mail_ask_free(a), r;
+        const char *details[] = { "domain", shown_domain(a), NULL };
+        return ask(m, c, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, false, c->config->mailstore.routed_unit,
+                   "RoutedUnit");
+}
+
+static int method_retire(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Context *c = userdata;
+        return method_domain_only(m, c, "mailbox.retire", HUBOPS_ACTION_MAILBOX_RETIRE,
+                                  c->config->mailstore.routed_unit, "RoutedUnit");
+}
+
 static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
         MailAsk *a = mail_ask_new("mailbox.survey"); /* reading a report is reading mail metadata */
@@ -395,6 +458,7 @@ static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return mail_ask_free(a), r;
         (void) snprintf(a->kind, sizeof(a->kind), "%s", name_is_valid(kind) ? kind : "(invalid)");
+        a->reads_only = true;
         const char *details[] = { "domain", shown_domain(a), "report", a->kind, NULL };
         r = begin(m, c, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, false, &req);
         if (r <= 0) {
@@ -414,6 +478,17 @@ static void mailstore_finished(Job *j, const UnitOutcome *o) {
         char message[256];
         MailReport kind;
 
+        if (o->ok && domain && strcmp(j->operation, "mailbox.retire") == 0) {
+                int r = mailstore_retire_finish(j->context, domain);
+
+                if (r < 0) {
+                        (void) snprintf(message, sizeof(message), "emptied, but its directory stays: %s",
+                                        strerror(-r));
+                        job_finish(j, JOB_FAILED, "rmdir", o->exit_status, message);
+                } else
+                        job_finish_from_outcome(j, o);
+                return;
+        }
         if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 ||
             strcmp(j->operation, "mailbox.thaw") == 0 || strcmp(j->operation, "mailbox.switch") == 0) {
                 job_finish_from_outcome(j, o);
@@ -439,7 +514,8 @@ static void adopt(Job *j) {
 }
 
 void mailstore_restore(Context *c) {
-        static const char *const walks[] = { "mailbox.survey", "mailbox.stamp", "mailbox.verify", "mailbox.sync" };
+        static const char *const walks[] = { "mailbox.survey", "mailbox.stamp", "mailbox.verify", "mailbox.sync",
+                                              "mailbox.retire" };
 
         /* Freeze, thaw and switch start site units (no transient unit of ours):
          * a restored one ends "interrupted"; each is idempotent, a resume starts it again. */
@@ -470,6 +546,10 @@ static const sd_bus_vtable mailstore_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Thaw", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_thaw,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Switch", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_switch,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Routed", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("b", here), method_routed,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Retire", SD_BUS_ARGS("s", domain), SD_BUS_RESULT("o", job), method_retire,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetReport", SD_BUS_ARGS("s", domain, "s", kind), SD_BUS_RESULT("s", json),
                                 method_get_report, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "format.h"
 #include "job.h"
+#include "log.h"
 #include "macro.h"
 #include "mailscan.h"
 #include "mail-stamps.h"
@@ -265,4 +266,36 @@ int mailstore_read_report(const Context *c, const char *domain, const char *kind
         /* Kept as checked; checked again, as every state file is read. */
         return check_report(text, len, domain, (MailReport) k,
                             k == MAIL_REPORT_VERIFY && strstr(text, "\"checksum\":true"), ret_json);
+}
+
+char **mailstore_retire_argv(const Context *c, const char *domain) {
+        _cleanup_free_ char *path = strdup_printf("%s/%s", c->config->mailstore.root, domain);
+        char **argv = NULL;
+
+        /* rm never follows a link; --one-file-system keeps it off anything
+         * mounted under the domain. */
+        if (!path || strv_extend(&argv, "/bin/rm") < 0 || strv_extend(&argv, "-rf") < 0 ||
+            strv_extend(&argv, "--one-file-system") < 0 || strv_extend(&argv, "--") < 0 ||
+            strv_extend(&argv, path) < 0) {
+                strv_free(argv);
+                return NULL;
+        }
+        return argv;
+}
+
+int mailstore_retire_finish(const Context *c, const char *domain) {
+        _cleanup_free_ char *path = strdup_printf("%s/%s", c->config->mailstore.root, domain);
+
+        if (!path)
+                return -ENOMEM;
+        /* rmdir: only ever an empty directory, never through a link. */
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return -errno;
+        for (int k = 0; k < MAIL_REPORT_MAX; k++) {
+                _cleanup_free_ char *report = mailstore_report_path(c, domain, (MailReport) k);
+
+                if (report && unlink(report) < 0 && errno != ENOENT)
+                        log_warning_errno(-errno, "hubopsd: cannot remove %s", report);
+        }
+        return 0;
 }

@@ -41,6 +41,10 @@ int mailstore_ensure_state_dir(const Context *c);
 /* The argv of the walk (checksum, or stamps) and of a copy pass. */
 char **mailstore_scan_argv(const Context *c, const char *domain, bool checksum, bool stamps);
 char **mailstore_sync_argv(const Context *c, const char *domain, const PeerConfig *peer, const char *mode);
+/* Retire: the argv that empties Root=/DOMAIN as the mail user; then, once
+ * it ended well, the directory itself and the domain's reports. */
+char **mailstore_retire_argv(const Context *c, const char *domain);
+int mailstore_retire_finish(const Context *c, const char *domain);
 
 /* The job's output checked (the strict readers) and kept as the domain's
  * report of that kind; 0, or < 0 with a sentence in message. */

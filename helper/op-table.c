@@ -138,6 +138,9 @@ const OpRow op_rows[] = {
         MAILBOX_ROW("mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE, NULL, NULL, OP_PROGRESS_NONE),
         MAILBOX_ROW("mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, NULL, NULL, OP_PROGRESS_NONE),
         MAILBOX_ROW("mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH, NULL, NULL, OP_PROGRESS_NONE),
+        /* Does the domain route here (RoutedUnit=, read like a survey); retire: its copy deleted. */
+        MAILBOX_ROW("mailbox.routed", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL, OP_PROGRESS_NONE),
+        MAILBOX_ROW("mailbox.retire", HUBOPS_ACTION_MAILBOX_RETIRE, NULL, NULL, OP_PROGRESS_NONE),
         /* On the Manager interface (iface-manager.c). */
         { "run.claim", HUBOPS_ACTION_RUN_CLAIM, details_run, NULL, NULL, NULL, NULL, NULL },
 };

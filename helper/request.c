@@ -156,6 +156,13 @@ int request_reply_string(Request *req, const char *job_path, const char *value) 
         return 1;
 }
 
+int request_reply_bool(Request *req, bool value) {
+        (void) audit(req, "done", NULL, NULL, NULL, AUDIT_SYNC_NOW, NULL);
+        (void) sd_bus_reply_method_return(req->call, "b", value);
+        request_free(req);
+        return 1;
+}
+
 int request_reply_strv(Request *req, char **values) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;

@@ -67,6 +67,8 @@ int request_reply_empty(Request *req, const char *job_path);
  * string, free the request. */
 int request_reply_string(Request *req, const char *job_path, const char *value);
 
+/* Audit "done", reply with one boolean, free the request. */
+int request_reply_bool(Request *req, bool value);
 /* Audit "done", reply with an array of strings, free the request. */
 int request_reply_strv(Request *req, char **values);
 

@@ -242,6 +242,32 @@ static void check_destination_free(Exec *x, Preflight *p) {
                                   claim.owner);
 }
 
+/* The destination does not serve the domain already: a copy onto the live
+ * one would overwrite its mail with the source's. The site answers
+ * (RoutedUnit=); once this run's switch began (a resume), the destination
+ * serves it by the plan's own doing. */
+static void check_destination_not_serving(Exec *x, Preflight *p) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *to = mailbox_move_destination(x->run), *domain = run_param(x->run, "domain");
+        const HelperCall c = { HUBOPS_IFACE_MAILSTORE, "Routed", { domain }, "b" };
+        const Step *sw = mailbox_move_step(x->run, "switch");
+        HelperReply reply;
+        int r;
+
+        if (sw && sw->status != STEP_PENDING)
+                return;
+        r = x->api->call(x->api, to, &c, &reply, &error);
+        if (r < 0)
+                preflight_problem(p, output_exit_code(&error, r),
+                                  "%s: cannot tell whether %s's mail already routes there: %.200s", to, domain,
+                                  error.message ? error.message : strerror(-r));
+        else if (strcmp(reply.s[0], "yes") == 0)
+                preflight_problem(p, EXIT_FAILED, "%s already serves %s (the site says its mail routes there): a copy "
+                                  "onto it would overwrite live mail", to, domain);
+        else
+                preflight_ok(p, "%s does not serve %s yet", to, domain);
+}
+
 static void preflight(Exec *x, Preflight *p) {
         const char *from[] = { mailbox_move_source(x->run) }, *to[] = { mailbox_move_destination(x->run) };
         MailScan survey, there;
@@ -252,6 +278,7 @@ static void preflight(Exec *x, Preflight *p) {
         preflight_health(x, p, from, 1);
         preflight_health_probed(x, p, to, 1);
         check_destination_free(x, p);
+        check_destination_not_serving(x, p);
         preflight_checked(p);
         if (survey_store(x, p, mailbox_move_source(x->run), false, &survey) < 0)
                 return;

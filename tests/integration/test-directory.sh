@@ -103,10 +103,15 @@ run_capture ctl directory start
 assert_eq "$rc" 0 "start after the fault is gone ($out)"
 ok "a failing start reports start-failed with the unit's result; the next start works"
 
-# One directory operation at a time.
+# One directory operation at a time. The first is held in its start (the
+# init script's hold) so that it surely runs when the second comes.
+touch "$state/eddy-start-hold"
+at_exit "rm -f '$state/eddy-start-hold'"
 run_capture ctl directory restart --no-wait
 first=$(jq -r .job <<<"$out")
+wait_until 30 "the first restart to reach its start" test -e "$state/eddy-start-held"
 run_capture ctl directory restart
+rm -f "$state/eddy-start-hold"
 assert_eq "$rc" 7 "a second operation while one runs"
 assert_eq "$(jq -r .error.name <<<"$out")" org.hubops.Helper1.Error.Busy "Busy"
 assert_contains "$(jq -r .error.message <<<"$out")" "job ${first##*/}" "Busy names the running job"

@@ -30,11 +30,12 @@ site=$HUBOPS_LAB_DIR/mail/site
 
 # Every file of the domain as verify sees it: name, size, mtime (tmp/ left out).
 tree() { (cd "$1/$domain" && find . -path '*/tmp/*' -prune -o -type f -printf '%p %s %T@\n' | LC_ALL=C sort); }
-uidls() { lab mail "$1" uidl "$domain"; }
+uidls() { lab mail "$1" uidl "${2:-$domain}"; }
 move() { lab as "$OPERATOR" pop03 hubopsctl mailbox move "$domain" --from pop02 --to pop03 --yes "$@"; }
 routed_to() { cat "$site/routes/$domain" 2>/dev/null || echo none; }
 audit_count_on() { jq -c "select($2)" "$(audit_log "$1")" | wc -l; }
 frozen() { [ -e "$site/frozen/pop02:$domain" ]; }
+back_to_pop02() { rm -f "$site/frozen/pop02:$domain"; echo pop02 >"$site/routes/$domain"; }
 
 lab mail pop02 generate "$domain" 40 2000 7 >/dev/null || fail "generating $domain"
 
@@ -66,7 +67,7 @@ at_exit "lab mail pop02 load stop"
 wait_until 30 "live deliveries" grep -q "delivered 100" "$HUBOPS_LAB_DIR/logs/pop02-mail-deliver.log"
 run_capture move --presync-only
 assert_eq "$rc" 0 "a pre-sync while live ($out $err)"
-assert_eq "$(routed_to)" none "a pre-sync switches nothing"
+assert_eq "$(routed_to)" pop02 "a pre-sync switches nothing"
 ! frozen || fail "a pre-sync freezes nothing"
 run_capture move --json
 assert_eq "$rc" 0 "the move under live load ($out $err)"
@@ -90,8 +91,7 @@ deleted=$(grep -o 'deleted [0-9]*' "$HUBOPS_LAB_DIR/logs/pop02-mail-read.log" | 
 ok "deletes during the pre-sync stay deleted ($deleted deleted by the POP3 client)"
 
 # ---- verify --checksum catches a corrupted copy ----
-# Back to pop02 for the next moves (as an operator would after a test move).
-rm -f "$site/frozen/pop02:$domain" "$site/routes/$domain"
+back_to_pop02
 victim=$(find "$dst/$domain/u0002/Maildir/cur" -type f -print -quit)
 mtime=$(stat -c %y "$victim")
 size=$(stat -c %s "$victim")
@@ -101,12 +101,12 @@ assert_eq "$(stat -c %s "$victim")" "$size" "the corruption keeps the size"
 run_capture move --checksum
 assert_eq "$rc" 1 "a corrupted copy fails the move ($out $err)"
 assert_contains "$out" "u0002 (names, sizes or times differ)" "verify names the mailbox"
-assert_eq "$(routed_to)" none "nothing is switched"
+assert_eq "$(routed_to)" pop02 "nothing is switched"
 ! frozen || fail "the source is thawed after the failure"
 ok "verify --checksum catches a copy corrupted at the same size and mtime; the source thawed, nothing switched"
 
 # ---- the client killed in the cutover and at the switch resumes, acting once ----
-rm -f "$site/frozen/pop02:$domain" "$site/routes/$domain"
+back_to_pop02
 events=$(mktemp)
 at_exit "rm -f '$events'"
 start_move() { "$LAB" as "$OPERATOR" pop03 hubopsctl --json "$@" >"$events" 2>&1 & pid=$!; }
@@ -130,11 +130,40 @@ assert_eq "$(jq -c 'select(.operation == "mailbox.sync" and .result == "started"
         "one final pass for this run (two from the moves before)"
 ok "the client killed during the final pass and after the switch: resumed, nothing done twice"
 
+# ---- a store that serves the domain: no move onto it; retire ----
+old=old.example.org
+lab mail pop02 generate "$old" 4 200 3 >/dev/null || fail "generating $old"
+retire() { lab as "${3:-$OPERATOR}" "$1" hubopsctl mailbox retire "$2"; }
+run_capture retire pop02 "$old"
+assert_eq "$rc" 1 "retiring the store that serves the domain is refused ($out $err)"
+assert_contains "$err" "$old's mail still routes to pop02" "and says why"
+[ -d "$src/$old" ] || fail "the live copy is intact"
+assert_eq "$(audit_count_on pop02 '.operation == "mailbox.retire" and .details.domain == "'"$old"'"')" 1 \
+        "the refusal is audited"
+before=$(uidls pop02 "$old")
+run_capture lab as "$OPERATOR" pop03 hubopsctl mailbox move "$old" --from pop02 --to pop03 --yes
+assert_eq "$rc" 0 "moving $old ($err)"
+run_capture lab as "$OPERATOR" pop03 hubopsctl mailbox move "$old" --from pop02 --to pop03 --yes --dry-run
+assert_eq "$rc" 1 "a move onto the store that already serves the domain is refused ($out $err)"
+assert_contains "$out$err" "pop03 already serves $old" "at preflight, saying why"
+run_capture retire pop02 "$old" "$OUTSIDER"
+assert_eq "$rc" 3 "the outsider may not retire ($err)"
+run_capture retire pop03 "$old"
+assert_eq "$rc" 1 "retiring the destination's live copy is refused ($err)"
+run_capture retire pop02 "$old"
+assert_eq "$rc" 0 "retiring the source once the domain routes elsewhere ($out $err)"
+[ ! -e "$src/$old" ] || fail "the source's copy is gone: $(ls -la "$src/$old" 2>&1 | head -3)"
+[ -d "$src/$domain" ] || fail "the other domain on the source is untouched"
+assert_eq "$(uidls pop03 "$old")" "$before" "POP3 on pop03 still shows the domain's messages"
+run_capture retire pop02 "$old"
+assert_eq "$rc" 6 "a retired domain is no longer there ($err)"
+ok "a store that serves a domain is refused as a move's destination and cannot retire it; the source retires its copy once moved"
+
 # ---- the source's disk fails during the pre-sync ----
 # The client leaves once the pre-sync runs (--detach); the disk fails; the
 # resume finds the source unhealthy before anything is frozen. (Without
 # --detach the same check is the step source-health, just before the freeze.)
-rm -f "$site/frozen/pop02:$domain" "$site/routes/$domain"
+back_to_pop02
 run_capture move --detach --json
 assert_eq "$rc" 0 "a detached move ($err)"
 run=$(run_id_of "$out")
@@ -143,8 +172,8 @@ run_capture lab as "$OPERATOR" pop03 hubopsctl runbook resume "$run" --yes
 assert_eq "$rc" 1 "the move stops ($out $err)"
 assert_contains "$out" "pop02: health fs.writable" "at the source's health"
 ! frozen || fail "nothing frozen"
-assert_eq "$(routed_to)" none "nothing switched"
-assert_eq "$(audit_count_on pop02 '.operation == "mailbox.freeze" and .result == "started"')" 3 \
+assert_eq "$(routed_to)" pop02 "nothing switched"
+assert_eq "$(started_on pop02 mailbox.freeze)" 3 \
         "no freeze was asked (three from the moves before)"
 lab as "$OPERATOR" pop03 hubopsctl runbook abandon "$run" >/dev/null || fail "abandoning the stopped move"
 ok "a source disk failing during a pre-sync stops the move before the freeze"

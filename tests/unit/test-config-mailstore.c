@@ -41,12 +41,13 @@ static void test_mailstore_parses_with_defaults(_unused_ void **state) {
 static void test_mailstore_parses_every_key(_unused_ void **state) {
         HelperConfig *c = parse_good("[Mailstore]\nRoot=/var/vmail\nLayout=%d/users/%n\nUser=vmail\nGroup=mail\n"
                                      "ThawUnit=pop-thaw@.service\nSwitchUnit=mail-route@.service\n"
-                                     "SyncTimeoutSec=2h\n"
+                                     "RoutedUnit=mail-routed@.service\nSyncTimeoutSec=2h\n"
                                      "[Peer old]\nAddress=old\nPort=2222\nIdentityFile=/k\nKnownHostsFile=/h\n");
 
         assert_string_equal(c->mailstore.layout, "%d/users/%n");
         assert_string_equal(c->mailstore.group, "mail");
         assert_string_equal(c->mailstore.switch_unit, "mail-route@.service");
+        assert_string_equal(c->mailstore.routed_unit, "mail-routed@.service");
         assert_int_equal(c->mailstore.sync_timeout_usec, 2ULL * 3600 * 1000000ULL);
         assert_int_equal(config_find_peer(c, "old")->port, 2222);
         config_free(c);
@@ -76,6 +77,7 @@ static void test_mailstore_rejects_bad_sections(_unused_ void **state) {
                 { "[Mailstore]\nFreezeUnit=pop-freeze.service\n", 2, "invalid FreezeUnit=" },
                 { "[Mailstore]\nThawUnit=pop@x@.service\n", 2, "invalid ThawUnit=" },
                 { "[Mailstore]\nSwitchUnit=route@.socket\n", 2, "invalid SwitchUnit=" },
+                { "[Mailstore]\nRoutedUnit=routed.service\n", 2, "invalid RoutedUnit=" },
                 { "[Mailstore]\nSyncTimeoutSec=0\n", 2, "invalid SyncTimeoutSec=" },
                 { "[Mailstore]\nSyncTimeoutSec=8d\n", 2, "invalid SyncTimeoutSec=" },
                 { "[Mailstore]\nStreams=4\n", 2, "unknown key Streams= in [Mailstore]" },

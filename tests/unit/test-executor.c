@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -54,6 +55,7 @@ typedef struct FakeJob {
 
 typedef struct Fake {
         HelperApi api;
+        bool counting; /* wait_job reports the job running once, with its unit's counters */
         char calls[64][96];
         unsigned n_calls;
         FakeJob jobs[64];
@@ -206,8 +208,19 @@ static int fake_load(HelperApi *a, const char *host, LoadSample *ret, sd_bus_err
 
 static int fake_wait_job(HelperApi *a, const char *host, const char *path, uint64_t timeout_usec, const JobWatch *watch,
                          JobInfo *ret) {
-        (void) timeout_usec, (void) watch;
+        (void) timeout_usec;
         fake_job(a, host, path, ret, NULL);
+        if (fake.counting && watch && watch->progress) {
+                /* Running for 2 s, its unit reporting 300 of 1000 files and 3 of 10 MiB. */
+                JobInfo running = *ret;
+                (void) snprintf(running.state, sizeof(running.state), "running");
+                running.started_at = (uint64_t) time(NULL) * 1000000 - 2000000;
+                running.progress = 0.3, running.progress_valid = true;
+                running.counters[0] = (JobCounter) { "files", 300, 1000 };
+                running.counters[1] = (JobCounter) { "bytes", 3 << 20, 10 << 20 };
+                running.n_counters = 2;
+                watch->progress(watch->userdata, &running);
+        }
         ret->started_at = 1000000, ret->finished_at = 4300000; /* 3.3 s by the job's own clock */
         (void) snprintf(ret->audit_id, sizeof(ret->audit_id), "0123456789abcdef0123456789abcdef");
         (void) snprintf(ret->result, sizeof(ret->result), "success");
@@ -342,6 +355,36 @@ static void test_lost_answer_leaves_the_step_acting(void **state) {
         free(r);
 }
 
+/* A long step's --json progress events carry its unit's counters, each
+ * with its rate so far (issue 14: files and bytes, rate, ETA). */
+static void test_progress_events_carry_counters(void **state) {
+        char path[] = "/tmp/test-executor-events-XXXXXX", text[65536];
+        int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+        Run *r = plan_run();
+        ssize_t n;
+
+        (void) state;
+        assert_true(fd >= 0 && saved >= 0);
+        fake_reset();
+        fake.counting = true;
+        (void) fflush(stdout);
+        assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+        assert_int_equal(execute(r), EXIT_OK);
+        (void) fflush(stdout);
+        assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+        n = pread(fd, text, sizeof(text) - 1, 0);
+        assert_true(n > 0);
+        text[n] = '\0';
+        assert_non_null(strstr(text, "\"event\":\"step-progress\""));
+        /* 300 files in about 2 s: 150/s (149 or 150, the clock's second ticking). */
+        assert_non_null(strstr(text, "\"counters\":[{\"name\":\"files\",\"done\":300,\"total\":1000,\"per_sec\":1"));
+        assert_non_null(strstr(text, "{\"name\":\"bytes\",\"done\":3145728,\"total\":10485760,\"per_sec\":"));
+        (void) close(fd);
+        (void) close(saved);
+        (void) unlink(path);
+        free(r);
+}
+
 static int setup(void **state) {
         char tmpl[] = "/tmp/test-executor-XXXXXX", *err = NULL;
         FILE *f = fmemopen((void *) SITE, strlen(SITE), "r");
@@ -369,6 +412,7 @@ int main(void) {
                 cmocka_unit_test(test_resume_after_a_crash_at_each_step),
                 cmocka_unit_test(test_resume_after_a_crash_with_an_older_helper),
                 cmocka_unit_test(test_lost_answer_leaves_the_step_acting),
+                cmocka_unit_test(test_progress_events_carry_counters),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
