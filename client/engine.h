@@ -101,6 +101,9 @@ struct RunbookDef {
         int (*plan)(const SiteConfig *site, const void *config, Run *r, char *err, size_t err_size);
         /* Its own preflight checks (may be NULL). */
         void (*preflight)(Exec *x, Preflight *p);
+        /* A running step's progress told better than its unit can (may be
+         * NULL): a copy's totals from the survey, say, not rsync's count so far. */
+        void (*refine_progress)(const Run *r, const Step *s, JobInfo *j);
         /* Readings for the summary, at a step's moments (may be NULL). */
         void (*observe)(Exec *x, const Step *s, StepMoment m);
         /* Its summary figures: as fields of json, or (json NULL) as text lines. */

@@ -146,10 +146,17 @@ static void on_progress(void *userdata, const JobInfo *j) {
         events_progress(((void **) userdata)[0], ((void **) userdata)[1], j);
 }
 
+static void on_refine(void *userdata, JobInfo *j) {
+        const Exec *x = ((void **) userdata)[0];
+
+        if (x->def->refine_progress)
+                x->def->refine_progress(x->run, ((void **) userdata)[1], j);
+}
+
 /* Follow the step's job to its end. */
 static Outcome follow(Exec *x, Step *s, int *ret_code) {
         void *ctx[2] = { x, s };
-        const JobWatch watch = { .progress = on_progress, .userdata = ctx };
+        const JobWatch watch = { .refine = on_refine, .progress = on_progress, .userdata = ctx };
         JobInfo j = { 0 };
         int r;
 

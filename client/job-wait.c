@@ -345,6 +345,8 @@ int job_wait_watched(sd_bus *bus, const char *path, uint64_t timeout_usec, const
                         }
                         w.helper = helper;
                 }
+                if (watch && watch->refine)
+                        watch->refine(watch->userdata, ret);
                 print_progress(path, ret);
                 if (watch && watch->progress)
                         watch->progress(watch->userdata, ret);

@@ -53,6 +53,7 @@ int job_wait(sd_bus *bus, const char *path, uint64_t timeout_usec, JobInfo *ret)
 /* The same, telling watch about the job at every refresh (about once a
  * second, and at every change) while it runs: a runbook's progress events. */
 typedef struct JobWatch {
+        void (*refine)(void *userdata, JobInfo *j); /* before it is shown (may be NULL) */
         void (*progress)(void *userdata, const JobInfo *j);
         void *userdata;
 } JobWatch;

@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "mailbox-move.h"
 #include "exit-codes.h"
 #include "health-fetch.h"
 #include "hubops-bus.h"
+#include "job-wait.h"
 #include "macro.h"
 #include "mail-report.h"
 #include "names.h"
@@ -292,6 +294,32 @@ static void preflight(Exec *x, Preflight *p) {
         mail_scan_done(&there);
 }
 
+/* ---- progress ---- */
+
+/* The pre-sync's files against the survey's count: rsync counts the files
+ * it has found so far, a total that grows as it walks, so its own ETA is
+ * too early until it has seen the whole domain. */
+static void refine_progress(const Run *r, const Step *s, JobInfo *j) {
+        uint64_t survey = run_figure(r, "survey_files"), now = (uint64_t) time(NULL) * USEC_PER_SEC;
+
+        if (!s || strcmp(s->kind, "mailbox-presync") != 0 || survey == 0)
+                return;
+        for (size_t i = 0; i < j->n_counters; i++) {
+                JobCounter *c = &j->counters[i];
+
+                if (strcmp(c->name, "files") != 0 || c->done == 0 || c->total >= survey)
+                        continue;
+                c->total = MAX(survey, c->done);
+                j->progress = MIN((double) c->done / (double) c->total, 0.99);
+                j->progress_valid = true;
+                if (now > j->started_at)
+                        j->expected_end_at =
+                                j->started_at + (uint64_t) ((double) (now - j->started_at) / j->progress);
+                (void) snprintf(j->estimate_basis, sizeof(j->estimate_basis), "the survey's %" PRIu64 " files",
+                                survey);
+        }
+}
+
 /* ---- the summary's figures ---- */
 
 static void observe(Exec *x, const Step *s, StepMoment m) {
@@ -405,6 +433,7 @@ const RunbookDef runbook_mailbox_move = {
         .config_key = config_key,
         .plan = plan,
         .preflight = preflight,
+        .refine_progress = refine_progress,
         .observe = observe,
         .summary = summary,
         .achieved = achieved,

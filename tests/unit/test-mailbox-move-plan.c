@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "job-wait.h"
 #include "macro.h"
 #include "run.h"
 
@@ -139,6 +141,35 @@ static void test_the_source_is_thawed_only_between_freeze_and_switch(_unused_ vo
         assert_non_null(strstr(step(&r, "tidy:thaw-source")->message, "stays frozen"));
 }
 
+/* The pre-sync's progress is told against the survey's files, not the
+ * total rsync has found so far; other steps keep their unit's own. */
+static void test_presync_progress_against_the_survey(_unused_ void **state) {
+        const RunbookDef *def = runbook_find("mailbox-move");
+        uint64_t now = (uint64_t) time(NULL) * 1000000ULL;
+        JobInfo j = { .started_at = now - 10000000ULL, .progress = 0.83, .progress_valid = true };
+        Run r;
+        char err[256];
+
+        assert_non_null(def->refine_progress);
+        assert_int_equal(plan(&r, "example.org", "pop02", "pop03", "no", err, sizeof(err)), 0);
+        assert_int_equal(run_set_figure(&r, "survey_files", 1000), 0);
+        j.counters[0] = (JobCounter) { "files", 250, 300 };
+        j.n_counters = 1;
+        def->refine_progress(&r, step(&r, "presync"), &j);
+        assert_int_equal(j.counters[0].total, 1000);
+        assert_true(j.progress > 0.249 && j.progress < 0.251);
+        /* 250 files in 10 s: the other 750 in about 30 s more (the clock may tick once). */
+        assert_true(j.expected_end_at >= now + 29000000ULL && j.expected_end_at <= now + 31000000ULL);
+        assert_non_null(strstr(j.estimate_basis, "1000 files"));
+
+        /* The final pass copies only what changed: its own count stands. */
+        j.counters[0] = (JobCounter) { "files", 25, 30 };
+        j.progress = 0.83;
+        def->refine_progress(&r, step(&r, "final-sync"), &j);
+        assert_int_equal(j.counters[0].total, 30);
+        assert_true(j.progress > 0.829 && j.progress < 0.831);
+}
+
 static int setup(_unused_ void **state) {
         FILE *f = fmemopen((void *) SITE, strlen(SITE), "r");
         char *err = NULL;
@@ -158,6 +189,7 @@ int main(void) {
                 cmocka_unit_test(test_plan_of_a_move_and_of_a_presync),
                 cmocka_unit_test(test_plan_refusals),
                 cmocka_unit_test(test_the_source_is_thawed_only_between_freeze_and_switch),
+                cmocka_unit_test(test_presync_progress_against_the_survey),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
