@@ -65,6 +65,9 @@ audit_log() { echo "${HUBOPS_LAB_AUDIT_DIR:-$HUBOPS_LAB_DIR/hosts/${1:-$HOST}}/a
 # Audit records matching a jq filter, one compact JSON object per line.
 audit_select() { [ -f "$(audit_log)" ] || return 0; jq -c "select($1)" "$(audit_log)"; }
 audit_count() { audit_select "$1" | wc -l; }
+# The lab journald's records matching journalctl's FIELD=VALUE matches, one
+# JSON object per line (every lab hubopsd logs there: tests/lab/lab).
+journal_select() { journalctl --directory="$HUBOPS_LAB_DIR/kernel-log/journal" -o json "$@" 2>/dev/null; }
 last_job_id() { cat "$HUBOPS_LAB_DIR/hosts/$HOST/state/last-job-id" 2>/dev/null || echo 0; }
 
 # run_capture CMD...: sets $out, $err and $rc without tripping set -e.
