@@ -34,6 +34,9 @@ restore_machine() {
 }
 
 installed && fail "hubops is installed on this machine: this test installs and purges it"
+for d in /var/lib/hubops /var/log/hubops; do
+        [ ! -e "$d" ] || fail "$d exists: the package's purge would remove it"
+done
 had_group=no; ! getent group hubops >/dev/null || had_group=yes
 at_exit restore_machine
 trap on_exit EXIT
@@ -101,19 +104,27 @@ cmp -s "$TOP/polkit/org.hubops.policy" /usr/share/polkit-1/actions/org.hubops.po
 assert_polkit_knows_actions /usr/share/polkit-1/actions/org.hubops.policy
 ok "pkaction knows every installed action: $(echo $actions)"
 
+# systemd's dpkg trigger on its catalogdir has run journalctl --update-catalog.
+all_ids=$(tr ' ' '\n' <<<"$catalog_ids" | sort -u | tr '\n' ' ')
+assert_eq "$(listed_ids)" "$all_ids" "journalctl --list-catalog after install"
 journalctl --update-catalog
-assert_eq "$(listed_ids)" "$(tr ' ' '\n' <<<"$catalog_ids" | sort -u | tr '\n' ' ')" "journalctl --list-catalog"
+assert_eq "$(listed_ids)" "$all_ids" "journalctl --list-catalog after --update-catalog"
 for id in $(grep -ho '"[0-9a-f]\{32\}"' "$TOP/helper/audit.c" | tr -d '"') \
         $(sed -n 's/.*HEALTH_MESSAGE_ID "\([0-9a-f]\{32\}\)".*/\1/p' "$TOP/helper/health-sampler.h"); do
         assert_contains " $catalog_ids " "$id" "the catalog documents MESSAGE_ID $id"
 done
-ok "journalctl --update-catalog takes in the catalog: every MESSAGE_ID hubopsd logs is listed"
+ok "journalctl --list-catalog lists every MESSAGE_ID hubopsd logs (from install; --update-catalog again)"
 
 # man pages (docs/, installed by meson): asserted at the end, after the purge checks
 man_page=$(man -w hubopsctl 2>&1 || true)
 
 # --- purge: nothing of ours is left ---
 files=$(dpkg -L hubops | while read -r f; do [ -d "$f" ] || echo "$f"; done)
+# What systemd would have made for a helper that ran (StateDirectory=,
+# LogsDirectory=): the purge removes them.
+mkdir -p /var/lib/hubops /var/log/hubops
+echo 7 >/var/lib/hubops/last-job-id
+echo '{}' >/var/log/hubops/audit.jsonl
 run_capture apt_get purge hubops
 assert_eq "$rc" 0 "apt-get purge ($err)"
 ! installed || fail "hubops still installed after purge"
@@ -123,9 +134,8 @@ for f in $files /usr/libexec/hubops /usr/share/doc/hubops /var/lib/hubops /var/l
 done
 assert_eq "$(ls /var/lib/systemd/deb-systemd-helper-enabled 2>/dev/null | grep -c hubops || true)" 0 \
         "deb-systemd-helper's records of the unit"
-journalctl --update-catalog
-assert_eq "$(listed_ids)" "" "the catalog's entries after purge"
-ok "apt-get purge leaves none of the package's $(wc -w <<<"$files") files, no directory of ours, no catalog entry (the group stays, as Debian leaves system groups)"
+assert_eq "$(listed_ids)" "" "the catalog's entries after purge (systemd's trigger)"
+ok "apt-get purge leaves none of the package's $(wc -w <<<"$files") files, no directory of ours (state and logs too), no catalog entry (the group stays, as Debian leaves system groups)"
 
 assert_eq "$lintian_findings" "" "lintian's errors and warnings"
 ok "lintian: no errors, no warnings (${lintian_time}s)"
