@@ -23,6 +23,9 @@ packages=(
         openssh-server openssh-client iproute2
         # the tests' tools
         jq
+        # the Debian package (debian/; tests/integration/test-package.sh builds,
+        # lints, installs and purges it; man finds its pages)
+        build-essential dpkg-dev debhelper lintian bash-completion man-db git
         # health (DESIGN.md 2a): the disk probe's engine, SMART, and the lab's
         # ext4 loop device (mkfs.ext4) and the node_exporter that scrapes the textfile
         fio smartmontools e2fsprogs prometheus-node-exporter wget

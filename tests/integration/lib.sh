@@ -61,10 +61,27 @@ as_outsider() { as_user "$OUTSIDER" "$@"; }
 bus_address() { echo "unix:path=$HUBOPS_LAB_DIR/hosts/${1:-$HOST}/bus.sock"; }
 helper_busctl() { busctl --address="$(bus_address)" "$@"; }
 
+# polkitd on the lab host's bus knows every action of POLICY_FILE, with
+# auth_admin defaults; sets $actions (test-packaging.sh: the tree's file,
+# test-package.sh: the installed package's).
+assert_polkit_knows_actions() { # POLICY_FILE
+        local a
+        actions=$(grep -o 'action id="[^"]*"' "$1" | cut -d'"' -f2)
+        [ -n "$actions" ] || fail "no actions found in $1"
+        for a in $actions; do
+                run_capture env DBUS_SYSTEM_BUS_ADDRESS="$(bus_address)" pkaction --action-id "$a" --verbose
+                assert_eq "$rc" 0 "pkaction --action-id $a ($err)"
+                assert_contains "$out" "implicit any:      auth_admin" "$a defaults"
+        done
+}
+
 audit_log() { echo "${HUBOPS_LAB_AUDIT_DIR:-$HUBOPS_LAB_DIR/hosts/${1:-$HOST}}/audit.jsonl"; }
 # Audit records matching a jq filter, one compact JSON object per line.
 audit_select() { [ -f "$(audit_log)" ] || return 0; jq -c "select($1)" "$(audit_log)"; }
 audit_count() { audit_select "$1" | wc -l; }
+# The lab journald's records matching journalctl's FIELD=VALUE matches, one
+# JSON object per line (every lab hubopsd logs there: tests/lab/lab).
+journal_select() { journalctl --directory="$HUBOPS_LAB_DIR/kernel-log/journal" -o json "$@" 2>/dev/null; }
 last_job_id() { cat "$HUBOPS_LAB_DIR/hosts/$HOST/state/last-job-id" 2>/dev/null || echo 0; }
 
 # run_capture CMD...: sets $out, $err and $rc without tripping set -e.

@@ -49,3 +49,35 @@ assert_eq "$rc" 2 "not an id"
 run_capture helper_busctl call org.hubops.Helper1 /org/hubops/Helper1 org.hubops.Helper1.Manager GetAuditRecords as 1 xyz
 assert_contains "$err" "Invalid record id" "the helper checks ids too"
 ok "an unknown id is 6, a malformed one 2 (and InvalidArgs at the helper)"
+
+# --- the journal: the same records, read back with journalctl ---
+# Every privileged request's record goes to the journal too (helper/audit.c,
+# MESSAGE_ID per event; the lab's journald, tests/lab/lab), each field what
+# the JSON record of the same request says.
+REQUEST_ID=6d1c4f0a3b8e4e2f9a7b5c3d1e0f2a4b JOB_FINISHED_ID=b2e94d7c61a84f03a5d8c7e6f1b30a29
+helper_pid=$(cat "$HUBOPS_LAB_DIR/pids/$HOST-hubopsd.pid")
+journaled() { journal_select MESSAGE_ID="$1" HUBOPS_AUDIT_ID="$2" _PID="$helper_pid" | tail -n1; }
+audit_record() { audit_select ".id==\"$1\""; }
+job=$(audit_record "$mine" | jq -r .job)
+finished=$(audit_select ".event==\"job-finished\" and .job==\"$job\"" | jq -r .id)
+[ -n "$finished" ] || fail "no job-finished record for $job"
+for pair in "$REQUEST_ID $mine" "$REQUEST_ID $theirs" "$JOB_FINISHED_ID $finished"; do
+        read -r mid rid <<<"$pair"
+        wait_until 10 "the journal record of $rid" test -n "$(journaled "$mid" "$rid")"
+        j=$(journaled "$mid" "$rid") rec=$(audit_record "$rid")
+        # Absent from the JSON: an empty field in the journal, or -1 for a caller's ids.
+        for f in id:AUDIT_ID host:HOST operation:OPERATION verdict:VERDICT result:RESULT action:ACTION job:JOB \
+                'caller.uid // -1':CALLER_UID 'caller.pid // -1':CALLER_PID; do
+                assert_eq "$(jq -r ".HUBOPS_${f##*:}" <<<"$j")" "$(jq -r "(.${f%:*}) // \"\" | tostring" <<<"$rec")" \
+                        "record $rid: journal HUBOPS_${f##*:} against JSON .${f%:*}"
+        done
+        assert_eq "$(jq -r .HUBOPS_RECORD <<<"$j")" "$rec" "record $rid: HUBOPS_RECORD is the JSON line"
+        assert_eq "$(jq -r .PRIORITY <<<"$j")" 5 "record $rid: LOG_NOTICE"
+done
+j=$(journaled "$REQUEST_ID" "$theirs")
+assert_eq "$(jq -r .HUBOPS_CALLER_UID <<<"$j")" "$(id -u "$OUTSIDER")" "the refusal names the outsider's uid"
+assert_eq "$(jq -r .HUBOPS_RESULT <<<"$j")" denied "and says denied"
+assert_eq "$(jq -r .HUBOPS_CALLER_UID <<<"$(journaled "$REQUEST_ID" "$mine")")" "$(id -u "$OPERATOR")" \
+        "the allowed request names the operator's uid"
+assert_contains "$(jq -r .MESSAGE <<<"$j")" "hubops request hook.run: denied" "a message a person can read"
+ok "journalctl MESSAGE_ID=… reads back the allowed request, its job's end and the refusal, field for field as the JSON records"
