@@ -51,6 +51,7 @@ const Verb verbs[] = {
         { "site", "health", VERB_SITE | VERB_TABLE, cmd_site_health, "[HOST...] [--probe] [--fresh]",
           "every host's health checks in one table ([Health] thresholds),\n"
           "from each helper's last periodic sample (--fresh: a new one)" },
+        { "runbook", "list", VERB_SITE | VERB_TABLE, cmd_runbook, "", "this user's runs and where each stands" },
         { "runbook", "start", VERB_SITE | VERB_RUNS, cmd_runbook, "NAME ARGS...",
           "run a runbook across the site: plan, preflight, confirm,\nthen every step (resumable)" },
         { "rebuild-tables", NULL, VERB_SITE | VERB_RUNS, cmd_rebuild_tables, "HUB",
@@ -59,7 +60,6 @@ const Verb verbs[] = {
           "DOMAIN --from STORE --to STORE [--presync-only] [--checksum]",
           "runbook start mailbox-move: pre-sync live, freeze, final pass,\n"
           "verify, switch, thaw (--presync-only: the pre-sync alone)" },
-        { "runbook", "list", VERB_SITE | VERB_TABLE, cmd_runbook, "", "this user's runs and where each stands" },
         { "runbook", "show", VERB_SITE, cmd_runbook, "RUN", "a run's plan, step statuses and summary" },
         { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook, "RUN",
           "continue from the first unfinished step (a failed step is\n"
