@@ -26,8 +26,7 @@ const Verb verbs[] = {
         { "hooks", "run", WAIT_RUN, cmd_hooks_run, "NAME", "run a hook and wait for its result" },
         { "directory", "status", 0, cmd_directory_status, "", "the directory server's state, PIDs and memory" },
         { "directory", "stop", WAIT_RUN, cmd_directory_verb, "", "stop the directory server, wait for it" },
-        { "directory", "kill-root", WAIT_RUN, cmd_directory_verb, "",
-          "kill the root process a stop leaves behind" },
+        { "directory", "kill-root", WAIT_RUN, cmd_directory_verb, "", "kill the root process a stop leaves behind" },
         { "directory", "start", WAIT_RUN, cmd_directory_verb, "", "start the directory server, wait until ready" },
         { "directory", "restart", WAIT_RUN, cmd_directory_verb, "", "stop, kill-root and start, in one job" },
         { "service", "list", VERB_TABLE, cmd_service_list, "", "the configured services and their states" },
@@ -157,17 +156,20 @@ static void print_verb_options(const Verb *v) {
                 { VERB_SITE, true, "  -H, --host HOST, --address ADDRESS   the helper to ask\n" },
                 { VERB_SITE, false, "      --site FILE           the site config\n" },
                 { VERB_PRIVILEGED, false, "      --no-ask-password     never start a polkit agent\n" },
-                { VERB_WAITS, false, "      --no-wait             return once the job has started\n"
-                                     "      --timeout SPAN        stop waiting after SPAN; the job goes on\n" },
-                { VERB_GATE, false, "      --wait-idle PERCENT   wait until CPU idle stays at least PERCENT\n"
-                                    "      --for SPAN            how long idle must hold\n"
-                                    "      --timeout SPAN        give up the wait after SPAN (exit 5)\n" },
-                { VERB_RUNS, false, "      --dry-run             print the plan and run the preflight; change nothing\n"
-                                    "  -y, --yes                 do not ask for confirmation\n"
-                                    "      --detach              leave once a long step runs\n"
-                                    "      --tidy-up-on-failure  still tidy up the site if a step fails\n"
-                                    "      --roll-forward        (runbook resume) leave the failed step failed\n"
-                                    "      --outside-window      start outside AllowedTime=/Blackout=\n" },
+                { VERB_WAITS, false,
+                  "      --no-wait             return once the job has started\n"
+                  "      --timeout SPAN        stop waiting after SPAN; the job goes on\n" },
+                { VERB_GATE, false,
+                  "      --wait-idle PERCENT   wait until CPU idle stays at least PERCENT\n"
+                  "      --for SPAN            how long idle must hold\n"
+                  "      --timeout SPAN        give up the wait after SPAN (exit 5)\n" },
+                { VERB_RUNS, false,
+                  "      --dry-run             print the plan and run the preflight; change nothing\n"
+                  "  -y, --yes                 do not ask for confirmation\n"
+                  "      --detach              leave once a long step runs\n"
+                  "      --tidy-up-on-failure  still tidy up the site if a step fails\n"
+                  "      --roll-forward        (runbook resume) leave the failed step failed\n"
+                  "      --outside-window      start outside AllowedTime=/Blackout=\n" },
                 { VERB_TABLE, false, "      --no-legend           no header and footer lines\n" },
         };
 

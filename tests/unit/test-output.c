@@ -62,14 +62,10 @@ static void test_output_color_table(void **state) {
                 const char *no_color, *term;
                 bool want;
         } rows[] = {
-                { true, false, NULL, "xterm", true },
-                { true, false, "", "xterm", true },
-                { true, false, "1", "xterm", false },
-                { true, false, "0", "xterm", false },
-                { true, false, NULL, "dumb", false },
-                { true, false, NULL, NULL, true },
-                { false, false, NULL, "xterm", false },
-                { true, true, NULL, "xterm", false },
+                { true, false, NULL, "xterm", true },   { true, false, "", "xterm", true },
+                { true, false, "1", "xterm", false },   { true, false, "0", "xterm", false },
+                { true, false, NULL, "dumb", false },   { true, false, NULL, NULL, true },
+                { false, false, NULL, "xterm", false }, { true, true, NULL, "xterm", false },
         };
 
         (void) state;
