@@ -218,6 +218,41 @@ static void resolve_site_host(Target *t, SiteConfig **site) {
                 *t = hosts_target_of(h);
 }
 
+/* Every option given must apply to the command: EXIT_OK, or the usage error. */
+static int check_options(const Verb *verb, const Options *o) {
+        if (!(verb->flags & VERB_TABLE) && output.no_legend)
+                return output_error(EXIT_USAGE, "--no-legend applies only to commands that print a table");
+        if (!(verb->flags & VERB_WAITS) && o->inv.no_wait)
+                return output_error(EXIT_USAGE, "--no-wait applies only to commands that start a job");
+        if (!(verb->flags & (VERB_WAITS | VERB_GATE)) && o->inv.timeout_usec)
+                return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
+        if (!(verb->flags & VERB_GATE) && (o->inv.wait_idle >= 0 || o->inv.hold_usec))
+                return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
+        if (o->inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
+        if (o->inv.fresh && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--fresh applies only to site health (health always samples afresh)");
+        if (o->inv.hold_usec && o->inv.wait_idle < 0)
+                return output_error(EXIT_USAGE, "--for needs --wait-idle");
+
+        if (!(verb->flags & VERB_RUNS) && o->run_option)
+                return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
+                                                "and --outside-window apply only to rebuild-tables and runbook resume "
+                                                "(and runbook start)");
+        if (o->inv.audit_run && verb->run != cmd_audit_list)
+                return output_error(EXIT_USAGE, "--run applies only to audit list");
+        if (!(verb->flags & VERB_SITE) && o->inv.site)
+                return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
+        if (verb->flags & VERB_SITE) {
+                if (!target_is_local(&o->inv.target))
+                        return output_error(EXIT_USAGE, "Site commands reach their hosts through the site config "
+                                                        "(Address=), not -H or --address");
+                if (o->inv.run.roll_forward && strcmp(o->words[0], "runbook") != 0)
+                        return output_error(EXIT_USAGE, "--roll-forward applies only to runbook resume");
+        }
+        return EXIT_OK;
+}
+
 static int run(int argc, char *argv[]) {
         _cleanup_(site_config_freep) SiteConfig *site = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -244,37 +279,11 @@ static int run(int argc, char *argv[]) {
         verb = find_verb(&o);
         if (!verb)
                 return unknown_command(&o);
-        if (!(verb->flags & VERB_TABLE) && output.no_legend)
-                return output_error(EXIT_USAGE, "--no-legend applies only to commands that print a table");
-        if (!(verb->flags & VERB_WAITS) && o.inv.no_wait)
-                return output_error(EXIT_USAGE, "--no-wait applies only to commands that start a job");
-        if (!(verb->flags & (VERB_WAITS | VERB_GATE)) && o.inv.timeout_usec)
-                return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
-        if (!(verb->flags & VERB_GATE) && (o.inv.wait_idle >= 0 || o.inv.hold_usec))
-                return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
-        if (o.inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
-                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
-        if (o.inv.fresh && verb->run != cmd_site_health)
-                return output_error(EXIT_USAGE, "--fresh applies only to site health (health always samples afresh)");
-        if (o.inv.hold_usec && o.inv.wait_idle < 0)
-                return output_error(EXIT_USAGE, "--for needs --wait-idle");
-
-        if (!(verb->flags & VERB_RUNS) && o.run_option)
-                return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
-                                                "and --outside-window apply only to rebuild-tables and runbook resume "
-                                                "(and runbook start)");
-        if (o.inv.audit_run && verb->run != cmd_audit_list)
-                return output_error(EXIT_USAGE, "--run applies only to audit list");
-        if (!(verb->flags & VERB_SITE) && o.inv.site)
-                return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
-        if (verb->flags & VERB_SITE) {
-                if (!target_is_local(&o.inv.target))
-                        return output_error(EXIT_USAGE, "Site commands reach their hosts through the site config "
-                                                        "(Address=), not -H or --address");
-                if (o.inv.run.roll_forward && strcmp(o.words[0], "runbook") != 0)
-                        return output_error(EXIT_USAGE, "--roll-forward applies only to runbook resume");
+        r = check_options(verb, &o);
+        if (r != EXIT_OK)
+                return r;
+        if (verb->flags & VERB_SITE)
                 return verb->run(NULL, &o.inv);
-        }
 
         resolve_site_host(&o.inv.target, &site);
         /* As systemctl: an agent only for a local, non-root user on a terminal who may be asked. */

@@ -8,7 +8,7 @@
 
 #include "macro.h"
 
-#define WAIT_RUN VERB_PRIVILEGED | VERB_WAITS
+#define WAIT_RUN (VERB_PRIVILEGED | VERB_WAITS)
 
 const Verb verbs[] = {
         { "status", NULL, 0, cmd_status, "", "helper version, roles, CPU load, memory and jobs" },
