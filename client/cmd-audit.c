@@ -135,7 +135,8 @@ static int records_of_host(Hosts *hosts, const Run *run, const char *host, json_
 static void print_table(json_object *all) {
         size_t n = json_object_array_length(all);
 
-        printf("%-27s %-10s %-18s %-9s %-10s %s\n", "TIME", "HOST", "OPERATION", "VERDICT", "RESULT", "ID");
+        if (!output.no_legend)
+                printf("%-27s %-10s %-18s %-9s %-10s %s\n", "TIME", "HOST", "OPERATION", "VERDICT", "RESULT", "ID");
         for (size_t i = 0; i < n; i++) {
                 json_object *o = json_object_array_get_idx(all, i);
                 printf("%-27s %-10s %-18s %-9s %-10s %s\n", field(o, "time"), field(o, "host"), field(o, "operation"),

@@ -17,29 +17,23 @@
 #include "site-config.h"
 #include "timespan.h"
 
-static bool use_color(void) {
-        const char *no = getenv("NO_COLOR");
-
-        /* https://no-color.org: present and not empty disables colour. */
-        return isatty(STDOUT_FILENO) && !(no && no[0]);
-}
-
 static const char *state_color(HealthState s) {
         static const char *const colors[HEALTH_STATE_MAX] = { "\033[32m", "\033[33m", "\033[1;31m", "\033[2m" };
 
         return colors[s];
 }
 
-static void print_state(HealthState s, bool color) {
+static void print_state(HealthState s) {
         char upper[8];
 
         (void) snprintf(upper, sizeof(upper), "%s", health_state_to_string(s));
         for (char *c = upper; *c; c++)
                 *c = (char) (*c - 'a' + 'A');
-        if (color)
-                printf("%s%-7s\033[0m", state_color(s), upper);
-        else
-                printf("%-7s", upper);
+        /* Our own sequences go past the escaping stdout (output_sgr), which
+         * would show them as \x1b[32m. */
+        output_sgr(state_color(s));
+        printf("%-7s", upper);
+        output_sgr("\033[0m");
 }
 
 /* Site health answers from each helper's periodic sample: say how old. */
@@ -58,18 +52,18 @@ static void print_sample_age(const HealthHost *hosts, unsigned n) {
 }
 
 static void print_table(const HealthHost *hosts, unsigned n) {
-        bool color = use_color();
         int w = 8;
 
         for (unsigned i = 0; i < n; i++)
                 for (unsigned k = 0; k < hosts[i].n_rows; k++)
                         w = MAX(w, (int) strlen(hosts[i].rows[k].subject));
-        printf("%-12s %-16s %-*s %-7s %s\n", "HOST", "CHECK", w, "SUBJECT", "STATE", "WHY");
+        if (!output.no_legend)
+                printf("%-12s %-16s %-*s %-7s %s\n", "HOST", "CHECK", w, "SUBJECT", "STATE", "WHY");
         for (unsigned i = 0; i < n; i++) {
                 const HealthHost *h = &hosts[i];
                 if (h->error < 0) {
                         printf("%-12s %-16s %-*s ", h->name, "reachable", w, "-");
-                        print_state(HEALTH_FAIL, color);
+                        print_state(HEALTH_FAIL);
                         printf(" unreachable: %s\n", h->problem);
                         continue;
                 }
@@ -79,7 +73,7 @@ static void print_table(const HealthHost *hosts, unsigned n) {
                 for (unsigned k = 0; k < h->n_rows; k++) {
                         const HealthRow *r = &h->rows[k];
                         printf("%-12s %-16s %-*s ", h->name, r->check, w, r->subject);
-                        print_state(r->state, color);
+                        print_state(r->state);
                         printf(" %s\n", r->reason);
                 }
         }
@@ -129,7 +123,7 @@ static int report(const HealthHost *hosts, unsigned n, bool recent) {
                 output_json(o);
         } else {
                 print_table(hosts, n);
-                if (recent)
+                if (recent && !output.no_legend)
                         print_sample_age(hosts, n);
         }
         for (unsigned i = 0; i < n; i++) {

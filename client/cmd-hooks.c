@@ -27,7 +27,7 @@ int cmd_hooks_list(sd_bus *bus, const Invocation *inv) {
 
         if (output.json)
                 a = json_object_new_array();
-        else
+        else if (!output.no_legend)
                 printf("%-32s %s\n", "HOOK", "DESCRIPTION");
         while ((r = sd_bus_message_read(reply, "(ss)", &name, &description)) > 0) {
                 if (!output.json) {

@@ -33,7 +33,9 @@ void jobs_print_table(json_object *jobs) {
                                 w[k] = len;
                 }
         }
-        printf("%*s  %-*s %-*s %-*s %s\n", w[0], "ID", w[1], "OPERATION", w[2], "SUBJECT", w[3], "STATE", "PATH");
+        if (!output.no_legend)
+                printf("%*s  %-*s %-*s %-*s %s\n", w[0], "ID", w[1], "OPERATION", w[2], "SUBJECT", w[3], "STATE",
+                       "PATH");
         for (size_t i = 0; i < n; i++) {
                 json_object *j = json_object_array_get_idx(jobs, i);
                 printf("%*s  %-*s %-*s %-*s %s\n", w[0], field(j, "id"), w[1], field(j, "operation"), w[2],

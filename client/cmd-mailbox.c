@@ -26,12 +26,15 @@ static void print_survey(const char *domain, const MailScan *s) {
 
         for (size_t i = 0; i < s->n_mailboxes; i++)
                 w = MAX(w, (int) strlen(s->mailboxes[i].name));
-        printf("%-*s %10s %12s %12s\n", w, "MAILBOX", "FILES", "MIB", "LARGEST MIB");
+        if (!output.no_legend)
+                printf("%-*s %10s %12s %12s\n", w, "MAILBOX", "FILES", "MIB", "LARGEST MIB");
         for (size_t i = 0; i < s->n_mailboxes; i++) {
                 const MailboxScan *m = &s->mailboxes[i];
                 printf("%-*s %10llu %12.1f %12.2f\n", w, m->name, (unsigned long long) m->files,
                        (double) m->bytes / 1048576.0, (double) m->largest / 1048576.0);
         }
+        if (output.no_legend)
+                return;
         (void) timespan_format(eta, sizeof(eta), mail_copy_estimate_usec(s->files, s->bytes));
         printf("\n%s: %zu mailboxes, %llu files, %.1f MiB; a full copy takes about %s at the reference rates\n", domain,
                s->n_mailboxes, (unsigned long long) s->files, (double) s->bytes / 1048576.0, eta);

@@ -284,7 +284,7 @@ static int list_runs(void) {
 
         if (run_dir(dir, sizeof(dir), false) >= 0)
                 n = scandir(dir, &entries, NULL, newest_first);
-        if (!output.json)
+        if (!output.json && !output.no_legend)
                 printf("%-32s %-16s %-10s %-18s %s\n", "RUN", "RUNBOOK", "TARGET", "STATUS", "NEXT STEP");
         for (int e = 0; e < n; e++) {
                 const char *name = entries[e]->d_name;

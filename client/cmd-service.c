@@ -121,7 +121,8 @@ int cmd_service_list(sd_bus *bus, const Invocation *inv) {
                 output_json(o);
                 return EXIT_OK;
         }
-        printf("%-*s %s\n", width, "SERVICE", "STATE");
+        if (!output.no_legend)
+                printf("%-*s %s\n", width, "SERVICE", "STATE");
         for (size_t i = 0; i < json_object_array_length(a); i++) {
                 json_object *o = json_object_array_get_idx(a, i), *v;
                 const char *f[3];

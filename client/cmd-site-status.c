@@ -215,8 +215,9 @@ static json_object *host_json(const HostStatus *h) {
 }
 
 static void print_table(const SiteStatus *s) {
-        printf("%-16s %-12s %-9s %8s %6s %10s %4s\n", "HOST", "ROLES", "VERSION", "CPU IDLE", "LOAD1", "MEM AVAIL",
-               "JOBS");
+        if (!output.no_legend)
+                printf("%-16s %-12s %-9s %8s %6s %10s %4s\n", "HOST", "ROLES", "VERSION", "CPU IDLE", "LOAD1",
+                       "MEM AVAIL", "JOBS");
         for (unsigned i = 0; i < s->n_hosts; i++) {
                 const HostStatus *h = &s->hosts[i];
                 if (h->error < 0) {

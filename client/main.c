@@ -17,142 +17,13 @@
 #include "output.h"
 #include "timespan.h"
 #include "transport.h"
-
-typedef enum VerbFlags {
-        VERB_PRIVILEGED = 1 << 0, /* may need polkit: start the agent first */
-        VERB_WAITS = 1 << 1,      /* follows a job: --no-wait and --timeout apply */
-        VERB_GATE = 1 << 2,       /* load: --wait-idle, --for and --timeout apply */
-        VERB_SITE = 1 << 3,       /* runbooks: the site config names the hosts; no -H/--address */
-        VERB_RUNS = 1 << 4,       /* starts or resumes a run: --yes, --dry-run, --detach ... apply */
-} VerbFlags;
-
-typedef struct Verb {
-        const char *word1, *word2; /* "hooks", "run"; word2 NULL for one-word verbs */
-        VerbFlags flags;
-        int (*run)(sd_bus *bus, const Invocation *inv);
-} Verb;
-
-static const Verb verbs[] = {
-        { "status", NULL, 0, cmd_status },
-        { "load", NULL, VERB_GATE, cmd_load },
-        { "can-run", NULL, 0, cmd_can_run },
-        { "health", NULL, 0, cmd_health },
-        { "mailbox", "survey", VERB_PRIVILEGED | VERB_WAITS, cmd_mailbox_survey },
-        { "mailbox", "move", VERB_SITE | VERB_RUNS, cmd_mailbox_move },
-        { "mailbox", "retire", VERB_PRIVILEGED | VERB_WAITS, cmd_mailbox_retire },
-        { "hooks", "list", 0, cmd_hooks_list },
-        { "hooks", "run", VERB_PRIVILEGED | VERB_WAITS, cmd_hooks_run },
-        { "directory", "status", 0, cmd_directory_status },
-        { "directory", "stop", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
-        { "directory", "kill-root", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
-        { "directory", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
-        { "directory", "restart", VERB_PRIVILEGED | VERB_WAITS, cmd_directory_verb },
-        { "service", "list", 0, cmd_service_list },
-        { "service", "status", 0, cmd_service_status },
-        { "service", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
-        { "service", "stop", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
-        { "service", "restart", VERB_PRIVILEGED | VERB_WAITS, cmd_service_verb },
-        { "rebuild", "start", VERB_PRIVILEGED | VERB_WAITS, cmd_rebuild },
-        { "rebuild", "status", 0, cmd_rebuild },
-        { "rebuild", "wait", VERB_WAITS, cmd_rebuild },
-        { "rebuild", "cancel", VERB_PRIVILEGED, cmd_rebuild },
-        { "jobs", NULL, 0, cmd_jobs },
-        { "audit", "show", VERB_PRIVILEGED, cmd_audit_show },
-        { "audit", "list", VERB_SITE, cmd_audit_list },
-        { "job", "cancel", VERB_PRIVILEGED, cmd_job_cancel },
-        { "job", "wait", VERB_WAITS, cmd_job_wait },
-        { "job", "show", 0, cmd_job_show },
-        { "rebuild-tables", NULL, VERB_SITE | VERB_RUNS, cmd_rebuild_tables },
-        { "runbook", "list", VERB_SITE, cmd_runbook },
-        { "runbook", "start", VERB_SITE | VERB_RUNS, cmd_runbook },
-        { "runbook", "show", VERB_SITE, cmd_runbook },
-        { "runbook", "resume", VERB_SITE | VERB_RUNS, cmd_runbook },
-        { "runbook", "abandon", VERB_SITE, cmd_runbook },
-        { "site", "status", VERB_SITE, cmd_site_status },
-        { "site", "health", VERB_SITE, cmd_site_health },
-};
-
-static void help(void) {
-        printf("Usage: hubopsctl [OPTIONS] COMMAND ...\n\n"
-               "Run privileged mail-system operations through hubopsd, as an ordinary user.\n\n"
-               "Commands:\n"
-               "  status                    helper version, roles, CPU load, memory and jobs\n"
-               "  load                      CPU idle, load averages, available memory\n"
-               "  load --wait-idle PCT [--for SPAN] [--timeout SPAN]\n"
-               "                            wait until CPU idle stays >= PCT%% for SPAN\n"
-               "  can-run OPERATION [SUBJECT]  would polkit allow it (yes, no, challenge)? acts on nothing\n"
-               "  health [--probe]          the host's health checks (filesystems, kernel errors, disk probe,\n"
-               "                            backup age, SMART); exit 1 on a FAIL\n"
-               "  mailbox survey DOMAIN     per mailbox of a domain on this mail store: files, bytes,\n"
-               "                            largest; the estimated copy time\n"
-               "  mailbox retire DOMAIN     delete the domain's copy on this mail store; refused while\n"
-               "                            the domain's mail routes here (the site's RoutedUnit=)\n"
-               "  hooks list                the site hooks this host offers\n"
-               "  hooks run NAME            run a hook and wait for its result\n"
-               "  directory status          the directory server's state, PIDs and memory\n"
-               "  directory stop|kill-root|start|restart\n"
-               "                            run that directory procedure and wait for it\n"
-               "  service list              the configured services and their states\n"
-               "  service status NAME       a configured service's state\n"
-               "  service start|stop|restart NAME\n"
-               "  rebuild start             start the table rebuild and follow its progress\n"
-               "  rebuild status            running or idle; the last run's result and duration\n"
-               "  rebuild wait              re-attach to the running rebuild (Ctrl-C leaves it running)\n"
-               "  rebuild cancel            stop the running rebuild\n"
-               "  jobs                      recent and running jobs\n"
-               "  job show ID               one job's state and result\n"
-               "  job wait ID               wait for a job (re-attach after a disconnect)\n"
-               "  job cancel ID             cancel a running job\n"
-               "  audit show ID...          audit records by id (your own requests; others' need\n"
-               "                            org.hubops.audit.read)\n\n");
-        printf("Site (hosts from the site config, see --site):\n"
-               "  site status [HOST...]     every host at once: reachable, roles, CPU idle, load, jobs\n"
-               "  site health [HOST...] [--probe] [--fresh]\n"
-               "                            every host's health checks in one table ([Health] thresholds),\n"
-               "                            from each helper's last periodic sample (--fresh: a new one)\n"
-               "  runbook start NAME ARGS   run a runbook across the site: plan, preflight, confirm,\n"
-               "                            then every step (resumable)\n"
-               "  rebuild-tables HUB        runbook start rebuild-tables HUB: the mailhub table rebuild\n"
-               "  mailbox move DOMAIN --from STORE --to STORE [--presync-only] [--checksum]\n"
-               "                            runbook start mailbox-move: pre-sync live, freeze, final pass,\n"
-               "                            verify, switch, thaw (--presync-only: the pre-sync alone)\n"
-               "  runbook list              this user's runs and where each stands\n"
-               "  runbook show RUN          a run's plan, step statuses and summary\n"
-               "  runbook resume RUN        continue from the first unfinished step (a failed step is\n"
-               "                            tried again; --roll-forward tidies up instead)\n"
-               "  runbook abandon RUN       give up a stopped run and release the site\n"
-               "  audit list --run RUN      the audit records of a run's steps, from every host it used\n\n"
-               "Options:\n"
-               "  -H, --host [USER@]HOST[:PORT]  the helper on another host, over ssh\n"
-               "      --address ADDRESS     the helper on this sd-bus address\n"
-               "      --json                JSON on stdout, one object per line, errors included\n"
-               "      --no-ask-password     never start a polkit agent\n"
-               "      --no-wait             return once the job has started\n"
-               "      --timeout SPAN        stop waiting after SPAN (e.g. 90s, 5min); the job goes on\n"
-               "      --wait-idle PERCENT   (load) the idle threshold of the gate\n"
-               "      --for SPAN            (load) how long idle must hold (default: one sample)\n"
-               "      --site FILE           the site config (default: $HUBOPS_SITE, ~/.config/hubops/site.conf,\n"
-               "                            /etc/hubops/site.conf)\n"
-               "      --dry-run             print the plan and run the preflight; change nothing\n"
-               "  -y, --yes                 do not ask for confirmation (required without a terminal)\n"
-               "      --detach              leave once a long step (the rebuild) runs; resume re-attaches\n"
-               "      --tidy-up-on-failure  if a step fails, still restart the directory, bring the\n"
-               "                            regclients back and run the final checks\n"
-               "      --roll-forward        (resume) leave the failed step failed and tidy up\n"
-               "      --outside-window      start outside AllowedTime=/Blackout= (recorded and audited)\n"
-               "  -h, --help                show this help\n"
-               "      --version             show the version\n\n"
-               "Exit status:\n"
-               "  0 success, 1 the operation failed or was canceled, 2 usage error,\n"
-               "  3 not authorized, 4 helper unreachable, 5 timed out (job wait or load gate),\n"
-               "  6 no such hook, service, directory, rebuild or job, 7 busy (another operation runs,\n"
-               "  or too many of your calls are waiting for polkit).\n");
-}
+#include "verbs.h"
 
 typedef struct Options {
         Invocation inv;
         bool ask_password;
         bool run_option; /* one of --yes, --dry-run, --detach, ... */
+        bool help;       /* -h: the words (if any) say whose help */
         char **words;
         int n_words;
 } Options;
@@ -160,7 +31,7 @@ typedef struct Options {
 static int parse_argv(int argc, char *argv[], Options *o) {
         enum { ARG_ADDRESS = 0x100, ARG_JSON, ARG_NO_ASK, ARG_NO_WAIT, ARG_TIMEOUT, ARG_VERSION, ARG_WAIT_IDLE,
                ARG_FOR, ARG_SITE, ARG_RUN, ARG_DRY_RUN, ARG_DETACH, ARG_TIDY_UP, ARG_ROLL_FORWARD, ARG_OUTSIDE_WINDOW,
-               ARG_PROBE, ARG_FRESH, ARG_FROM, ARG_TO, ARG_PRESYNC_ONLY, ARG_CHECKSUM };
+               ARG_PROBE, ARG_FRESH, ARG_FROM, ARG_TO, ARG_PRESYNC_ONLY, ARG_CHECKSUM, ARG_NO_LEGEND };
         static const struct option options[] = {
                 { "host", required_argument, NULL, 'H' },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -184,6 +55,7 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 { "to", required_argument, NULL, ARG_TO },
                 { "presync-only", no_argument, NULL, ARG_PRESYNC_ONLY },
                 { "checksum", no_argument, NULL, ARG_CHECKSUM },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { 0 },
@@ -279,9 +151,12 @@ static int parse_argv(int argc, char *argv[], Options *o) {
                 case ARG_CHECKSUM:
                         o->inv.move.checksum = true;
                         break;
+                case ARG_NO_LEGEND:
+                        output.no_legend = true;
+                        break;
                 case 'h':
-                        help();
-                        return 0;
+                        o->help = true;
+                        break;
                 case ARG_VERSION:
                         printf("hubopsctl %s\n", HUBOPS_VERSION);
                         return 0;
@@ -300,19 +175,16 @@ static int parse_argv(int argc, char *argv[], Options *o) {
 }
 
 static const Verb *find_verb(Options *o) {
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
-                const Verb *v = &verbs[i];
-                int used = v->word2 ? 2 : 1;
+        const Verb *v = verb_find(o->words, o->n_words);
+        int used;
 
-                if (o->n_words < used || strcmp(o->words[0], v->word1) != 0 ||
-                    (v->word2 && strcmp(o->words[1], v->word2) != 0))
-                        continue;
-                o->inv.verb = v->word2 ? v->word2 : v->word1;
-                o->inv.args = o->words + used;
-                o->inv.n_args = o->n_words - used;
-                return v;
-        }
-        return NULL;
+        if (!v)
+                return NULL;
+        used = v->word2 ? 2 : 1;
+        o->inv.verb = v->word2 ? v->word2 : v->word1;
+        o->inv.args = o->words + used;
+        o->inv.n_args = o->n_words - used;
+        return v;
 }
 
 /* "hooks" alone, or "hooks frob": say what the group takes. */
@@ -320,7 +192,7 @@ static int unknown_command(const Options *o) {
         char words[256] = "";
         size_t n = 0;
 
-        for (size_t i = 0; i < ELEMENTSOF(verbs) && n < sizeof(words); i++)
+        for (size_t i = 0; i < n_verbs && n < sizeof(words); i++)
                 if (verbs[i].word2 && strcmp(verbs[i].word1, o->words[0]) == 0)
                         n += (size_t) snprintf(words + n, sizeof(words) - n, "%s%s", n ? "|" : "", verbs[i].word2);
         if (words[0] == '\0')
@@ -346,6 +218,41 @@ static void resolve_site_host(Target *t, SiteConfig **site) {
                 *t = hosts_target_of(h);
 }
 
+/* Every option given must apply to the command: EXIT_OK, or the usage error. */
+static int check_options(const Verb *verb, const Options *o) {
+        if (!(verb->flags & VERB_TABLE) && output.no_legend)
+                return output_error(EXIT_USAGE, "--no-legend applies only to commands that print a table");
+        if (!(verb->flags & VERB_WAITS) && o->inv.no_wait)
+                return output_error(EXIT_USAGE, "--no-wait applies only to commands that start a job");
+        if (!(verb->flags & (VERB_WAITS | VERB_GATE)) && o->inv.timeout_usec)
+                return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
+        if (!(verb->flags & VERB_GATE) && (o->inv.wait_idle >= 0 || o->inv.hold_usec))
+                return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
+        if (o->inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
+        if (o->inv.fresh && verb->run != cmd_site_health)
+                return output_error(EXIT_USAGE, "--fresh applies only to site health (health always samples afresh)");
+        if (o->inv.hold_usec && o->inv.wait_idle < 0)
+                return output_error(EXIT_USAGE, "--for needs --wait-idle");
+
+        if (!(verb->flags & VERB_RUNS) && o->run_option)
+                return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
+                                                "and --outside-window apply only to rebuild-tables and runbook resume "
+                                                "(and runbook start)");
+        if (o->inv.audit_run && verb->run != cmd_audit_list)
+                return output_error(EXIT_USAGE, "--run applies only to audit list");
+        if (!(verb->flags & VERB_SITE) && o->inv.site)
+                return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
+        if (verb->flags & VERB_SITE) {
+                if (!target_is_local(&o->inv.target))
+                        return output_error(EXIT_USAGE, "Site commands reach their hosts through the site config "
+                                                        "(Address=), not -H or --address");
+                if (o->inv.run.roll_forward && strcmp(o->words[0], "runbook") != 0)
+                        return output_error(EXIT_USAGE, "--roll-forward applies only to runbook resume");
+        }
+        return EXIT_OK;
+}
+
 static int run(int argc, char *argv[]) {
         _cleanup_(site_config_freep) SiteConfig *site = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -358,6 +265,12 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_OK;
+        if (o.help) {
+                if (o.n_words == 0)
+                        return verbs_help(), EXIT_OK;
+                return verbs_help_for(o.words, o.n_words) ? EXIT_OK : unknown_command(&o);
+        }
+        output_color_init();
         if (output_escape_streams() < 0)
                 return EXIT_FAILED;
 
@@ -366,35 +279,11 @@ static int run(int argc, char *argv[]) {
         verb = find_verb(&o);
         if (!verb)
                 return unknown_command(&o);
-        if (!(verb->flags & VERB_WAITS) && o.inv.no_wait)
-                return output_error(EXIT_USAGE, "--no-wait applies only to commands that start a job");
-        if (!(verb->flags & (VERB_WAITS | VERB_GATE)) && o.inv.timeout_usec)
-                return output_error(EXIT_USAGE, "--timeout applies only to commands that wait");
-        if (!(verb->flags & VERB_GATE) && (o.inv.wait_idle >= 0 || o.inv.hold_usec))
-                return output_error(EXIT_USAGE, "--wait-idle and --for apply only to load");
-        if (o.inv.probe && verb->run != cmd_health && verb->run != cmd_site_health)
-                return output_error(EXIT_USAGE, "--probe applies only to health and site health");
-        if (o.inv.fresh && verb->run != cmd_site_health)
-                return output_error(EXIT_USAGE, "--fresh applies only to site health (health always samples afresh)");
-        if (o.inv.hold_usec && o.inv.wait_idle < 0)
-                return output_error(EXIT_USAGE, "--for needs --wait-idle");
-
-        if (!(verb->flags & VERB_RUNS) && o.run_option)
-                return output_error(EXIT_USAGE, "--yes, --dry-run, --detach, --tidy-up-on-failure, --roll-forward "
-                                                "and --outside-window apply only to rebuild-tables and runbook resume "
-                                                "(and runbook start)");
-        if (o.inv.audit_run && verb->run != cmd_audit_list)
-                return output_error(EXIT_USAGE, "--run applies only to audit list");
-        if (!(verb->flags & VERB_SITE) && o.inv.site)
-                return output_error(EXIT_USAGE, "--site applies only to site status, rebuild-tables and runbook commands");
-        if (verb->flags & VERB_SITE) {
-                if (!target_is_local(&o.inv.target))
-                        return output_error(EXIT_USAGE, "Site commands reach their hosts through the site config "
-                                                        "(Address=), not -H or --address");
-                if (o.inv.run.roll_forward && strcmp(o.words[0], "runbook") != 0)
-                        return output_error(EXIT_USAGE, "--roll-forward applies only to runbook resume");
+        r = check_options(verb, &o);
+        if (r != EXIT_OK)
+                return r;
+        if (verb->flags & VERB_SITE)
                 return verb->run(NULL, &o.inv);
-        }
 
         resolve_site_host(&o.inv.target, &site);
         /* As systemctl: an agent only for a local, non-root user on a terminal who may be asked. */

@@ -265,6 +265,17 @@ static void put_raw(const char *s) {
         (void) write_all(STDOUT_FILENO, s, strlen(s));
 }
 
+void output_color_init(void) {
+        const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+        output.color = output.tty && !output.json && !(no && no[0]) && !(term && strcmp(term, "dumb") == 0);
+}
+
+void output_sgr(const char *sgr) {
+        if (output.color)
+                put_raw(sgr);
+}
+
 void output_json(json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         (void) fflush(stdout);

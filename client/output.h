@@ -14,6 +14,8 @@ typedef struct Output {
         bool json;
         bool tty;        /* stdout is a terminal: live status lines are allowed */
         bool timestamps; /* prefix lines with the local time (runbooks, when not on a terminal) */
+        bool color;      /* stdout is a terminal, not JSON, and neither NO_COLOR nor TERM=dumb says no */
+        bool no_legend;  /* --no-legend: tables without their header and footer lines */
 } Output;
 
 extern Output output;
@@ -41,6 +43,14 @@ int output_escape_streams(void);
  * else left for the next call. Writes at most 4 * len + 1 bytes to out
  * (NUL-terminated); returns how many input bytes it consumed. */
 size_t output_escape(const char *in, size_t len, bool final, char *out);
+
+/* Decide output.color, from output.tty and .json and the environment
+ * (https://no-color.org: NO_COLOR present and not empty disables colour). */
+void output_color_init(void);
+
+/* An SGR sequence ("\033[32m") when output.color, written past the escaping
+ * of output_escape_streams(); nothing otherwise. */
+void output_sgr(const char *sgr);
 
 /* Print a JSON object followed by a newline, and drop it. */
 void output_json(json_object *o);

@@ -33,6 +33,9 @@ packages=(
         # server, pull with rsync over ssh, restricted by rrsync (in rsync, a
         # python3 script, as is the lab's mail generator tests/lab/site/mailtool)
         dovecot-pop3d rsync python3
+        # the manual pages' linter (tests/docs/lint-man, suite lint) and bash
+        # completion's pkg-config file (completionsdir) and its helpers (tests/completion)
+        mandoc bash-completion
         # static analysis (tests/lint, suite lint) and fuzzing (tests/fuzz; libFuzzer is in libclang-rt)
         clang clang-tidy cppcheck libclang-rt-dev
 )

@@ -79,14 +79,20 @@ assert_contains "$out" "hubopsd.service $(pkg-config --variable=systemdsystemuni
 assert_contains "$out" "/share/dbus-1/system.d/org.hubops.Helper1.conf" "bus policy in datadir/dbus-1/system.d"
 assert_contains "$out" "/sbin/hubopsd" "hubopsd in sbindir"
 assert_contains "$out" "/bin/hubopsctl" "hubopsctl in bindir"
-ok "default install locations come from pkg-config (polkit actiondir, dbus services, systemd units)"
+assert_contains "$out" "hubopsctl $(pkg-config --variable=completionsdir bash-completion)/hubopsctl" \
+        "bash completion in bash-completion.pc's completionsdir"
+for page in man1/hubopsctl.1 man5/hubopsd.conf.5 man5/hubops-site.conf.5 man7/hubops.polkit.7 man8/hubopsd.8; do
+        assert_contains "$out" "/share/man/$page" "manual page in mandir"
+done
+ok "default install locations come from pkg-config (polkit actiondir, dbus services, systemd units, bash completions)"
 
 meson setup "$work/opts" "$TOP" -Dtests=false -Ddbus_system_policy_dir=/opt/t/policy \
         -Ddbus_system_services_dir=/opt/t/services -Dpolkit_action_dir=/opt/t/actions \
-        -Dsystemd_system_unit_dir=/opt/t/units >/dev/null || fail "meson setup with directory options"
+        -Dsystemd_system_unit_dir=/opt/t/units -Dbash_completion_dir=/opt/t/completions \
+        >/dev/null || fail "meson setup with directory options"
 run_capture installed "$work/opts"
 for want in "org.hubops.Helper1.conf /opt/t/policy/" "org.hubops.Helper1.service.in /opt/t/services/" \
-        "org.hubops.policy /opt/t/actions/" "hubopsd.service /opt/t/units/"; do
+        "org.hubops.policy /opt/t/actions/" "hubopsd.service /opt/t/units/" "hubopsctl /opt/t/completions/"; do
         assert_contains "$out" "$want" "option-directed install path"
 done
 ok "each directory option moves its files"

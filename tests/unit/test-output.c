@@ -54,10 +54,44 @@ static void test_output_escape_holds_back_an_incomplete_sequence(void **state) {
         assert_string_equal(out, "a\\x82");
 }
 
+/* Colour only on a terminal, not for JSON, and never with NO_COLOR (set and
+ * not empty, https://no-color.org) or TERM=dumb. */
+static void test_output_color_table(void **state) {
+        static const struct {
+                bool tty, json;
+                const char *no_color, *term;
+                bool want;
+        } rows[] = {
+                { true, false, NULL, "xterm", true },   { true, false, "", "xterm", true },
+                { true, false, "1", "xterm", false },   { true, false, "0", "xterm", false },
+                { true, false, NULL, "dumb", false },   { true, false, NULL, NULL, true },
+                { false, false, NULL, "xterm", false }, { true, true, NULL, "xterm", false },
+        };
+
+        (void) state;
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                output.tty = rows[i].tty;
+                output.json = rows[i].json;
+                if (rows[i].no_color)
+                        assert_int_equal(setenv("NO_COLOR", rows[i].no_color, 1), 0);
+                else
+                        assert_int_equal(unsetenv("NO_COLOR"), 0);
+                if (rows[i].term)
+                        assert_int_equal(setenv("TERM", rows[i].term, 1), 0);
+                else
+                        assert_int_equal(unsetenv("TERM"), 0);
+                output_color_init();
+                if (output.color != rows[i].want)
+                        fail_msg("row %zu: colour %d, wanted %d", i, output.color, rows[i].want);
+        }
+        output = (Output) { 0 };
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_output_escape_table),
                 cmocka_unit_test(test_output_escape_holds_back_an_incomplete_sequence),
+                cmocka_unit_test(test_output_color_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
