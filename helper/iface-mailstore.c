@@ -12,6 +12,7 @@
 #include "mail-stamps.h"
 #include "mailstore.h"
 #include "names.h"
+#include "op-busy.h"
 #include "op-start.h"
 #include "request.h"
 #include "strv.h"
@@ -41,37 +42,16 @@ static void mail_ask_free(void *p) {
 
 static void mailstore_finished(Job *j, const UnitOutcome *o);
 
-static const char *job_detail(const Job *j, const char *key) {
-        for (char **d = j->details; d && d[0] && d[1]; d += 2)
-                if (strcmp(d[0], key) == 0)
-                        return d[1];
-        return NULL;
-}
-
 static const char *shown_domain(const MailAsk *a) {
         return domain_name_is_valid(a->domain) ? a->domain : "(invalid)";
 }
 
 /* ---- acting, once authorized ---- */
 
-static int new_job(Request *req, const MailAsk *a, Job **ret) {
-        char stem[32];
-        int r;
-
-        (void) snprintf(stem, sizeof(stem), "%s", a->operation);
-        for (char *p = stem; *p; p++)
-                if (*p == '.')
-                        *p = '-';
-        r = job_new(req->context, a->operation, (const char *const *) req->details, stem, HUBOPS_ACTION_JOB_CANCEL,
-                    req->caller.uid, ret);
-        if (r < 0)
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
-        return r;
-}
-
-/* A walk or a copy: a transient unit as the mail user, sandboxed, its
- * stdout (the report) to the job's output file in StateDirectory/mailbox. */
-static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool network, bool writes) {
+/* A walk or a copy: a transient unit as the mail user, sandboxed as its
+ * row says (a copy writes the mail root), its stdout (the report) to the
+ * job's output file in StateDirectory/mailbox. */
+static void start_mail_unit(Request *req, const MailAsk *a, char **argv) {
         const MailstoreConfig *m = &req->context->config->mailstore;
         _cleanup_free_ char *out = NULL;
         char doing[300];
@@ -88,9 +68,8 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                                            strerror(-r));
                 return;
         }
-        if (new_job(req, a, &job) < 0)
+        if (op_job_new(req, a->domain, &job) < 0)
                 return;
-        job->cancel = job_cancel_by_stopping_unit;
         out = mailstore_job_output_path(req->context, job->id);
         TransientUnit u = {
                 .name = job->unit,
@@ -103,9 +82,7 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                 .result_file = out,
                 .input_data = a->input,
                 .input_size = a->input_size,
-                .sandbox = true,
-                .writable_path = writes ? m->root : NULL,
-                .private_network = !network,
+                .writable_path = m->root,
         };
         (void) snprintf(doing, sizeof(doing), "for %s of %s", a->operation, a->domain);
         op_start_unit(req, job,
@@ -113,42 +90,28 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                               .transient = &u, .what = "the mailbox job", .doing = doing, .finished = mailstore_finished });
 }
 
-static void start_site_unit(Request *req, const MailAsk *a, const char *template_unit) {
-        _cleanup_free_ char *unit = unit_template_instance(template_unit, a->domain);
+/* The site's template unit, instanced by the domain (the row names it). */
+static void start_site_unit(Request *req, const MailAsk *a) {
         Job *job;
 
-        if (!unit) {
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot name the instance of %s for %s",
-                                           template_unit, a->domain);
+        if (op_job_new(req, a->domain, &job) < 0)
                 return;
-        }
-        if (new_job(req, a, &job) < 0)
-                return;
-        if (job_set_unit(job, unit) < 0) {
-                job_discard(job);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
-                return;
-        }
-        op_start_unit(req, job, &(OpUnit) { .verb = "Start", .what = unit, .doing = "", .finished = mailstore_finished });
+        op_start_unit(req, job,
+                      &(OpUnit) { .verb = "Start", .what = job->unit, .doing = "", .finished = mailstore_finished });
 }
 
 static void act(Request *req, void *userdata) {
         MailAsk *a = userdata;
         const Context *c = req->context;
-        const MailstoreConfig *m = &c->config->mailstore;
 
         if (strcmp(a->operation, "mailbox.survey") == 0 || strcmp(a->operation, "mailbox.verify") == 0)
-                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false), false, false);
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false));
         else if (strcmp(a->operation, "mailbox.stamp") == 0)
-                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true), false, false);
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true));
         else if (strcmp(a->operation, "mailbox.sync") == 0)
-                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode), true, true);
-        else if (strcmp(a->operation, "mailbox.freeze") == 0)
-                start_site_unit(req, a, m->freeze_unit);
-        else if (strcmp(a->operation, "mailbox.thaw") == 0)
-                start_site_unit(req, a, m->thaw_unit);
-        else if (strcmp(a->operation, "mailbox.switch") == 0)
-                start_site_unit(req, a, m->switch_unit);
+                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode));
+        else
+                start_site_unit(req, a);
         mail_ask_free(a);
 }
 
@@ -169,12 +132,11 @@ static void act_get_report(Request *req, void *userdata) {
 /* ---- the methods: arguments, validation, then polkit ---- */
 
 /* The checks every method makes, in the handler order: the request (so a
- * refusal is audited), the domain, one job per domain. 1: go on; 0: refused
- * (replied, the request freed); < 0: no request. */
+ * refusal is audited), the domain. 1: go on; 0: refused (replied, the
+ * request freed); < 0: no request. (One job per domain: op_authorize().) */
 static int begin(sd_bus_message *m, Context *c, const MailAsk *a, const char *action, const char *const *details,
                  bool must_exist, Request **ret) {
         const char *why;
-        Job *busy;
         int r = request_new(c, m, a->operation, action, details, ret);
 
         if (r < 0)
@@ -186,12 +148,6 @@ static int begin(sd_bus_message *m, Context *c, const MailAsk *a, const char *ac
                                             : HUBOPS_ERROR_NOT_CONFIGURED;
 
                 (void) request_reply_error(*ret, error, "%s: %s", shown_domain(a), why);
-                return 0;
-        }
-        busy = a->kind[0] ? NULL : mailstore_busy(c, a->domain);
-        if (busy) {
-                (void) request_reply_error(*ret, HUBOPS_ERROR_BUSY, "%s already runs for %s as job %llu",
-                                           busy->operation, a->domain, (unsigned long long) busy->id);
                 return 0;
         }
         return 1;
@@ -224,7 +180,7 @@ static int ask(sd_bus_message *m, Context *c, MailAsk *a, const char *action, co
                 return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "[Mailstore] on %s has no %s=",
                                            c->config->hostname, missing_unit_key);
         }
-        return request_authorize(req, act, a, mail_ask_free);
+        return op_authorize(req, a->domain, act, a, mail_ask_free);
 }
 
 static MailAsk *mail_ask_new(const char *operation) {
@@ -409,8 +365,8 @@ static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *er
 /* The walk or copy ended well: its report must be readable and is kept, or
  * the job fails ("bad-report"); the site units' jobs end as their unit did. */
 static void mailstore_finished(Job *j, const UnitOutcome *o) {
-        const char *domain = job_detail(j, "domain"), *moment = job_detail(j, "moment");
-        const char *checksum = job_detail(j, "checksum");
+        const char *domain = strv_pairs_get(j->details, "domain"), *moment = strv_pairs_get(j->details, "moment");
+        const char *checksum = strv_pairs_get(j->details, "checksum");
         char message[256];
         MailReport kind;
 
@@ -434,17 +390,13 @@ static void mailstore_finished(Job *j, const UnitOutcome *o) {
                 job_finish_from_outcome(j, o);
 }
 
-static void adopt(Job *j) {
-        j->cancel = job_cancel_by_stopping_unit;
-}
-
 void mailstore_restore(Context *c) {
         static const char *const walks[] = { "mailbox.survey", "mailbox.stamp", "mailbox.verify", "mailbox.sync" };
 
         /* Freeze, thaw and switch start site units (no transient unit of ours):
          * a restored one ends "interrupted"; each is idempotent, a resume starts it again. */
         for (size_t i = 0; i < ELEMENTSOF(walks); i++)
-                op_restore_transient(c, walks[i], "mailbox job", adopt, mailstore_finished);
+                op_restore_transient(c, walks[i], "mailbox job", NULL, mailstore_finished);
 }
 
 static int property_get_root(sd_bus *bus, const char *path, const char *interface, const char *property,
