@@ -136,35 +136,41 @@ static uint64_t estimate_probe(const Context *c, char *basis, size_t basis_size)
 #define TRANSIENT(s, a, x) { .kind = OP_UNIT_TRANSIENT, .stem = (s), .cancel_action = (a), .sandbox = (x) }
 
 /* Two calls of one hook, or two verbs of one service, run side by side
- * as they always have: systemd queues a unit's own jobs. */
+ * as they always have: systemd queues a unit's own jobs (and hubops-stress
+ * runs one hook from 32 callers at once). */
 #define HOOK_ROW(n)                                                                                           \
-        { .name = n, .action = HUBOPS_ACTION_HOOK_RUN, .details = details_hook, .missing = missing_hook,      \
+        { .name = (n), .action = HUBOPS_ACTION_HOOK_RUN, .details = details_hook, .missing = missing_hook,    \
           .n_subjects = n_hooks, .subject = hook_name, .register_interface = hooks_register,                 \
           .restore = hooks_restore, .progress = OP_PROGRESS_UNIT_STATUS, .busy = OP_BUSY_NONE,               \
           .unit = TRANSIENT("hook-%s", HUBOPS_ACTION_JOB_CANCEL, OP_SANDBOX_NONE) }
 #define SERVICE_ROW(n, i, r)                                                                                   \
-        { .name = n, .action = HUBOPS_ACTION_SERVICE_MANAGE, .details = details_service,                    \
+        { .name = (n), .action = HUBOPS_ACTION_SERVICE_MANAGE, .details = details_service,                  \
           .missing = missing_service, .n_subjects = n_services, .subject = service_name,                     \
-          .register_interface = i, .restore = r, .busy = OP_BUSY_NONE,                                       \
+          .register_interface = (i), .restore = (r), .busy = OP_BUSY_NONE,                                   \
           .unit = { .kind = OP_UNIT_CONFIGURED, .stem = "service-%s",                                        \
                     .cancel_action = HUBOPS_ACTION_SERVICE_MANAGE, .configured = configured_service } }
 /* One procedure at a time: a stop half-way through a start would undo it. */
-#define DIRECTORY_ROW(n, v, i, r)                                                                              \
-        { .name = n, .action = HUBOPS_ACTION_DIRECTORY_MANAGE, .details = details_directory,                \
-          .missing = missing_directory, .register_interface = i, .restore = r, .busy = OP_BUSY_HOST,         \
+#define DIRECTORY_ROW(n, s, i, r)                                                                              \
+        { .name = (n), .action = HUBOPS_ACTION_DIRECTORY_MANAGE, .details = details_directory,              \
+          .missing = missing_directory, .register_interface = (i), .restore = (r), .busy = OP_BUSY_HOST,     \
           .busy_what = "the directory",                                                                      \
-          .unit = { .kind = OP_UNIT_PROCEDURE, .stem = "directory-" v,                                       \
-                    .cancel_action = HUBOPS_ACTION_DIRECTORY_MANAGE, .configured = configured_directory } }
+          .unit = { .kind = OP_UNIT_PROCEDURE, .stem = (s), .cancel_action = HUBOPS_ACTION_DIRECTORY_MANAGE, \
+                    .configured = configured_directory } }
 
 /* A domain is named by the call; CanRun asks polkit with the one given.
  * One mailbox job per domain: a copy must not race a freeze or a switch. */
-#define MAILBOX_ROW(n, a, i, r, p, u)                                                                         \
-        { .name = n, .action = a, .details = details_domain, .missing = missing_mailstore,                  \
-          .register_interface = i, .restore = r, .progress = p, .busy = OP_BUSY_SUBJECT,                     \
-          .busy_what = "the mail store", .unit = u }
-#define MAILBOX_WALK(s, x) TRANSIENT(s, HUBOPS_ACTION_JOB_CANCEL, x)
-#define MAILBOX_SITE(s) { .kind = OP_UNIT_CONFIGURED, .stem = (s), .cancel_action = HUBOPS_ACTION_JOB_CANCEL, \
-                          .configured = configured_site_unit }
+#define MAILBOX_ROW(n, a, i, r, p, k, s, x, cfg)                                                               \
+        { .name = (n), .action = (a), .details = details_domain, .missing = missing_mailstore,              \
+          .register_interface = (i), .restore = (r), .progress = (p), .busy = OP_BUSY_SUBJECT,               \
+          .busy_what = "the mail store",                                                                     \
+          .unit = { .kind = (k), .stem = (s), .cancel_action = HUBOPS_ACTION_JOB_CANCEL, .sandbox = (x),      \
+                    .configured = (cfg) } }
+/* The walks and the copies: the mail user's sandboxed units, which report counters. */
+#define MAILBOX_WALK(n, a, i, r, s, x) \
+        MAILBOX_ROW(n, a, i, r, OP_PROGRESS_UNIT_STATUS, OP_UNIT_TRANSIENT, s, x, NULL)
+/* The site units: only their end. */
+#define MAILBOX_SITE(n, a, s) \
+        MAILBOX_ROW(n, a, NULL, NULL, OP_PROGRESS_NONE, OP_UNIT_CONFIGURED, s, OP_SANDBOX_NONE, configured_site_unit)
 
 /* Every name in common/operations.c, in its order. */
 const OpRow op_rows[] = {
@@ -172,10 +178,10 @@ const OpRow op_rows[] = {
         SERVICE_ROW("service.start", service_register, service_restore),
         SERVICE_ROW("service.stop", NULL, NULL),
         SERVICE_ROW("service.restart", NULL, NULL),
-        DIRECTORY_ROW("directory.stop", "stop", directory_register, directory_restore),
-        DIRECTORY_ROW("directory.kill-root", "kill-root", NULL, NULL),
-        DIRECTORY_ROW("directory.start", "start", NULL, NULL),
-        DIRECTORY_ROW("directory.restart", "restart", NULL, NULL),
+        DIRECTORY_ROW("directory.stop", "directory-stop", directory_register, directory_restore),
+        DIRECTORY_ROW("directory.kill-root", "directory-kill-root", NULL, NULL),
+        DIRECTORY_ROW("directory.start", "directory-start", NULL, NULL),
+        DIRECTORY_ROW("directory.restart", "directory-restart", NULL, NULL),
         /* One rebuild per host, in one unit of a stable name; its progress:
          * its estimate from past runs (rebuild.c). */
         { .name = "rebuild.start", .action = HUBOPS_ACTION_REBUILD_START, .missing = missing_rebuild,
@@ -189,22 +195,14 @@ const OpRow op_rows[] = {
           .progress = OP_PROGRESS_ESTIMATE, .estimate = estimate_probe, .busy = OP_BUSY_HOST,
           .busy_what = "the disk probe",
           .unit = TRANSIENT("health-probe", HUBOPS_ACTION_HEALTH_PROBE, OP_SANDBOX_NONE) },
-        /* The walks and the copies report counters (hubops-mailscan, hubops-mailsync);
-         * the site units only their end. */
-        MAILBOX_ROW("mailbox.survey", HUBOPS_ACTION_MAILBOX_SURVEY, mailstore_register, mailstore_restore,
-                    OP_PROGRESS_UNIT_STATUS, MAILBOX_WALK("mailbox-survey", OP_SANDBOX_OFFLINE)),
-        MAILBOX_ROW("mailbox.stamp", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL, OP_PROGRESS_UNIT_STATUS,
-                    MAILBOX_WALK("mailbox-stamp", OP_SANDBOX_OFFLINE)),
-        MAILBOX_ROW("mailbox.verify", HUBOPS_ACTION_MAILBOX_VERIFY, NULL, NULL, OP_PROGRESS_UNIT_STATUS,
-                    MAILBOX_WALK("mailbox-verify", OP_SANDBOX_OFFLINE)),
-        MAILBOX_ROW("mailbox.sync", HUBOPS_ACTION_MAILBOX_SYNC, NULL, NULL, OP_PROGRESS_UNIT_STATUS,
-                    MAILBOX_WALK("mailbox-sync", OP_SANDBOX_NETWORK)),
-        MAILBOX_ROW("mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE, NULL, NULL, OP_PROGRESS_NONE,
-                    MAILBOX_SITE("mailbox-freeze")),
-        MAILBOX_ROW("mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, NULL, NULL, OP_PROGRESS_NONE,
-                    MAILBOX_SITE("mailbox-thaw")),
-        MAILBOX_ROW("mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH, NULL, NULL, OP_PROGRESS_NONE,
-                    MAILBOX_SITE("mailbox-switch")),
+        MAILBOX_WALK("mailbox.survey", HUBOPS_ACTION_MAILBOX_SURVEY, mailstore_register, mailstore_restore,
+                     "mailbox-survey", OP_SANDBOX_OFFLINE),
+        MAILBOX_WALK("mailbox.stamp", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL, "mailbox-stamp", OP_SANDBOX_OFFLINE),
+        MAILBOX_WALK("mailbox.verify", HUBOPS_ACTION_MAILBOX_VERIFY, NULL, NULL, "mailbox-verify", OP_SANDBOX_OFFLINE),
+        MAILBOX_WALK("mailbox.sync", HUBOPS_ACTION_MAILBOX_SYNC, NULL, NULL, "mailbox-sync", OP_SANDBOX_NETWORK),
+        MAILBOX_SITE("mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE, "mailbox-freeze"),
+        MAILBOX_SITE("mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, "mailbox-thaw"),
+        MAILBOX_SITE("mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH, "mailbox-switch"),
         /* On the Manager interface (iface-manager.c): a claim, no job. */
         { .name = "run.claim", .action = HUBOPS_ACTION_RUN_CLAIM, .details = details_run },
 };
