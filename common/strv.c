@@ -53,3 +53,10 @@ int strv_extend(char ***l, const char *value) {
         *l = grown;
         return 0;
 }
+
+const char *strv_pairs_get(char *const *pairs, const char *key) {
+        for (; pairs && pairs[0] && pairs[1]; pairs += 2)
+                if (strcmp(pairs[0], key) == 0)
+                        return pairs[1];
+        return NULL;
+}

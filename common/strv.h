@@ -13,3 +13,6 @@ char **strv_copy(const char *const *l);
 
 /* Append a copy of value; -ENOMEM leaves the list as it was. */
 int strv_extend(char ***l, const char *value);
+
+/* In a key, value, ..., NULL list (a job's details): key's value, or NULL. */
+const char *strv_pairs_get(char *const *pairs, const char *key);

@@ -55,7 +55,7 @@ typedef struct Context {
         AuthzCheck *authz_checks; /* every check not yet freed (helper/authz.c) */
         Inflight authz_pending;   /* polkit checks in flight, per caller uid */
         Inflight load_pending;    /* GetLoad windows in flight, per caller uid */
-        uint64_t directory_job_id;     /* the directory operation running, or 0: one at a time */
+        uint64_t directory_job_id;     /* the directory operation directory.c follows, or 0 (Busy: op-busy.h) */
         DirOp *directory_op;           /* its state (helper/directory.c) */
         DirRestore *directory_restores; /* directory jobs a dead helper left, being followed */
         sd_event_source *directory_watch; /* notices State/MainPID/RootPID changes we did not cause */
@@ -67,7 +67,7 @@ typedef struct Context {
         bool directory_cgroup_known;       /* systemd has answered (a cgroup or none) */
         sd_bus_slot *directory_cgroup_slot; /* the question to systemd about it, in flight */
         bool directory_cgroup_failing;     /* the last question failed (logged once) */
-        RebuildState rebuild;             /* mirrors StateDirectory/rebuild.json */
+        RebuildState rebuild;             /* mirrors StateDirectory/rebuild-history.json (no job: jobs.json) */
         RunClaim run_claim;               /* mirrors StateDirectory/run-claim.json */
         Health *health;                   /* the health checks and their sampler (helper/health-sampler.h) */
 } Context;

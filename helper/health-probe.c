@@ -134,7 +134,6 @@ static void probe_finished(Job *j, const UnitOutcome *o) {
         char msg[256];
 
         probe_record(c, o, j->started_at);
-        c->health->probe_job_id = 0;
         if (o->canceled || !p->ok) {
                 job_finish_from_outcome(j, o);
                 return;
@@ -179,21 +178,16 @@ static char **probe_argv(const HealthConfig *h) {
 void health_probe_act(Request *req, void *userdata) {
         Context *c = req->context;
         const HealthConfig *h = &c->config->health;
-        const char *details[] = { "directory", h->probe_directory, NULL };
         _cleanup_(strv_freep) char **argv = probe_argv(h);
         Job *job;
-        int r;
 
         (void) userdata;
-        r = argv ? job_new(c, "health.probe", details, "health-probe", HUBOPS_ACTION_HEALTH_PROBE, req->caller.uid,
-                           &job)
-                 : -ENOMEM;
-        if (r < 0) {
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+        if (!argv) {
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(ENOMEM));
                 return;
         }
-        job->cancel = job_cancel_by_stopping_unit;
-        job_set_estimate(job, h->probe_timeout_usec, "ProbeTimeoutSec=");
+        if (op_job_new(req, "", &job) < 0)
+                return;
         TransientUnit u = {
                 .name = job->unit,
                 .description = "hubops disk probe (fio)",
@@ -203,21 +197,11 @@ void health_probe_act(Request *req, void *userdata) {
                 .output_file = job->log_file,
                 .working_directory = h->probe_directory,
         };
-        /* Busy from here; a probe that does not start leaves no job to find. */
-        c->health->probe_job_id = job->id;
         op_start_unit(req, job,
                       &(OpUnit) { .transient = &u, .what = "the disk probe", .doing = "to run the probe",
                                   .finished = probe_finished });
 }
 
-static void adopt(Job *j) {
-        const HealthConfig *h = &j->context->config->health;
-
-        j->cancel = job_cancel_by_stopping_unit;
-        job_set_estimate(j, h->probe_timeout_usec, "ProbeTimeoutSec=");
-        j->context->health->probe_job_id = j->id;
-}
-
 void health_probe_restore(Context *c) {
-        op_restore_transient(c, "health.probe", "probe", adopt, probe_finished);
+        op_restore_transient(c, "health.probe", "probe", NULL, probe_finished);
 }

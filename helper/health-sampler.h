@@ -37,7 +37,6 @@ struct Health {
         HealthWaiter *waiters;        /* Check() calls waiting for the running sample */
         pid_t strays[HEALTH_STRAY_WORKERS_MAX]; /* workers stopped or ended, not yet reaped */
         HealthProbeResult probe;      /* the last probe, kept in StateDirectory/health-probe.json */
-        uint64_t probe_job_id;        /* the probe running, or 0 */
         HealthSmartResult smart[HEALTH_SMART_MAX];
         unsigned n_smart;
         uint64_t smart_started_at;    /* CLOCK_MONOTONIC usec of the last smartctl round */

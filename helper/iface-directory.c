@@ -2,7 +2,6 @@
 #include "iface-directory.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +12,8 @@
 #include "job.h"
 #include "log.h"
 #include "macro.h"
+#include "op-busy.h"
+#include "op-start.h"
 #include "request.h"
 
 #define DIRECTORY_WATCH_USEC (2ULL * USEC_PER_SEC)
@@ -84,45 +85,15 @@ static int on_watch(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
-/* One directory operation at a time: asked before polkit, and again after
- * (another operator's request may have won meanwhile). */
-static int reply_busy(Request *req) {
-        uint64_t id = req->context->directory_job_id;
-
-        return request_reply_error(req, HUBOPS_ERROR_BUSY,
-                                   "The directory is busy with job %" PRIu64 "; wait for it (hubopsctl job wait %" PRIu64
-                                   ")",
-                                   id, id);
+static int run_procedure(Context *c, Job *j, void *userdata) {
+        return directory_run(c, j, (DirectoryVerb) (uintptr_t) userdata);
 }
 
 static void act_directory(Request *req, void *userdata) {
-        DirectoryVerb verb = (DirectoryVerb) (uintptr_t) userdata;
-        Context *c = req->context;
-        char stem[32];
         Job *job;
-        int r;
 
-        if (c->directory_job_id != 0) {
-                (void) reply_busy(req);
-                return;
-        }
-        (void) snprintf(stem, sizeof(stem), "directory-%s", directory_verb_to_string(verb));
-        r = job_new(c, req->operation, (const char *const *) req->details, stem, HUBOPS_ACTION_DIRECTORY_MANAGE,
-                    req->caller.uid, &job);
-        if (r >= 0 && c->config->directory.unit)
-                r = job_set_unit(job, c->config->directory.unit);
-        if (r < 0) {
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
-                return;
-        }
-        /* On disk before the caller learns its id: a helper restarted from
-         * here on can still say what became of it. */
-        job_make_durable(job);
-        /* Reply first: the procedure may take minutes; the job tells the rest. */
-        (void) request_reply_job(req, job);
-        r = directory_run(c, job, verb);
-        if (r < 0)
-                job_finish(job, JOB_FAILED, "failed", -1, "could not begin the procedure");
+        if (op_job_new(req, "", &job) >= 0)
+                op_start_procedure(req, job, run_procedure, userdata);
 }
 
 static int method_verb(sd_bus_message *m, Context *c, DirectoryVerb verb) {
@@ -136,9 +107,8 @@ static int method_verb(sd_bus_message *m, Context *c, DirectoryVerb verb) {
         r = request_new(c, m, operation, HUBOPS_ACTION_DIRECTORY_MANAGE, details, &req);
         if (r < 0)
                 return r;
-        if (c->directory_job_id != 0)
-                return reply_busy(req);
-        return request_authorize(req, act_directory, (void *) (uintptr_t) verb, NULL);
+        /* One directory operation at a time (its row's busy key). */
+        return op_authorize(req, "", act_directory, (void *) (uintptr_t) verb, NULL);
 }
 
 static int method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {

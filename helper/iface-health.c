@@ -8,6 +8,7 @@
 #include "health-sampler.h"
 #include "hubops-bus.h"
 #include "job.h"
+#include "op-busy.h"
 #include "request.h"
 
 #define THRESHOLDS_MAX 32
@@ -82,7 +83,6 @@ static int method_probe(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         const char *dir = c->config->health.probe_directory;
         const char *details[] = { "directory", dir ? dir : "", NULL };
         Request *req = NULL;
-        Job *running;
         int r;
 
         (void) error;
@@ -94,10 +94,7 @@ static int method_probe(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                                            c->config->hostname);
         if (!c->health)
                 return request_reply_error(req, HUBOPS_ERROR_FAILED, "The health sampler is not running");
-        running = c->health->probe_job_id ? job_find(c, c->health->probe_job_id) : NULL;
-        if (running)
-                return request_reply_error(req, HUBOPS_ERROR_BUSY, "A disk probe runs already: job %s", running->path);
-        return request_authorize(req, health_probe_act, NULL, NULL);
+        return op_authorize(req, "", health_probe_act, NULL, NULL);
 }
 
 static int property_get_last_probe(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -8,29 +8,21 @@
 #include <string.h>
 
 #include "hubops-bus.h"
-#include "job-record.h"
 #include "job.h"
 #include "macro.h"
 #include "names.h"
+#include "op-busy.h"
 #include "op-start.h"
 #include "request.h"
 #include "systemd-client.h"
 
 static void act_run(Request *req, void *userdata) {
         const HookConfig *h = userdata;
-        Context *c = req->context;
-        const char *details[] = { "hook", h->name, NULL };
-        char stem[HUBOPS_NAME_MAX + 8], doing[HUBOPS_NAME_MAX + 16];
+        char doing[HUBOPS_NAME_MAX + 16];
         Job *job;
-        int r;
 
-        (void) snprintf(stem, sizeof(stem), "hook-%s", h->name);
-        r = job_new(c, "hook.run", details, stem, HUBOPS_ACTION_JOB_CANCEL, req->caller.uid, &job);
-        if (r < 0) {
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+        if (op_job_new(req, h->name, &job) < 0)
                 return;
-        }
-        job->cancel = job_cancel_by_stopping_unit;
 
         TransientUnit u = {
                 .name = job->unit,
@@ -71,15 +63,11 @@ static int method_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (!h)
                 return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "No hook \"%s\" is configured on %s",
                                            name, c->config->hostname);
-        return request_authorize(req, act_run, (void *) h, NULL);
-}
-
-static void adopt(Job *j) {
-        j->cancel = job_cancel_by_stopping_unit;
+        return op_authorize(req, h->name, act_run, (void *) h, NULL);
 }
 
 void hooks_restore(Context *c) {
-        op_restore_transient(c, "hook.run", "hook", adopt, NULL);
+        op_restore_transient(c, "hook.run", "hook", NULL, NULL);
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error) {

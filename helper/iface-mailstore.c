@@ -13,6 +13,7 @@
 #include "mailstore.h"
 #include "mailstore-route.h"
 #include "names.h"
+#include "op-busy.h"
 #include "op-start.h"
 #include "request.h"
 #include "strv.h"
@@ -30,7 +31,6 @@ typedef struct MailAsk {
         char *input;          /* Sync final: "F\tPATH\n" and "C\tPATH\n" lines */
         size_t input_size;
         char kind[16];        /* GetReport */
-        bool reads_only;      /* GetReport, Routed: not refused while a job runs */
 } MailAsk;
 
 static void mail_ask_free(void *p) {
@@ -43,37 +43,17 @@ static void mail_ask_free(void *p) {
 
 static void mailstore_finished(Job *j, const UnitOutcome *o);
 
-static const char *job_detail(const Job *j, const char *key) {
-        for (char **d = j->details; d && d[0] && d[1]; d += 2)
-                if (strcmp(d[0], key) == 0)
-                        return d[1];
-        return NULL;
-}
-
 static const char *shown_domain(const MailAsk *a) {
         return domain_name_is_valid(a->domain) ? a->domain : "(invalid)";
 }
 
 /* ---- acting, once authorized ---- */
 
-static int new_job(Request *req, const MailAsk *a, Job **ret) {
-        char stem[32];
-        int r;
-
-        (void) snprintf(stem, sizeof(stem), "%s", a->operation);
-        for (char *p = stem; *p; p++)
-                if (*p == '.')
-                        *p = '-';
-        r = job_new(req->context, a->operation, (const char *const *) req->details, stem, HUBOPS_ACTION_JOB_CANCEL,
-                    req->caller.uid, ret);
-        if (r < 0)
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
-        return r;
-}
-
-/* A walk or a copy: a transient unit as the mail user, sandboxed, its
- * stdout (the report) to the job's output file in StateDirectory/mailbox. */
-static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool network, bool writes, bool report) {
+/* A walk, a copy or a retire: a transient unit as the mail user,
+ * sandboxed as its row says (a copy and a retire write the mail root), its
+ * stdout (the report; a retire has none) to the job's output file in
+ * StateDirectory/mailbox. */
+static void start_mail_unit(Request *req, const MailAsk *a, char **argv) {
         const MailstoreConfig *m = &req->context->config->mailstore;
         _cleanup_free_ char *out = NULL;
         char doing[300];
@@ -90,9 +70,8 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                                            strerror(-r));
                 return;
         }
-        if (new_job(req, a, &job) < 0)
+        if (op_job_new(req, a->domain, &job) < 0)
                 return;
-        job->cancel = job_cancel_by_stopping_unit;
         out = mailstore_job_output_path(req->context, job->id);
         TransientUnit u = {
                 .name = job->unit,
@@ -102,12 +81,10 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                 .group = m->group,
                 .timeout_usec = m->sync_timeout_usec,
                 .output_file = job->log_file,
-                .result_file = report ? out : NULL,
+                .result_file = strcmp(a->operation, "mailbox.retire") == 0 ? NULL : out,
                 .input_data = a->input,
                 .input_size = a->input_size,
-                .sandbox = true,
-                .writable_path = writes ? m->root : NULL,
-                .private_network = !network,
+                .writable_path = m->root,
         };
         (void) snprintf(doing, sizeof(doing), "for %s of %s", a->operation, a->domain);
         op_start_unit(req, job,
@@ -115,30 +92,19 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv, bool ne
                               .transient = &u, .what = "the mailbox job", .doing = doing, .finished = mailstore_finished });
 }
 
-static void start_site_unit(Request *req, const MailAsk *a, const char *template_unit) {
-        _cleanup_free_ char *unit = unit_template_instance(template_unit, a->domain);
+/* The site's template unit, instanced by the domain (the row names it). */
+static void start_site_unit(Request *req, const MailAsk *a) {
         Job *job;
 
-        if (!unit) {
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot name the instance of %s for %s",
-                                           template_unit, a->domain);
+        if (op_job_new(req, a->domain, &job) < 0)
                 return;
-        }
-        if (new_job(req, a, &job) < 0)
-                return;
-        if (job_set_unit(job, unit) < 0) {
-                job_discard(job);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
-                return;
-        }
-        op_start_unit(req, job, &(OpUnit) { .verb = "Start", .what = unit, .doing = "", .finished = mailstore_finished });
+        op_start_unit(req, job,
+                      &(OpUnit) { .verb = "Start", .what = job->unit, .doing = "", .finished = mailstore_finished });
 }
 
 /* Retire, once the site said where the domain routes: never while here. */
 static void retire_on_route(Request *req, int here, const char *why, void *userdata) {
         MailAsk *a = userdata;
-        Job *busy = mailstore_busy(req->context, a->domain);
-
         if (here < 0)
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot tell where %s's mail routes: %s",
                                            a->domain, why);
@@ -147,11 +113,8 @@ static void retire_on_route(Request *req, int here, const char *why, void *userd
                                            "%s's mail still routes to %s: its copy here is the live one (move "
                                            "the domain away first)",
                                            a->domain, req->context->config->hostname);
-        else if (busy) /* one started while the site answered */
-                (void) request_reply_error(req, HUBOPS_ERROR_BUSY, "%s already runs for %s as job %llu",
-                                           busy->operation, a->domain, (unsigned long long) busy->id);
-        else
-                start_mail_unit(req, a, mailstore_retire_argv(req->context, a->domain), false, true, false);
+        else if (!op_reply_if_busy(req, a->domain)) /* unless one started while the site answered */
+                start_mail_unit(req, a, mailstore_retire_argv(req->context, a->domain));
         mail_ask_free(a);
 }
 
@@ -169,7 +132,6 @@ static void routed_on_route(Request *req, int here, const char *why, void *userd
 static void act(Request *req, void *userdata) {
         MailAsk *a = userdata;
         const Context *c = req->context;
-        const MailstoreConfig *m = &c->config->mailstore;
 
         if (strcmp(a->operation, "mailbox.retire") == 0 || strcmp(a->operation, "mailbox.routed") == 0) {
                 bool retire = strcmp(a->operation, "mailbox.retire") == 0;
@@ -179,17 +141,13 @@ static void act(Request *req, void *userdata) {
         }
 
         if (strcmp(a->operation, "mailbox.survey") == 0 || strcmp(a->operation, "mailbox.verify") == 0)
-                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false), false, false, true);
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, a->checksum, false));
         else if (strcmp(a->operation, "mailbox.stamp") == 0)
-                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true), false, false, true);
+                start_mail_unit(req, a, mailstore_scan_argv(c, a->domain, false, true));
         else if (strcmp(a->operation, "mailbox.sync") == 0)
-                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode), true, true, true);
-        else if (strcmp(a->operation, "mailbox.freeze") == 0)
-                start_site_unit(req, a, m->freeze_unit);
-        else if (strcmp(a->operation, "mailbox.thaw") == 0)
-                start_site_unit(req, a, m->thaw_unit);
-        else if (strcmp(a->operation, "mailbox.switch") == 0)
-                start_site_unit(req, a, m->switch_unit);
+                start_mail_unit(req, a, mailstore_sync_argv(c, a->domain, a->peer, a->mode));
+        else
+                start_site_unit(req, a);
         mail_ask_free(a);
 }
 
@@ -210,12 +168,11 @@ static void act_get_report(Request *req, void *userdata) {
 /* ---- the methods: arguments, validation, then polkit ---- */
 
 /* The checks every method makes, in the handler order: the request (so a
- * refusal is audited), the domain, one job per domain. 1: go on; 0: refused
- * (replied, the request freed); < 0: no request. */
+ * refusal is audited), the domain. 1: go on; 0: refused (replied, the
+ * request freed); < 0: no request. (One job per domain: op_authorize().) */
 static int begin(sd_bus_message *m, Context *c, const MailAsk *a, const char *action, const char *const *details,
                  bool must_exist, Request **ret) {
         const char *why;
-        Job *busy;
         int r = request_new(c, m, a->operation, action, details, ret);
 
         if (r < 0)
@@ -227,12 +184,6 @@ static int begin(sd_bus_message *m, Context *c, const MailAsk *a, const char *ac
                                             : HUBOPS_ERROR_NOT_CONFIGURED;
 
                 (void) request_reply_error(*ret, error, "%s: %s", shown_domain(a), why);
-                return 0;
-        }
-        busy = a->reads_only ? NULL : mailstore_busy(c, a->domain);
-        if (busy) {
-                (void) request_reply_error(*ret, HUBOPS_ERROR_BUSY, "%s already runs for %s as job %llu",
-                                           busy->operation, a->domain, (unsigned long long) busy->id);
                 return 0;
         }
         return 1;
@@ -265,7 +216,7 @@ static int ask(sd_bus_message *m, Context *c, MailAsk *a, const char *action, co
                 return request_reply_error(req, HUBOPS_ERROR_NOT_CONFIGURED, "[Mailstore] on %s has no %s=",
                                            c->config->hostname, missing_unit_key);
         }
-        return request_authorize(req, act, a, mail_ask_free);
+        return op_authorize(req, a->domain, act, a, mail_ask_free);
 }
 
 static MailAsk *mail_ask_new(const char *operation) {
@@ -428,7 +379,6 @@ static int method_routed(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
         if (!a)
                 return -ENOMEM;
-        a->reads_only = true;
         r = read_domain(m, a);
         if (r < 0)
                 return mail_ask_free(a), r;
@@ -458,7 +408,6 @@ static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return mail_ask_free(a), r;
         (void) snprintf(a->kind, sizeof(a->kind), "%s", name_is_valid(kind) ? kind : "(invalid)");
-        a->reads_only = true;
         const char *details[] = { "domain", shown_domain(a), "report", a->kind, NULL };
         r = begin(m, c, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, false, &req);
         if (r <= 0) {
@@ -473,8 +422,8 @@ static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *er
 /* The walk or copy ended well: its report must be readable and is kept, or
  * the job fails ("bad-report"); the site units' jobs end as their unit did. */
 static void mailstore_finished(Job *j, const UnitOutcome *o) {
-        const char *domain = job_detail(j, "domain"), *moment = job_detail(j, "moment");
-        const char *checksum = job_detail(j, "checksum");
+        const char *domain = strv_pairs_get(j->details, "domain"), *moment = strv_pairs_get(j->details, "moment");
+        const char *checksum = strv_pairs_get(j->details, "checksum");
         char message[256];
         MailReport kind;
 
@@ -509,10 +458,6 @@ static void mailstore_finished(Job *j, const UnitOutcome *o) {
                 job_finish_from_outcome(j, o);
 }
 
-static void adopt(Job *j) {
-        j->cancel = job_cancel_by_stopping_unit;
-}
-
 void mailstore_restore(Context *c) {
         static const char *const walks[] = { "mailbox.survey", "mailbox.stamp", "mailbox.verify", "mailbox.sync",
                                               "mailbox.retire" };
@@ -520,7 +465,7 @@ void mailstore_restore(Context *c) {
         /* Freeze, thaw and switch start site units (no transient unit of ours):
          * a restored one ends "interrupted"; each is idempotent, a resume starts it again. */
         for (size_t i = 0; i < ELEMENTSOF(walks); i++)
-                op_restore_transient(c, walks[i], "mailbox job", adopt, mailstore_finished);
+                op_restore_transient(c, walks[i], "mailbox job", NULL, mailstore_finished);
 }
 
 static int property_get_root(sd_bus *bus, const char *path, const char *interface, const char *property,

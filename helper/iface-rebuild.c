@@ -16,7 +16,10 @@
 #include "job.h"
 #include "clock.h"
 #include "log.h"
+#include "job-record.h"
 #include "macro.h"
+#include "op-busy.h"
+#include "op-start.h"
 #include "procfs.h"
 #include "rebuild.h"
 #include "request.h"
@@ -25,43 +28,43 @@
 
 #define STATE_FILE_MAX 8192
 
-static char *state_path(const Context *c) {
+/* The last run and the durations of past ones, for the estimate (a cache
+ * like health-probe.json: the running job is in jobs.json, job-record.h). */
+static char *history_path(const Context *c) {
+        return strdup_printf("%s/rebuild-history.json", c->config->state_directory);
+}
+
+/* Where a hubopsd before jobs.json knew the rebuild kept it, running job and all. */
+static char *old_state_path(const Context *c) {
         return strdup_printf("%s/rebuild.json", c->config->state_directory);
 }
 
-static char *unit_name(const Context *c) {
-        /* Stable and host-unique: a restarted helper finds it by name. */
-        return strdup_printf("%s-rebuild.service", c->config->unit_prefix);
-}
-
-static int state_load(Context *c) {
-        _cleanup_free_ char *path = state_path(c), *buf = malloc(STATE_FILE_MAX);
+static int state_read(const char *path, RebuildState *ret) {
+        _cleanup_free_ char *buf = malloc(STATE_FILE_MAX);
         size_t len;
         int r;
 
         if (!path || !buf)
                 return -ENOMEM;
         r = procfs_read_file(path, buf, STATE_FILE_MAX, &len);
-        if (r == -ENOENT)
-                return 0;
         if (r < 0)
                 return r;
-        return rebuild_state_parse(buf, &c->rebuild);
+        return rebuild_state_parse(buf, ret);
 }
 
-static int state_save(const Context *c) {
-        _cleanup_free_ char *path = state_path(c), *json = rebuild_state_format(&c->rebuild), *line = NULL;
+static int history_save(const Context *c) {
+        RebuildState h = c->rebuild;
+        _cleanup_free_ char *path = history_path(c), *json = NULL, *line = NULL;
 
+        h.job_id = 0, h.started_at = 0, h.started_by = 0; /* jobs.json's */
+        json = rebuild_state_format(&h);
         if (!path || !json || !(line = strdup_printf("%s\n", json)))
                 return -ENOMEM;
         return write_file_atomic(path, line, strlen(line), 0644);
 }
 
-static void set_estimate(Context *c, Job *j) {
-        char basis[64];
-        uint64_t e = rebuild_estimate(&c->rebuild, c->config->rebuild.expected_usec, basis, sizeof(basis));
-
-        job_set_estimate(j, e, basis);
+static Job *running_job(Context *c) {
+        return op_busy_job(c, "rebuild.start", "");
 }
 
 static void emit_changed(Context *c) {
@@ -70,65 +73,28 @@ static void emit_changed(Context *c) {
                                               "ExpectedDuration", NULL);
 }
 
-/* One rebuild followed: the request until systemd accepts the unit (none
- * when re-attached after a restart), then the job's id until it ends. */
-typedef struct RebuildRun {
-        Context *context;
-        Request *request;
-        uint64_t job_id;
-} RebuildRun;
-
-/* hubopsd stopped while the rebuild ran (it goes on; rebuild.json has it). */
-static void rebuild_run_free(void *userdata) {
-        RebuildRun *run = userdata;
-
-        request_free(run->request);
-        free(run);
+static void rebuild_started(Job *j) {
+        emit_changed(j->context);
 }
 
-/* The unit ended (seen live, or found ended after a helper restart). */
-static void on_rebuild_done(Context *c, const UnitOutcome *o, void *userdata) {
-        RebuildRun *run = userdata;
-        Job *j = job_find(c, run->job_id);
-        uint64_t now = o->ended_at > c->rebuild.started_at ? o->ended_at : now_usec(CLOCK_REALTIME),
-                 started = c->rebuild.started_at;
+/* The unit ended (seen live, or found ended after a helper restart): the
+ * job's end, then the last run and the estimate's history. */
+static void rebuild_finished(Job *j, const UnitOutcome *o) {
+        Context *c = j->context;
+        uint64_t started = j->started_at, now = o->ended_at > started ? o->ended_at : now_usec(CLOCK_REALTIME);
         int r;
 
-        free(run);
-        if (j)
-                job_finish_from_outcome(j, o);
+        job_finish_from_outcome(j, o);
         (void) snprintf(c->rebuild.last_result, sizeof(c->rebuild.last_result), "%s", o->result);
         c->rebuild.last_started_at = started;
         c->rebuild.last_duration = now > started ? now - started : 0;
         /* Only complete runs teach the estimate how long a rebuild takes. */
         if (o->ok && c->rebuild.last_duration > 0)
                 rebuild_history_add(&c->rebuild, c->rebuild.last_duration);
-        c->rebuild.job_id = 0;
-        r = state_save(c);
+        r = history_save(c);
         if (r < 0)
-                log_error_errno(r, "hubopsd: cannot save the rebuild state: %m");
+                log_error_errno(r, "hubopsd: cannot save the rebuild's history: %m");
         emit_changed(c);
-}
-
-static void on_rebuild_started(Context *c, int error, const char *message, const char *systemd_job,
-                               void *userdata) {
-        RebuildRun *run = userdata;
-        Request *req = TAKE_PTR(run->request);
-        Job *j = job_find(c, run->job_id);
-        int r;
-
-        if (error >= 0) {
-                /* On disk before the reply: a helper restarted now still finds it. */
-                c->rebuild.job_id = j->id;
-                c->rebuild.started_at = j->started_at;
-                c->rebuild.started_by = j->started_by_uid;
-                r = state_save(c);
-                if (r < 0)
-                        log_error_errno(r, "hubopsd: cannot save the rebuild state: %m");
-                emit_changed(c);
-        }
-        if (!job_reply_started(j, req, error, "the rebuild", message))
-                free(run);
 }
 
 static int io_class_number(const char *name) {
@@ -137,39 +103,13 @@ static int io_class_number(const char *name) {
         return strcmp(name, "realtime") == 0 ? 1 : strcmp(name, "best-effort") == 0 ? 2 : 3;
 }
 
-/* One rebuild per host: asked before polkit, and again after. */
-static int reply_busy(Request *req) {
-        uint64_t id = req->context->rebuild.job_id;
-
-        return request_reply_error(req, HUBOPS_ERROR_BUSY,
-                                   "A rebuild is already running as job %" PRIu64
-                                   " (hubopsctl rebuild wait, or job wait %" PRIu64 ")",
-                                   id, id);
-}
-
 static void act_start(Request *req, void *userdata) {
-        Context *c = req->context;
-        const RebuildConfig *b = &c->config->rebuild;
-        _cleanup_free_ char *unit = unit_name(c);
-        RebuildRun *run;
+        const RebuildConfig *b = &req->context->config->rebuild;
         Job *j;
-        int r;
 
-        if (c->rebuild.job_id != 0) {
-                (void) reply_busy(req);
+        (void) userdata;
+        if (op_job_new(req, "", &j) < 0)
                 return;
-        }
-        r = unit ? job_new(c, "rebuild.start", NULL, "rebuild", HUBOPS_ACTION_REBUILD_CANCEL, req->caller.uid, &j)
-                 : -ENOMEM;
-        if (r >= 0)
-                r = job_set_unit(j, unit);
-        if (r < 0) {
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
-                return;
-        }
-        j->cancel = job_cancel_by_stopping_unit;
-        set_estimate(c, j);
-
         TransientUnit u = {
                 .name = j->unit,
                 .description = "hubops mailhub table rebuild",
@@ -183,25 +123,9 @@ static void act_start(Request *req, void *userdata) {
                 .nice = b->nice,
                 .io_class = io_class_number(b->io_scheduling_class),
         };
-        if (!job_record_starting(j, req))
-                return;
-        run = calloc(1, sizeof(RebuildRun));
-        if (!run) {
-                job_discard(j);
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
-                return;
-        }
-        *run = (RebuildRun) { .context = c, .request = req, .job_id = j->id };
-        /* A canceled run leaves the stable unit "failed"; forget it first (queued
-         * before the start on the same connection, so systemd sees it first). */
-        systemd_collect_unit(c, j->unit, true);
-        r = unit_run_transient(c, &u, on_rebuild_started, on_rebuild_done, run, rebuild_run_free);
-        if (r < 0) {
-                free(run);
-                job_discard(j);
-                (void) request_reply_error(req, HUBOPS_ERROR_SYSTEMD_UNAVAILABLE,
-                                           "Cannot reach the systemd manager to start the rebuild: %s", strerror(-r));
-        }
+        op_start_unit(req, j,
+                      &(OpUnit) { .transient = &u, .what = "the rebuild", .doing = "to start the rebuild",
+                                  .finished = rebuild_finished, .started = rebuild_started });
 }
 
 static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -212,88 +136,78 @@ static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         r = request_new(c, m, "rebuild.start", HUBOPS_ACTION_REBUILD_START, NULL, &req);
         if (r < 0)
                 return r;
-        if (c->rebuild.job_id != 0)
-                return reply_busy(req);
-        return request_authorize(req, act_start, NULL, NULL);
+        /* One rebuild per host (its row's busy key). */
+        return op_authorize(req, "", act_start, NULL, NULL);
 }
 
-/* ---- after a restart: find the unit, re-expose the job, follow it to its end ---- */
+/* ---- after a restart, or an upgrade ---- */
 
-static int on_unit_found(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        RebuildRun *run = userdata;
-        Context *c = run->context;
-        Job *j = job_find(c, run->job_id);
-        UnitState u;
+/* A rebuild that was running when a hubopsd that kept it in rebuild.json
+ * was replaced: the same job, under its old id, handed to the restore
+ * below as if jobs.json had it. */
+static void migrate_job(Context *c, const RebuildState *s) {
+        _cleanup_free_ char *unit = strdup_printf("%s-rebuild.service", c->config->unit_prefix);
+        Job *j;
         int r;
 
-        if (!j) {
-                free(run);
-                return 0;
-        }
-        r = systemd_decode_unit_state(reply, &u);
-        if (r >= 0 && strcmp(u.active, "activating") == 0 && u.job_id != 0) {
-                job_set_phase(j, "running", "re-attached after a helper restart");
-                r = unit_follow(c, NULL, j->unit, u.job, on_rebuild_done, run, rebuild_run_free);
-        } else if (r >= 0 && (strcmp(u.active, "active") == 0 || strcmp(u.active, "failed") == 0))
-                /* It ended while no helper watched: its real result is still on the unit. */
-                r = unit_read_transient_outcome(c, j->unit, on_rebuild_done, run, rebuild_run_free);
-        else {
-                UnitOutcome o = { .exit_status = -1 };
-                (void) snprintf(o.result, sizeof(o.result), "unknown");
-                (void) snprintf(o.message, sizeof(o.message),
-                                "the rebuild's unit was gone when hubopsd restarted; its result is unknown");
-                on_rebuild_done(c, &o, run);
-                return 0;
-        }
+        if (s->job_id == 0 || job_find(c, s->job_id))
+                return; /* none, or jobs.json has it already (a migration cut short) */
+        r = unit ? job_restore(c, s->job_id, "rebuild.start", NULL, unit, HUBOPS_ACTION_REBUILD_CANCEL, s->started_by,
+                               s->started_at, &j)
+                 : -ENOMEM;
+        if (r >= 0)
+                r = job_restore_progress(j, "running", "", "");
         if (r < 0) {
-                free(run);
-                job_set_phase(j, "lost", "cannot follow the rebuild's unit after a restart");
+                log_error_errno(r, "hubopsd: cannot re-expose rebuild job %" PRIu64 " from rebuild.json: %m",
+                                s->job_id);
+                return;
         }
+        j->durable = true;
+        j->restored = true;
+}
+
+/* rebuild.json, once: its running job into jobs.json, its history into
+ * rebuild-history.json, then it is removed (in that order: a crash
+ * half-way repeats it). */
+static int migrate(Context *c) {
+        _cleanup_free_ char *path = old_state_path(c);
+        RebuildState s;
+        int r = state_read(path, &s);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "hubopsd: cannot read %s: %m", path);
+        migrate_job(c, &s);
+        c->rebuild = s;
+        c->rebuild.job_id = 0, c->rebuild.started_at = 0, c->rebuild.started_by = 0;
+        r = history_save(c);
+        if (r >= 0) {
+                job_records_save(c);
+                r = unlink_durable(path);
+        }
+        if (r < 0)
+                return log_error_errno(r, "hubopsd: cannot take over %s: %m", path);
+        log_info("hubopsd: took over %s (job %" PRIu64 "); the rebuild's jobs are in jobs.json from now on", path,
+                 s.job_id);
         return 0;
 }
 
 void rebuild_restore(Context *c) {
-        _cleanup_free_ char *unit = unit_name(c);
-        RebuildRun *run;
-        Job *j;
-        int r;
-
-        if (!c->config->rebuild.present || c->rebuild.job_id == 0 || !unit)
-                return;
-        /* The same job, under its old id and path, as the client knew it. */
-        r = job_restore(c, c->rebuild.job_id, "rebuild.start", NULL, unit, HUBOPS_ACTION_REBUILD_CANCEL,
-                        c->rebuild.started_by, c->rebuild.started_at, &j);
-        if (r < 0) {
-                log_error_errno(r, "hubopsd: cannot re-expose rebuild job %" PRIu64 ": %m", c->rebuild.job_id);
-                return;
-        }
-        j->cancel = job_cancel_by_stopping_unit;
-        set_estimate(c, j);
-        run = calloc(1, sizeof(RebuildRun));
-        if (!run)
-                return;
-        *run = (RebuildRun) { .context = c, .job_id = j->id };
-        r = systemd_get_unit_state(c, unit, on_unit_found, run);
-        if (r < 0) {
-                free(run);
-                job_set_phase(j, "lost", "the systemd manager is unreachable; restart hubopsd to re-attach");
-        }
+        if (c->config->rebuild.present)
+                op_restore_transient(c, "rebuild.start", "rebuild", NULL, rebuild_finished);
 }
 
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
-        return sd_bus_message_append(reply, "s", c->rebuild.job_id ? "running" : "idle");
+        return sd_bus_message_append(reply, "s", running_job(userdata) ? "running" : "idle");
 }
 
 static int property_get_current_job(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Context *c = userdata;
-        char p[64] = "/";
+        const Job *j = running_job(userdata);
 
-        if (c->rebuild.job_id)
-                (void) snprintf(p, sizeof(p), HUBOPS_JOB_PATH_PREFIX "/%" PRIu64, c->rebuild.job_id);
-        return sd_bus_message_append(reply, "o", p);
+        return sd_bus_message_append(reply, "o", j ? j->path : "/");
 }
 
 static int property_get_last_result(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -337,14 +251,20 @@ static const sd_bus_vtable rebuild_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* Before the restore loop (op_table_restore_all()): a rebuild.json that
+ * does not parse refuses start-up, as it always has. */
 int rebuild_register(Context *c) {
+        _cleanup_free_ char *path = NULL;
         int r;
 
         if (!c->config->rebuild.present)
                 return 0;
-        r = state_load(c);
-        if (r < 0) {
-                return log_error_errno(r, "hubopsd: cannot read %s/rebuild.json: %m", c->config->state_directory);
-        }
+        path = history_path(c);
+        r = state_read(path, &c->rebuild);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "hubopsd: cannot read %s: %m", path);
+        r = migrate(c);
+        if (r < 0)
+                return r;
         return sd_bus_add_object_vtable(c->bus, NULL, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_REBUILD, rebuild_vtable, c);
 }

@@ -12,6 +12,7 @@
 #include "job.h"
 #include "macro.h"
 #include "names.h"
+#include "op-busy.h"
 #include "op-start.h"
 #include "request.h"
 #include "unit-run.h"
@@ -29,21 +30,9 @@ typedef struct ServiceRun {
 
 static void act_service(Request *req, void *userdata) {
         ServiceRun *run = userdata;
-        Context *c = req->context;
-        char operation[32], stem[HUBOPS_NAME_MAX + 16];
         Job *job;
-        int r;
 
-        (void) snprintf(operation, sizeof(operation), "service.%c%s", tolower((unsigned char) run->verb[0]),
-                        run->verb + 1);
-        (void) snprintf(stem, sizeof(stem), "service-%s", run->service->name);
-        r = job_new(c, operation, (const char *const *) req->details, stem, HUBOPS_ACTION_SERVICE_MANAGE,
-                    req->caller.uid, &job);
-        if (r >= 0)
-                r = job_set_unit(job, run->service->unit);
-        if (r < 0)
-                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
-        else
+        if (op_job_new(req, run->service->name, &job) >= 0)
                 op_start_unit(req, job, &(OpUnit) { .verb = run->verb, .what = run->service->unit, .doing = "" });
         free(run); /* ours since authorized (request.c) */
 }
@@ -78,7 +67,7 @@ static int method_verb(sd_bus_message *m, Context *c, const char *verb) {
         run->context = c;
         run->service = sv;
         (void) snprintf(run->verb, sizeof(run->verb), "%s", verb);
-        return request_authorize(req, act_service, run, free);
+        return op_authorize(req, name, act_service, run, free);
 }
 
 static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -6,16 +6,17 @@
 
 #include "context.h"
 
-/* Jobs that outlive the helper running them. A durable job (the
- * directory's, the services', the hooks' and the disk probe's) is recorded in
+/* Jobs that outlive the helper running them. A durable job (every job
+ * that starts a unit or a procedure: hooks, services, the directory, the
+ * rebuild, the probe, the mailbox jobs) is recorded in
  * StateDirectory/jobs.json from before its caller learns its id until it
  * ends: its phase, its message so far and the systemd job doing its
  * current step. A helper starting after a crash
  * re-exposes each one, running, under its old id and path; the module that
  * owns it then follows that systemd job to its end or ends the job
  * "interrupted", saying what is known. Nothing is ever resumed: a half-done
- * procedure is the operator's to run again. (The rebuild, one unit that
- * runs on its own, keeps its own record: rebuild.json.) */
+ * procedure is the operator's to run again. (A rebuild.json an older
+ * hubopsd left is taken over once: iface-rebuild.c.) */
 
 #define JOB_RESULT_INTERRUPTED "interrupted"
 

@@ -67,24 +67,6 @@ const char *mailstore_check_domain(const Context *c, const char *domain, bool mu
         return dir < 0 ? "no such domain under the mail root" : NULL;
 }
 
-static const char *job_detail(const Job *j, const char *key) {
-        for (char **d = j->details; d && d[0] && d[1]; d += 2)
-                if (strcmp(d[0], key) == 0)
-                        return d[1];
-        return NULL;
-}
-
-Job *mailstore_busy(const Context *c, const char *domain) {
-        for (Job *j = c->jobs; j; j = j->next) {
-                const char *d = job_detail(j, "domain");
-
-                if (j->state == JOB_RUNNING && strncmp(j->operation, "mailbox.", 8) == 0 && d &&
-                    strcmp(d, domain) == 0)
-                        return j;
-        }
-        return NULL;
-}
-
 char *mailstore_report_path(const Context *c, const char *domain, MailReport kind) {
         return strdup_printf("%s/mailbox/%s.%s.json", c->config->state_directory, domain, mail_report_to_string(kind));
 }

@@ -28,9 +28,6 @@ int mail_report_from_string(const char *s);
  * directory under Root=, not a link), else the reason for the caller. */
 const char *mailstore_check_domain(const Context *c, const char *domain, bool must_exist);
 
-/* A mailbox job already running for this domain (one at a time), or NULL. */
-Job *mailstore_busy(const Context *c, const char *domain);
-
 /* StateDirectory/mailbox/DOMAIN.KIND.json (malloc'd); the job's own output
  * file, before it is checked, is StateDirectory/mailbox/job-ID.out. */
 char *mailstore_report_path(const Context *c, const char *domain, MailReport kind);

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "hubops-bus.h"
 #include "job-record.h"
 #include "macro.h"
+#include "op-table.h"
 #include "unit-run.h"
 
 /* The request until the unit is accepted, then the job's id (not a
@@ -18,6 +20,7 @@ typedef struct OpRun {
         Request *request;
         uint64_t job_id;
         op_finished_t finished;
+        void (*started)(Job *j);
         char what[256];
 } OpRun;
 
@@ -51,6 +54,8 @@ static void on_started(Context *c, int error, const char *message, const char *s
                 job_set_systemd_job(j, systemd_job);
                 job_set_phase(j, "running", NULL);
                 job_make_durable(j);
+                if (run->started)
+                        run->started(j);
         }
         if (!job_reply_started(j, req, error, run->what, message))
                 free(run);
@@ -66,6 +71,87 @@ static void on_done(Context *c, const UnitOutcome *o, void *userdata) {
                 finished(j, o);
 }
 
+/* The stem with "%s" as the subject. */
+static void format_stem(const char *stem, const char *subject, char *buf, size_t size) {
+        const char *p = strstr(stem, "%s");
+
+        if (p)
+                (void) snprintf(buf, size, "%.*s%s%s", (int) (p - stem), stem, subject, p + 2);
+        else
+                (void) snprintf(buf, size, "%s", stem);
+}
+
+static int job_from_row(Request *req, const OpRow *row, const char *subject, Job **ret) {
+        Context *c = req->context;
+        const OpUnitSpec *spec = &row->unit;
+        _cleanup_free_ char *unit = NULL;
+        char stem[300], basis[64] = "";
+        Job *j;
+        int r;
+
+        format_stem(spec->stem, subject, stem, sizeof(stem));
+        r = job_new(c, row->name, (const char *const *) req->details, stem, spec->cancel_action, req->caller.uid, &j);
+        if (r < 0)
+                return r;
+        if (spec->kind == OP_UNIT_STABLE)
+                /* Stable and host-unique: a restarted helper finds it by name. */
+                unit = strdup_printf("%s-%s.service", c->config->unit_prefix, stem);
+        else if (spec->configured)
+                unit = spec->configured(c, row->name, subject);
+        if (!unit && (spec->kind == OP_UNIT_STABLE || spec->kind == OP_UNIT_CONFIGURED))
+                r = -ENOMEM;
+        else if (unit)
+                r = job_set_unit(j, unit);
+        if (r < 0) {
+                job_discard(j);
+                return r;
+        }
+        if (spec->kind == OP_UNIT_TRANSIENT || spec->kind == OP_UNIT_STABLE)
+                j->cancel = job_cancel_by_stopping_unit;
+        if (row->estimate)
+                job_set_estimate(j, row->estimate(c, basis, sizeof(basis)), basis);
+        *ret = j;
+        return 0;
+}
+
+int op_job_new(Request *req, const char *subject, Job **ret) {
+        const OpRow *row = op_row_find(req->operation);
+        int r = row && row->unit.kind != OP_UNIT_NONE ? job_from_row(req, row, subject ? subject : "", ret) : -EINVAL;
+
+        if (r < 0)
+                (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Cannot create a job: %s", strerror(-r));
+        return r;
+}
+
+/* The row's sandbox over what act() built from the config. */
+static void apply_sandbox(TransientUnit *u, const Job *job) {
+        const OpRow *row = op_row_find(job->operation);
+        OpSandbox s = row ? row->unit.sandbox : OP_SANDBOX_NONE;
+
+        u->sandbox = s != OP_SANDBOX_NONE;
+        u->private_network = s == OP_SANDBOX_OFFLINE || s == OP_SANDBOX_WRITES;
+        if (s != OP_SANDBOX_NETWORK && s != OP_SANDBOX_WRITES)
+                u->writable_path = NULL;
+}
+
+static bool has_stable_unit(const Job *job) {
+        const OpRow *row = op_row_find(job->operation);
+
+        return row && row->unit.kind == OP_UNIT_STABLE;
+}
+
+void op_start_procedure(Request *req, Job *job, int (*run)(Context *c, Job *j, void *userdata), void *userdata) {
+        Context *c = req->context;
+
+        /* On disk before the caller learns its id: a helper restarted from
+         * here on can still say what became of it. */
+        job_make_durable(job);
+        /* Reply first: the procedure may take minutes; the job tells the rest. */
+        (void) request_reply_job(req, job);
+        if (run(c, job, userdata) < 0)
+                job_finish(job, JOB_FAILED, "failed", -1, "could not begin the procedure");
+}
+
 void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
         Context *c = req->context;
         OpRun *run;
@@ -74,6 +160,8 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
         if (!job_record_starting(job, req))
                 return;
         run = op_run_new(req, job->id, unit->what, unit->finished);
+        if (run)
+                run->started = unit->started;
         if (!run) {
                 job_discard(job);
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
@@ -85,6 +173,10 @@ void op_start_unit(Request *req, Job *job, const OpUnit *unit) {
                 TransientUnit u = *unit->transient;
 
                 u.notify_access_all = job->progress_from_status;
+                apply_sandbox(&u, job);
+                if (has_stable_unit(job))
+                        /* Queued before the start on the same connection: systemd sees it first. */
+                        systemd_collect_unit(c, job->unit, true);
                 r = unit_run_transient(c, &u, on_started, on_done, run, op_run_free);
         }
         if (r < 0) {
@@ -197,10 +289,24 @@ static int on_restored_unit_state(sd_bus_message *reply, void *userdata, sd_bus_
         return 0;
 }
 
+/* What op_job_new() gave it at its start, as its row says. */
+static void adopt_from_row(Job *j) {
+        const OpRow *row = op_row_find(j->operation);
+        char basis[64] = "";
+
+        if (!row)
+                return;
+        if (row->unit.kind == OP_UNIT_TRANSIENT || row->unit.kind == OP_UNIT_STABLE)
+                j->cancel = job_cancel_by_stopping_unit;
+        if (row->estimate)
+                job_set_estimate(j, row->estimate(j->context, basis, sizeof(basis)), basis);
+}
+
 static void restore_one(Context *c, Job *j, const char *what, void (*adopt)(Job *j), op_finished_t finished) {
         OpRestore *rs = calloc(1, sizeof(OpRestore));
         int r = -ENOMEM;
 
+        adopt_from_row(j);
         if (adopt)
                 adopt(j);
         if (rs) {

@@ -4,7 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What StateDirectory/rebuild.json holds (see rebuild.h). */
+/* What StateDirectory/rebuild-history.json holds, and the running job an
+ * old rebuild.json also held (see rebuild.h). */
 #define REBUILD_HISTORY_MAX 10
 #define REBUILD_ESTIMATE_RUNS 5
 

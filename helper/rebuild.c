@@ -97,9 +97,13 @@ char *rebuild_state_format(const RebuildState *s) {
         json_object *o = json_object_new_object(), *h = json_object_new_array();
         char *out;
 
-        json_object_object_add(o, "job", json_object_new_int64((int64_t) s->job_id));
-        json_object_object_add(o, "started_at", json_object_new_int64((int64_t) s->started_at));
-        json_object_object_add(o, "started_by", json_object_new_int64(s->started_by));
+        /* Only in the rebuild.json of a hubopsd before jobs.json (and its tests): today's
+         * rebuild-history.json has no running job. */
+        if (s->job_id != 0 || s->started_at != 0 || s->started_by != 0) {
+                json_object_object_add(o, "job", json_object_new_int64((int64_t) s->job_id));
+                json_object_object_add(o, "started_at", json_object_new_int64((int64_t) s->started_at));
+                json_object_object_add(o, "started_by", json_object_new_int64(s->started_by));
+        }
         json_object_object_add(o, "last_result", json_object_new_string(s->last_result));
         json_object_object_add(o, "last_started_at", json_object_new_int64((int64_t) s->last_started_at));
         json_object_object_add(o, "last_duration", json_object_new_int64((int64_t) s->last_duration));

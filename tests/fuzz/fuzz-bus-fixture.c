@@ -6,9 +6,11 @@
  * two sd-bus handshakes, vtables, jobs with their fsync'd id file) made the
  * harness an order of magnitude slower than the others.
  *
- * The initial state: jobs 1 (running, cancelable: a hook), 2 (done) and 3
- * (running, not cancelable: a directory restart); no run claim, no rebuild,
- * no directory operation, unless the input's state byte says otherwise;
+ * The initial state: jobs 1 (running, cancelable: a hook), 2 (done), 3 (a
+ * directory restart, not cancelable) and 4 (a rebuild, cancelable); no run
+ * claim, job 3 and job 4 ended (no directory operation, no rebuild: the
+ * helper's busy check finds running jobs, op-busy.h), unless the input's
+ * state byte says otherwise;
  * the audit log empty. An input may add jobs, claim or release the run and
  * write audit records: that is undone. What no input can change without a
  * systemd (none is reachable) is checked instead, and a difference traps.
@@ -50,7 +52,7 @@
 
 #define NOBODY_UID 65534
 #define OPERATOR_UID 1000
-#define FIXED_JOBS 3
+#define FIXED_JOBS 4
 #define TIMERS_MAX 32
 #define SINCE_USEC 1700000000000000ULL /* a fixed past time: the initial state never varies */
 #define HOUR_USEC (3600ULL * USEC_PER_SEC)
@@ -71,7 +73,7 @@ static struct {
         bool ready;
         char dir[64];
         char audit_log[96], cpu_stat[96], claim_file[96];
-        Job *jobs[FIXED_JOBS]; /* 1, 2, 3 */
+        Job *jobs[FIXED_JOBS]; /* 1, 2, 3, 4 */
         JobSnapshot snapshots[FIXED_JOBS];
         char directory_seen[64];
         uint64_t directory_job_begin;
@@ -291,7 +293,7 @@ static JobSnapshot snapshot(const Job *j) {
 static int add_fixed_jobs(Context *c) {
         static const char *const hook[] = { "hook", "noop", NULL };
         static const char *const directory[] = { "verb", "restart", NULL };
-        Job *running = NULL, *done = NULL, *stuck = NULL;
+        Job *running = NULL, *done = NULL, *stuck = NULL, *rebuild = NULL;
         int r;
 
         r = job_new(c, "hook.run", hook, "hook-noop", HUBOPS_ACTION_JOB_CANCEL, OPERATOR_UID, &running);
@@ -300,14 +302,22 @@ static int add_fixed_jobs(Context *c) {
         if (r >= 0)
                 r = job_new(c, "directory.manage", directory, "directory-restart", HUBOPS_ACTION_DIRECTORY_MANAGE,
                             OPERATOR_UID, &stuck);
+        if (r >= 0)
+                r = job_new(c, "rebuild.start", NULL, "rebuild", HUBOPS_ACTION_REBUILD_CANCEL, OPERATOR_UID,
+                            &rebuild);
+        if (r >= 0)
+                r = job_set_unit(rebuild, "hubops-fuzz-rebuild.service");
         if (r < 0)
                 return r;
         running->cancel = job_cancel_by_stopping_unit;
+        rebuild->cancel = job_cancel_by_stopping_unit;
+        job_set_estimate(rebuild, 4 * HOUR_USEC, "the median of the last 3 runs");
+        job_set_phase(rebuild, "running", NULL);
         job_set_phase(running, "running", NULL);
         job_finish(done, JOB_DONE, "success", 0, "exited with status 0");
         job_set_estimate(stuck, 90 * USEC_PER_SEC, "the configured StartTimeoutSec=");
         job_set_phase(stuck, "waiting-ready", "stopped; root process already gone");
-        fx.jobs[0] = running, fx.jobs[1] = done, fx.jobs[2] = stuck;
+        fx.jobs[0] = running, fx.jobs[1] = done, fx.jobs[2] = stuck, fx.jobs[3] = rebuild;
         return 0;
 }
 
@@ -423,11 +433,6 @@ static void begin_rebuild(RebuildState *s, uint8_t state) {
                 s->last_started_at = SINCE_USEC;
                 s->last_duration = s->history[n - 1];
         }
-        if (state & FUZZ_STATE_REBUILD_RUNNING) {
-                s->job_id = 1;
-                s->started_at = SINCE_USEC + 6 * HOUR_USEC;
-                s->started_by = OPERATOR_UID;
-        }
 }
 
 void fuzz_bus_fixture_begin(FuzzBusFixture *f, uint8_t state) {
@@ -435,6 +440,9 @@ void fuzz_bus_fixture_begin(FuzzBusFixture *f, uint8_t state) {
 
         begin_claim(&c->run_claim, state & FUZZ_STATE_CLAIM_MASK);
         begin_rebuild(&c->rebuild, state);
+        /* Running or not, as the state says; put back before the check at the end. */
+        fx.jobs[2]->state = state & FUZZ_STATE_DIRECTORY_BUSY ? JOB_RUNNING : JOB_FAILED;
+        fx.jobs[3]->state = state & FUZZ_STATE_REBUILD_RUNNING ? JOB_RUNNING : JOB_DONE;
         c->directory_job_id = state & FUZZ_STATE_DIRECTORY_BUSY ? fx.jobs[2]->id : 0;
         fx.rebuild_begin = c->rebuild;
         fx.directory_job_begin = c->directory_job_id;
@@ -494,7 +502,7 @@ void fuzz_bus_fixture_fire_timers(FuzzBusFixture *f, uint8_t cpu) {
 static void discard_new_jobs(Context *c) {
         for (Job *j = c->jobs, *next; j; j = next) {
                 next = j->next;
-                if (j != fx.jobs[0] && j != fx.jobs[1] && j != fx.jobs[2])
+                if (j != fx.jobs[0] && j != fx.jobs[1] && j != fx.jobs[2] && j != fx.jobs[3])
                         job_discard(j);
         }
 }
@@ -524,7 +532,7 @@ static bool bus_idle(sd_bus *bus) {
 static bool helper_as_set_up(const FuzzBusFixture *f) {
         const Context *c = &f->context;
 
-        if (c->jobs != fx.jobs[2] || c->n_jobs != FIXED_JOBS || c->last_job_id != FIXED_JOBS)
+        if (c->jobs != fx.jobs[FIXED_JOBS - 1] || c->n_jobs != FIXED_JOBS || c->last_job_id != FIXED_JOBS)
                 return false;
         for (unsigned i = 0; i < FIXED_JOBS; i++)
                 if (!job_unchanged(fx.jobs[i], &fx.snapshots[i]))
@@ -567,6 +575,8 @@ void fuzz_bus_fixture_end(FuzzBusFixture *f) {
         memset(&c->run_claim, 0, sizeof(c->run_claim));
         begin_rebuild(&c->rebuild, 0);
         c->directory_job_id = 0;
+        fx.jobs[2]->state = fx.snapshots[2].state;
+        fx.jobs[3]->state = fx.snapshots[3].state;
         c->directory_cache_at = 0;
         set_audit_limits(c);
         if (truncate(fx.audit_log, 0) < 0)

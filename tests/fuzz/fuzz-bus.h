@@ -132,7 +132,7 @@ typedef struct FuzzBusPeer {
 /* The state an input starts from: its second byte. */
 enum {
         FUZZ_STATE_CLAIM_MASK = 3,           /* run claim: free, another operator's, nobody's, root's */
-        FUZZ_STATE_REBUILD_RUNNING = 1 << 2, /* a rebuild is running, as job 1 */
+        FUZZ_STATE_REBUILD_RUNNING = 1 << 2, /* a rebuild is running, as job 4 */
         FUZZ_STATE_DIRECTORY_BUSY = 1 << 3,  /* a directory operation is running, as job 3 */
         FUZZ_STATE_HISTORY_SHIFT = 4,        /* bits 4-5: how many rebuilds the estimate knows */
 };

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The rebuild state file (StateDirectory/rebuild.json), read at every
- * hubopsd start: parse, and what parses must format and parse back the same. */
+/* The rebuild's state files, read at every hubopsd start:
+ * StateDirectory/rebuild-history.json, and a rebuild.json an older hubopsd
+ * left (taken over once, iface-rebuild.c); one parser reads both. Parse,
+ * and what parses must format and parse back the same. */
 
 #include <errno.h>
 #include <stdbool.h>
