@@ -9,10 +9,14 @@
  *                 expected to move meanwhile, so vanished files are normal)
  *   --mode final  after the freeze: stdin lists the source's folders as
  *                 "F\tPATH" and the changed ones as "C\tPATH" (paths relative
- *                 to the domain). Pass 1 carries every directory above and of
- *                 a folder, one level each (control files, and the deletes of
- *                 folders and mailboxes that are gone); pass 2 the cur/ and
- *                 new/ of the changed folders, with deletes.
+ *                 to the mailbox parent of the layout, as the stamps name them).
+ *                 One rsync session over the whole domain with deletes, whose
+ *                 filter rules (mailsync-rules.h) leave out the cur/ and new/
+ *                 of every folder that did not change: the directories, every
+ *                 folder's own files (control files) and the deletes of gone
+ *                 folders and mailboxes, plus the changed folders' messages.
+ *                 The walk finds the folders itself, so the F lines are only
+ *                 checked.
  *
  * Progress: sd_notify("STATUS=files CHECKED/TOTAL"). Result: one JSON
  * object on stdout. Exit 0, 1 when the copy failed (rsync's reason on
@@ -29,8 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "macro.h"
 #include "mail-report.h"
+#include "mailsync-rules.h"
 #include "names.h"
 #include "rsync-progress.h"
 #include "strv.h"
@@ -132,18 +138,16 @@ static int run_rsync(char **argv, Totals *t) {
         return WEXITSTATUS(status);
 }
 
-/* The anchored filters that leave out tmp/ contents (deliveries in flight),
- * from the layout: "%d/PREFIX%n/SUFFIX" gives "- /PREFIX*[/SUFFIX]/tmp/" plus "*". */
+/* The anchored filters that leave out tmp/ contents (deliveries in flight). */
 static int tmp_filters(const char *layout, char **ret_inbox, char **ret_folders) {
-        const char *n = strstr(layout, "%n");
-        const char *suffix = n[2] == '/' ? n + 3 : "";
-        int prefix = (int) (n - (layout + 3));
+        _cleanup_free_ char *inbox = NULL, *folders = NULL;
 
-        if (asprintf(ret_inbox, "- /%.*s*%s%s/tmp/*", prefix, layout + 3, suffix[0] ? "/" : "", suffix) < 0)
+        if (mailsync_folder_pattern(layout, false, "tmp/*", &inbox) < 0 ||
+            mailsync_folder_pattern(layout, true, "tmp/*", &folders) < 0)
                 return -ENOMEM;
-        if (asprintf(ret_folders, "- /%.*s*%s%s/.*/tmp/*", prefix, layout + 3, suffix[0] ? "/" : "", suffix) < 0)
-                return -ENOMEM;
-        return 0;
+        *ret_inbox = strdup_printf("- %s", inbox);
+        *ret_folders = strdup_printf("- %s", folders);
+        return *ret_inbox && *ret_folders ? 0 : -ENOMEM;
 }
 
 static int add(char ***argv, const char *s) {
@@ -208,75 +212,26 @@ static int pass_full(const Args *a, Totals *t) {
         return r;
 }
 
-static int pass_list(const Args *a, const char *shape, const char *list_file, Totals *t) {
-        _cleanup_(strv_freep) char **argv = NULL;
-        _cleanup_free_ char *from = NULL;
-        int r;
-
-        r = common_argv(a, shape, &argv);
-        if (r < 0)
-                return r;
-        if (asprintf(&from, "--files-from=%s", list_file) < 0 || add(&argv, from) < 0)
-                return -ENOMEM;
-        r = add_endpoints(a, &argv);
-        if (r < 0)
-                return r;
-        /* Frozen: nothing may vanish now, so rsync's 24 is a failure here. */
-        return run_rsync(argv, t);
-}
-
-/* Add "PATH/." and every ancestor's "/." once (sorted and unique later). */
-static int add_folder_dirs(char ***dirs, const char *path) {
-        _cleanup_free_ char *copy = strdup(path);
-        char *slash;
-
-        if (!copy)
-                return -ENOMEM;
-        for (;;) {
-                _cleanup_free_ char *entry = NULL;
-
-                if (asprintf(&entry, "%s/.", copy) < 0 || strv_extend(dirs, entry) < 0)
-                        return -ENOMEM;
-                slash = strrchr(copy, '/');
-                if (!slash)
-                        return 0;
-                *slash = '\0';
-        }
-}
-
-static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static int write_list(char **l, char *template) {
+static int write_rules(const char *layout, char **changed, char *template, bool *ret_created) {
         _cleanup_fclose_ FILE *f = NULL;
         int fd = mkstemp(template);
-        const char *previous = NULL;
 
         if (fd < 0)
                 return -errno;
+        *ret_created = true;
         f = fdopen(fd, "w");
         if (!f) {
                 close(fd);
                 return -errno;
         }
-        if (l)
-                qsort(l, strv_length(l), sizeof(char *), compare_strings);
-        for (char **s = l; s && *s; s++) {
-                if (!previous || strcmp(previous, *s) != 0)
-                        fprintf(f, "%s\n", *s);
-                previous = *s;
-        }
-        return fflush(f) == 0 && !ferror(f) ? 0 : -EIO;
+        return mailsync_final_rules(f, layout, changed);
 }
 
 /* stdin: "F\tPATH" and "C\tPATH" lines; refuse anything else. */
-static int read_folders(char ***ret_dirs, char ***ret_changed) {
-        _cleanup_(strv_freep) char **dirs = NULL, **changed = NULL;
+static int read_folders(char ***ret_changed) {
+        _cleanup_(strv_freep) char **changed = NULL;
         char line[LINE_MAX_BYTES + 4];
 
-        if (strv_extend(&dirs, ".") < 0)
-                return -ENOMEM;
         while (fgets(line, sizeof(line), stdin)) {
                 size_t l = strlen(line);
                 const char *path = line + 2;
@@ -286,41 +241,40 @@ static int read_folders(char ***ret_dirs, char ***ret_changed) {
                 line[--l] = '\0';
                 if (!mail_path_is_valid(path, l - 2))
                         return -EBADMSG;
-                if (line[0] == 'F' && add_folder_dirs(&dirs, path) < 0)
+                if (line[0] == 'C' && strv_extend(&changed, path) < 0)
                         return -ENOMEM;
-                if (line[0] == 'C') {
-                        _cleanup_free_ char *cur = NULL, *new_ = NULL;
-
-                        if (asprintf(&cur, "%s/cur", path) < 0 || asprintf(&new_, "%s/new", path) < 0 ||
-                            strv_extend(&changed, cur) < 0 || strv_extend(&changed, new_) < 0)
-                                return -ENOMEM;
-                }
         }
         if (ferror(stdin))
                 return -EIO;
-        *ret_dirs = TAKE_PTR(dirs);
         *ret_changed = TAKE_PTR(changed);
         return 0;
 }
 
 static int pass_final(const Args *a, Totals *t) {
-        _cleanup_(strv_freep) char **dirs = NULL, **changed = NULL;
-        char dirs_file[] = "/tmp/hubops-mailsync-dirs.XXXXXX", changed_file[] = "/tmp/hubops-mailsync-changed.XXXXXX";
+        _cleanup_(strv_freep) char **argv = NULL, **changed = NULL;
+        _cleanup_free_ char *merge = NULL;
+        char rules_file[] = "/tmp/hubops-mailsync-rules.XXXXXX";
+        bool created = false;
         int r;
 
-        r = read_folders(&dirs, &changed);
+        r = read_folders(&changed);
         if (r < 0)
-                return r == -EBADMSG ? -EBADMSG : r;
-        r = write_list(dirs, dirs_file);
+                return r;
+        r = common_argv(a, "-rlpt", &argv);
+        if (r < 0)
+                return r;
+        /* A file, not the command line: a cutover may find thousands of folders changed. */
+        r = write_rules(a->layout, changed, rules_file, &created);
+        if (r >= 0 && (!(merge = strdup_printf("merge %s", rules_file)) || add(&argv, "--filter") < 0 ||
+                       add(&argv, merge) < 0))
+                r = -ENOMEM;
         if (r >= 0)
-                r = pass_list(a, "-dlpt", dirs_file, t);
-        if (r == 0 && changed) {
-                r = write_list(changed, changed_file);
-                if (r >= 0)
-                        r = pass_list(a, "-rlpt", changed_file, t);
-                (void) unlink(changed_file);
-        }
-        (void) unlink(dirs_file);
+                r = add_endpoints(a, &argv);
+        /* Frozen: nothing may vanish now, so rsync's 24 is a failure here. */
+        if (r >= 0)
+                r = run_rsync(argv, t);
+        if (created)
+                (void) unlink(rules_file);
         return r;
 }
 

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The final pass in one rsync session (mailsync-rules.h): a session costs
+ * an ssh login and rrsync's python start-up on the source, and a second
+ * session over the folder directories cost more than the walk it did
+ * (BENCHMARKS.md, "The mailbox move"). */
+#include "mailsync-rules.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "macro.h"
+
+#define WILD "*?["
+
+/* A literal part of a wildcard pattern: rsync's wildmatch reads '\' as an escape. */
+static char *escape(const char *s, size_t len) {
+        char *out = malloc(2 * len + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                if (strchr(WILD "\\", s[i]))
+                        *o++ = '\\';
+                *o++ = s[i];
+        }
+        *o = '\0';
+        return out;
+}
+
+int mailsync_folder_pattern(const char *layout, bool subfolders, const char *dir, char **ret) {
+        const char *n = strstr(layout, "%n");
+        const char *suffix = n[2] == '/' ? n + 3 : n + 2;
+        _cleanup_free_ char *prefix = escape(layout + 3, (size_t) (n - (layout + 3)));
+        _cleanup_free_ char *tail = escape(suffix, strlen(suffix));
+
+        if (!prefix || !tail)
+                return -ENOMEM;
+        *ret = strdup_printf("/%s*%s%s%s/%s", prefix, tail[0] ? "/" : "", tail, subfolders ? "/.*" : "", dir);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* One changed folder's DIR ("cur", "new"), literally: rsync reads a pattern
+ * without '*', '?' or '[' as plain text, and one with them as a wildcard. */
+static int write_changed(FILE *f, const char *prefix, size_t prefix_len, const char *path, const char *dir) {
+        _cleanup_free_ char *raw = strdup_printf("/%.*s%s/%s/", (int) prefix_len, prefix, path, dir);
+        _cleanup_free_ char *escaped = NULL;
+
+        if (!raw)
+                return -ENOMEM;
+        if (strpbrk(raw, WILD)) {
+                escaped = escape(raw, strlen(raw));
+                if (!escaped)
+                        return -ENOMEM;
+        }
+        return fprintf(f, "+ %s\n", escaped ? escaped : raw) < 0 ? -EIO : 0;
+}
+
+/* RULE for DIR of every maildir and of every folder. */
+static int write_everywhere(FILE *f, const char *layout, const char *rule, const char *dir) {
+        for (int sub = 0; sub < 2; sub++) {
+                _cleanup_free_ char *p = NULL;
+                int r = mailsync_folder_pattern(layout, sub, dir, &p);
+
+                if (r < 0)
+                        return r;
+                if (fprintf(f, "%s %s\n", rule, p) < 0)
+                        return -EIO;
+        }
+        return 0;
+}
+
+int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
+        const char *n = strstr(layout, "%n");
+        int r;
+
+        if (strncmp(layout, "%d/", 3) != 0 || !n)
+                return -EINVAL;
+        /* First match wins, and every name the walk meets is tried against the
+         * list until one does: the files of the changed cur/ and new/ (the only
+         * ones the walk enters) match at once, so the per-folder lines below
+         * cost per directory, not per message. */
+        r = write_everywhere(f, layout, "+", "cur/*");
+        if (r >= 0)
+                r = write_everywhere(f, layout, "+", "new/*");
+        /* Deliveries in flight. */
+        if (r >= 0)
+                r = write_everywhere(f, layout, "-p", "tmp/*");
+        for (char *const *c = changed; r >= 0 && c && *c; c++) {
+                r = write_changed(f, layout + 3, (size_t) (n - (layout + 3)), *c, "cur");
+                if (r >= 0)
+                        r = write_changed(f, layout + 3, (size_t) (n - (layout + 3)), *c, "new");
+        }
+        /* Excluded, so protected at the destination: an unchanged folder's
+         * messages are neither listed nor deleted. Perishable: a folder or a
+         * mailbox gone at the source is deleted whole all the same. */
+        if (r >= 0)
+                r = write_everywhere(f, layout, "-p", "cur/");
+        if (r >= 0)
+                r = write_everywhere(f, layout, "-p", "new/");
+        if (r >= 0 && fflush(f) != 0)
+                r = -errno;
+        return r;
+}
