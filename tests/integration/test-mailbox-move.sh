@@ -110,7 +110,7 @@ back_to_pop02
 events=$(mktemp)
 at_exit "rm -f '$events'"
 start_move() { "$LAB" as "$OPERATOR" pop03 hubopsctl --json "$@" >"$events" 2>&1 & pid=$!; }
-wait_event() { wait_until 120 "$1 in the run's events" grep -q -- "$1" "$events"; }
+wait_event() { wait_until 300 "$1 in the run's events" grep -q -- "$1" "$events"; }
 kill_client() { kill -KILL "$pid"; set +e; wait "$pid"; rc=$?; set -e; assert_eq "$rc" 137 "the client killed"; }
 start_move mailbox move "$domain" --from pop02 --to pop03 --yes
 wait_event '"step":"final-sync","host":"pop03","operation":"mailbox.sync","subject":"'"$domain"'","status":"acting"'
