@@ -228,10 +228,10 @@ static MailAsk *mail_ask_new(const char *operation) {
 }
 
 static int method_domain_only(sd_bus_message *m, Context *c, const char *operation, const char *action,
-                              const char *template_unit, const char *key);
+                              const char *template_unit, const char *key, bool must_exist);
 
 static int method_survey(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return method_domain_only(m, userdata, "mailbox.survey", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL);
+        return method_domain_only(m, userdata, "mailbox.survey", HUBOPS_ACTION_MAILBOX_SURVEY, NULL, NULL, true);
 }
 
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -341,7 +341,7 @@ static int method_sync(sd_bus_message *m, void *userdata, sd_bus_error *error) {
  * Freeze, Thaw and Switch (template_unit: the one it starts; key: its name
  * in [Mailstore], for a host that has none). */
 static int method_domain_only(sd_bus_message *m, Context *c, const char *operation, const char *action,
-                              const char *template_unit, const char *key) {
+                              const char *template_unit, const char *key, bool must_exist) {
         MailAsk *a = mail_ask_new(operation);
         int r;
 
@@ -351,46 +351,38 @@ static int method_domain_only(sd_bus_message *m, Context *c, const char *operati
         if (r < 0)
                 return mail_ask_free(a), r;
         const char *details[] = { "domain", shown_domain(a), NULL };
-        return ask(m, c, a, action, details, true, template_unit, key);
+        return ask(m, c, a, action, details, must_exist, template_unit, key);
 }
 
 static int method_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
         return method_domain_only(m, c, "mailbox.freeze", HUBOPS_ACTION_MAILBOX_FREEZE,
-                                c->config->mailstore.freeze_unit, "FreezeUnit");
+                                c->config->mailstore.freeze_unit, "FreezeUnit", true);
 }
 
 static int method_thaw(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
         return method_domain_only(m, c, "mailbox.thaw", HUBOPS_ACTION_MAILBOX_THAW, c->config->mailstore.thaw_unit,
-                                "ThawUnit");
+                                "ThawUnit", true);
 }
 
 static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
         return method_domain_only(m, c, "mailbox.switch", HUBOPS_ACTION_MAILBOX_SWITCH,
-                                c->config->mailstore.switch_unit, "SwitchUnit");
+                                c->config->mailstore.switch_unit, "SwitchUnit", true);
 }
 
+/* The destination is asked before it holds the domain: it need not exist. */
 static int method_routed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
-        MailAsk *a = mail_ask_new("mailbox.routed");
-        int r;
-
-        if (!a)
-                return -ENOMEM;
-        r = read_domain(m, a);
-        if (r < 0)
-                return mail_ask_free(a), r;
-        const char *details[] = { "domain", shown_domain(a), NULL };
-        return ask(m, c, a, HUBOPS_ACTION_MAILBOX_SURVEY, details, false, c->config->mailstore.routed_unit,
-                   "RoutedUnit");
+        return method_domain_only(m, c, "mailbox.routed", HUBOPS_ACTION_MAILBOX_SURVEY,
+                                  c->config->mailstore.routed_unit, "RoutedUnit", false);
 }
 
 static int method_retire(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Context *c = userdata;
         return method_domain_only(m, c, "mailbox.retire", HUBOPS_ACTION_MAILBOX_RETIRE,
-                                  c->config->mailstore.routed_unit, "RoutedUnit");
+                                  c->config->mailstore.routed_unit, "RoutedUnit", true);
 }
 
 static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {
