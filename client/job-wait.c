@@ -28,6 +28,44 @@ static void copy(char *dst, size_t size, const char *src) {
         (void) snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* Counters a(stt), as the unit reports them: the first JOB_COUNTERS_MAX. */
+static int read_counters(sd_bus_message *m, JobInfo *j) {
+        const char *k;
+        uint64_t done, total;
+        int r = sd_bus_message_enter_container(m, 'v', "a(stt)");
+
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "(stt)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(stt)", &k, &done, &total)) > 0) {
+                if (j->n_counters == JOB_COUNTERS_MAX)
+                        continue;
+                JobCounter *c = &j->counters[j->n_counters++];
+                copy(c->name, sizeof(c->name), k);
+                c->done = done, c->total = total;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/* Details a{ss}: the first value is the job's subject (the hook's name). */
+static int read_subject(sd_bus_message *m, JobInfo *j) {
+        const char *k, *v;
+        int r = sd_bus_message_enter_container(m, 'v', "a{ss}");
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "{ss}");
+        while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0)
+                if (j->subject[0] == '\0')
+                        copy(j->subject, sizeof(j->subject), v);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
 static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
         const char *s;
         int r;
@@ -50,38 +88,10 @@ static int read_property(sd_bus_message *m, const char *name, JobInfo *j) {
                 j->progress_valid = b;
                 return r;
         }
-        if (strcmp(name, "Counters") == 0) {
-                const char *k;
-                uint64_t done, total;
-
-                r = sd_bus_message_enter_container(m, 'v', "a(stt)");
-                if (r >= 0)
-                        r = sd_bus_message_enter_container(m, 'a', "(stt)");
-                while (r >= 0 && (r = sd_bus_message_read(m, "(stt)", &k, &done, &total)) > 0)
-                        if (j->n_counters < JOB_COUNTERS_MAX) {
-                                JobCounter *c = &j->counters[j->n_counters++];
-                                copy(c->name, sizeof(c->name), k);
-                                c->done = done, c->total = total;
-                        }
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                return r < 0 ? r : sd_bus_message_exit_container(m);
-        }
-        if (strcmp(name, "Details") == 0) {
-                const char *k, *v;
-                r = sd_bus_message_enter_container(m, 'v', "a{ss}");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_enter_container(m, 'a', "{ss}");
-                while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0)
-                        if (j->subject[0] == '\0')
-                                copy(j->subject, sizeof(j->subject), v);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                return r < 0 ? r : sd_bus_message_exit_container(m);
-        }
+        if (strcmp(name, "Counters") == 0)
+                return read_counters(m, j);
+        if (strcmp(name, "Details") == 0)
+                return read_subject(m, j);
 
         struct {
                 const char *name;
