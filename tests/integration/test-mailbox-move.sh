@@ -116,12 +116,16 @@ start_move mailbox move "$domain" --from pop02 --to pop03 --yes
 wait_event '"step":"final-sync","host":"pop03","operation":"mailbox.sync","subject":"'"$domain"'","status":"acting"'
 kill_client
 run=$(run_id_of "$(cat "$events")")
+# The thaw held, so the client surely is in it (not past the run's end) when killed.
+touch "$site/thaw-hold"
+at_exit "rm -f '$site/thaw-hold'"
 start_move runbook resume "$run" --yes
 wait_event '"event":"step-finished","time":[0-9]*,"run":"[^"]*","step":"switch"'
 kill_client
+rm -f "$site/thaw-hold"
 run_capture lab as "$OPERATOR" pop03 hubopsctl --json runbook resume "$run" --yes
-assert_eq "$rc" 0 "the last resume ($err)"
-assert_eq "$(jq -r 'select(.event == "summary") | .status' <<<"$out")" done "the run is done"
+assert_eq "$rc" 0 "the last resume ($err $out)"
+assert_eq "$(jq -r 'select(.event == "summary") | .status' <<<"$out")" done "the run is done ($out $err)"
 assert_eq "$(routed_to)" pop03 "switched"
 started_on() { audit_count_on "$1" ".operation == \"$2\" and .result == \"started\" and .details.domain == \"$domain\""; }
 assert_eq "$(started_on pop02 mailbox.freeze)" 3 "one freeze for this run (two from the moves before)"
