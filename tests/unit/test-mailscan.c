@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mkdirs.h"
+
 #include "macro.h"
 #include "mailscan.h"
 #include "mailstamps.h"
@@ -40,21 +42,7 @@ static void write_file(const char *rel, const char *content, time_t mtime) {
 
 /* mkdir -p ROOT/REL */
 static void make_dirs(const char *rel) {
-        char path[512];
-
-        (void) snprintf(path, sizeof(path), "%s/%s", root, rel);
-        for (char *p = path + strlen(root) + 1;; p++) {
-                bool end = *p == '\0';
-
-                if (*p != '/' && !end)
-                        continue;
-                *p = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        fail_msg("mkdir %s: %s", path, strerror(errno));
-                if (end)
-                        return;
-                *p = '/';
-        }
+        make_dirs_under(root, rel);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

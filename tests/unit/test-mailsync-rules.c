@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "mkdirs.h"
+
 #include "macro.h"
 #include "mailsync-rules.h"
 
@@ -89,21 +91,7 @@ static void path_of(char *buf, size_t size, const char *rel) {
 }
 
 static void make_dirs(const char *rel) {
-        char path[512];
-
-        path_of(path, sizeof(path), rel);
-        for (char *p = path + strlen(root) + 1;; p++) {
-                bool end = *p == '\0';
-
-                if (*p != '/' && !end)
-                        continue;
-                *p = '\0';
-                if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                        fail_msg("mkdir %s: %s", path, strerror(errno));
-                if (end)
-                        return;
-                *p = '/';
-        }
+        make_dirs_under(root, rel);
 }
 
 static void write_file(const char *rel, const char *content) {
