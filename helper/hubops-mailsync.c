@@ -18,7 +18,8 @@
  *                 The walk finds the folders itself, so the F lines are only
  *                 checked.
  *
- * Progress: sd_notify("STATUS=files CHECKED/TOTAL"). Result: one JSON
+ * Progress: sd_notify("STATUS=files CHECKED/TOTAL bytes COPIED/SIZE"), at
+ * most once a second (rsync-progress.h: the files lead). Result: one JSON
  * object on stdout. Exit 0, 1 when the copy failed (rsync's reason on
  * stderr), 2 on bad usage or input. */
 #include <errno.h>
@@ -40,6 +41,7 @@
 #include "names.h"
 #include "rsync-progress.h"
 #include "strv.h"
+#include "unit-status.h"
 
 #define RSYNC "/usr/bin/rsync"
 #define SSH "/usr/bin/ssh"
@@ -54,8 +56,7 @@ typedef struct Args {
 } Args;
 
 typedef struct Totals {
-        uint64_t checked, total, transferred, bytes;
-        uint64_t last_notify_usec;
+        uint64_t checked, transferred, bytes;
         bool vanished;
 } Totals;
 
@@ -73,15 +74,15 @@ static bool word_is_plain(const char *s) {
                strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-@:") == strlen(s);
 }
 
-static void notify(Totals *t, const RsyncProgress *p, bool force) {
+static void notify(const RsyncProgress *p, uint64_t *last_usec, bool force) {
+        char status[UNIT_STATUS_TEXT_MAX + 1];
         uint64_t now = now_usec();
 
-        if (!force && now - t->last_notify_usec < 1000000)
+        if (!force && now - *last_usec < 1000000)
                 return;
-        t->last_notify_usec = now;
-        if (t->total + p->total == 0)
-                return; /* hubopsd's grammar (unit-status.h): counters with a total */
-        (void) sd_notifyf(0, "STATUS=files %" PRIu64 "/%" PRIu64, t->checked + p->checked, t->total + p->total);
+        *last_usec = now;
+        if (rsync_progress_status(p, status, sizeof(status)) == 0)
+                (void) sd_notifyf(0, "STATUS=%s", status);
 }
 
 /* Read rsync's stdout: progress lines end in '\r', messages in '\n'. In
@@ -94,6 +95,7 @@ static void follow_progress(int fd, Totals *t) {
         static const struct timespec pause = { .tv_sec = 0, .tv_nsec = FOLLOW_PAUSE_NSEC };
         char buf[65536], line[LINE_MAX_BYTES];
         RsyncProgress p = { .bytes = 0 }, last = { .bytes = 0 };
+        uint64_t last_notify = 0;
         size_t n = 0;
         ssize_t k;
 
@@ -108,18 +110,17 @@ static void follow_progress(int fd, Totals *t) {
                         }
                         if (n > 0 && rsync_progress_parse(line, n, &p) == 0) {
                                 last = p;
-                                notify(t, &last, false);
+                                notify(&last, &last_notify, false);
                         } else if (n > 0)
                                 fprintf(stderr, "%.*s\n", (int) n, line);
                         n = 0;
                 }
                 (void) nanosleep(&pause, NULL);
         }
-        t->checked += last.checked;
-        t->total += last.total;
-        t->transferred += last.transferred;
-        t->bytes += last.bytes;
-        notify(t, &(RsyncProgress) { .bytes = 0 }, true);
+        t->checked = last.checked;
+        t->transferred = last.transferred;
+        t->bytes = last.bytes;
+        notify(&last, &last_notify, true);
 }
 
 static int run_rsync(char **argv, Totals *t) {

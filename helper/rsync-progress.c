@@ -2,6 +2,8 @@
 #include "rsync-progress.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #define COUNT_DIGITS_MAX 19
@@ -88,4 +90,19 @@ int rsync_progress_parse(const char *line, size_t len, RsyncProgress *ret) {
                 return -EINVAL;
         *ret = p;
         return 0;
+}
+
+int rsync_progress_status(const RsyncProgress *p, char *buf, size_t size) {
+        int n;
+
+        if (p->total == 0)
+                return -ENODATA;
+        if (p->percent > 0 && p->bytes > 0) {
+                /* percent = 100 * COPIED / SIZE, rounded down: SIZE is at most this. */
+                uint64_t bytes_total = p->bytes > UINT64_MAX / 100 ? p->bytes : p->bytes * 100 / p->percent;
+                n = snprintf(buf, size, "files %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64, p->checked,
+                             p->total, p->bytes, bytes_total < p->bytes ? p->bytes : bytes_total);
+        } else
+                n = snprintf(buf, size, "files %" PRIu64 "/%" PRIu64, p->checked, p->total);
+        return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
 }

@@ -20,3 +20,12 @@ typedef struct RsyncProgress {
 
 /* 0 and *ret filled, or -EINVAL for anything that is not such a line. */
 int rsync_progress_parse(const char *line, size_t len, RsyncProgress *ret);
+
+/* The line as a unit's progress (helper/unit-status.h), files first, as they
+ * measure how far the pass is: "files CHECKED/TOTAL bytes COPIED/SIZE".
+ * SIZE is rsync's own figure, the size of every file listed so far (its
+ * percent is COPIED of it), so a pass over a tree that is mostly there
+ * already ends with COPIED far below SIZE. The bytes counter is left out
+ * until rsync gives a percent to derive SIZE from. 0, or -ENODATA while no
+ * file is listed, or -ENOBUFS. */
+int rsync_progress_status(const RsyncProgress *p, char *buf, size_t size);

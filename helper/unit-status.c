@@ -77,10 +77,5 @@ int unit_status_parse(const char *text, UnitStatus *ret) {
 }
 
 double unit_status_fraction(const UnitStatus *s) {
-        const UnitCounter *c = s->n_counters > 0 ? &s->counters[0] : NULL;
-
-        for (size_t i = 0; i < s->n_counters; i++)
-                if (strcmp(s->counters[i].name, "bytes") == 0)
-                        c = &s->counters[i];
-        return c ? (double) c->done / (double) c->total : 0.0;
+        return s->n_counters > 0 ? (double) s->counters[0].done / (double) s->counters[0].total : 0.0;
 }

@@ -16,8 +16,9 @@
  *                                         ; 0 < total, done <= total
  *
  * e.g. "files 1200/5000 bytes 10485760/52428800", at most
- * UNIT_STATUS_TEXT_MAX bytes. The job's Progress is the "bytes" counter's
- * fraction when there is one, else the first counter's. */
+ * UNIT_STATUS_TEXT_MAX bytes. The job's Progress is the first counter's
+ * fraction: the unit leads with the one that measures how far it is (a
+ * copy's bytes copied do not, when most files are there already). */
 
 #define UNIT_STATUS_COUNTERS_MAX 4
 #define UNIT_STATUS_NAME_MAX 16

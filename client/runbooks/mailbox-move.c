@@ -296,28 +296,37 @@ static void preflight(Exec *x, Preflight *p) {
 
 /* ---- progress ---- */
 
-/* The pre-sync's files against the survey's count: rsync counts the files
- * it has found so far, a total that grows as it walks, so its own ETA is
- * too early until it has seen the whole domain. */
-static void refine_progress(const Run *r, const Step *s, JobInfo *j) {
-        uint64_t survey = run_figure(r, "survey_files"), now = (uint64_t) time(NULL) * USEC_PER_SEC;
-
-        if (!s || strcmp(s->kind, "mailbox-presync") != 0 || survey == 0)
-                return;
-        for (size_t i = 0; i < j->n_counters; i++) {
-                JobCounter *c = &j->counters[i];
-
-                if (strcmp(c->name, "files") != 0 || c->done == 0 || c->total >= survey)
-                        continue;
+/* The pre-sync's files and bytes against the survey's totals: rsync counts
+ * what it has found so far, totals that grow as it walks, so its own ETA is
+ * too early until it has seen the whole domain. The files lead (the
+ * progress and the ETA): the bytes copied are all of the domain's only on
+ * the first pass; later ones find most files there already. */
+static void refine_counter(JobCounter *c, uint64_t survey) {
+        if (survey > 0 && c->total < survey)
                 c->total = MAX(survey, c->done);
-                j->progress = MIN((double) c->done / (double) c->total, 0.99);
-                j->progress_valid = true;
-                if (now > j->started_at)
-                        j->expected_end_at =
-                                j->started_at + (uint64_t) ((double) (now - j->started_at) / j->progress);
-                (void) snprintf(j->estimate_basis, sizeof(j->estimate_basis), "the survey's %" PRIu64 " files",
-                                survey);
-        }
+}
+
+static void refine_progress(const Run *r, const Step *s, JobInfo *j) {
+        uint64_t files = run_figure(r, "survey_files"), bytes = run_figure(r, "survey_bytes");
+        uint64_t now = (uint64_t) time(NULL) * USEC_PER_SEC;
+        JobCounter *f = NULL;
+
+        if (!s || strcmp(s->kind, "mailbox-presync") != 0 || files == 0)
+                return;
+        for (size_t i = 0; i < j->n_counters; i++)
+                if (strcmp(j->counters[i].name, "files") == 0)
+                        f = &j->counters[i];
+                else if (strcmp(j->counters[i].name, "bytes") == 0)
+                        refine_counter(&j->counters[i], bytes);
+        if (!f || f->done == 0 || f->total >= files)
+                return;
+        refine_counter(f, files);
+        j->progress = MIN((double) f->done / (double) f->total, 0.99);
+        j->progress_valid = true;
+        if (now > j->started_at)
+                j->expected_end_at = j->started_at + (uint64_t) ((double) (now - j->started_at) / j->progress);
+        (void) snprintf(j->estimate_basis, sizeof(j->estimate_basis), "the survey's %" PRIu64 " files, %.1f MiB",
+                        files, (double) bytes / MIB);
 }
 
 /* ---- the summary's figures ---- */

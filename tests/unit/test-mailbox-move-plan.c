@@ -153,14 +153,28 @@ static void test_presync_progress_against_the_survey(_unused_ void **state) {
         assert_non_null(def->refine_progress);
         assert_int_equal(plan(&r, "example.org", "pop02", "pop03", "no", err, sizeof(err)), 0);
         assert_int_equal(run_set_figure(&r, "survey_files", 1000), 0);
+        assert_int_equal(run_set_figure(&r, "survey_bytes", 4000000), 0);
         j.counters[0] = (JobCounter) { "files", 250, 300 };
-        j.n_counters = 1;
+        j.counters[1] = (JobCounter) { "bytes", 900000, 1200000 };
+        j.n_counters = 2;
         def->refine_progress(&r, step(&r, "presync"), &j);
         assert_int_equal(j.counters[0].total, 1000);
+        assert_int_equal(j.counters[1].total, 4000000);
+        assert_int_equal(j.counters[1].done, 900000);
         assert_true(j.progress > 0.249 && j.progress < 0.251);
         /* 250 files in 10 s: the other 750 in about 30 s more (the clock may tick once). */
         assert_true(j.expected_end_at >= now + 29000000ULL && j.expected_end_at <= now + 31000000ULL);
         assert_non_null(strstr(j.estimate_basis, "1000 files"));
+
+        /* A later pre-sync: every file checked, few bytes copied. The files
+         * lead; the bytes copied stay against the domain's size. */
+        j.counters[0] = (JobCounter) { "files", 1000, 1000 };
+        j.counters[1] = (JobCounter) { "bytes", 20000, 266666 };
+        j.progress = 1.0;
+        def->refine_progress(&r, step(&r, "presync"), &j);
+        assert_int_equal(j.counters[1].total, 4000000);
+        assert_true(j.progress == 1.0);
+        j.n_counters = 1;
 
         /* The final pass copies only what changed: its own count stands. */
         j.counters[0] = (JobCounter) { "files", 25, 30 };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rsync --info=progress2 lines, as rsync 3.2+ prints them. */
+#include <errno.h>
 #include <string.h>
 
 #include <stdarg.h>
@@ -54,9 +55,42 @@ static void test_progress_lines(_unused_ void **state) {
         }
 }
 
+/* As the unit's progress: files lead, bytes copied of rsync's size so far. */
+static void test_progress_as_status(_unused_ void **state) {
+        static const struct {
+                const char *line;
+                int r;
+                const char *status;
+        } cases[] = {
+                /* A second pass: 30 files copied of 331, 9% of the tree's bytes. */
+                { "      1,500,000   9%  199.89MB/s    0:00:00 (xfr#30, to-chk=0/331)", 0,
+                  "files 331/331 bytes 1500000/16666666" },
+                { " 31,457,280 100%   90.12MB/s    0:00:00 (xfr#3007, to-chk=0/3007)", 0,
+                  "files 3007/3007 bytes 31457280/31457280" },
+                /* No percent yet: no size to tell. */
+                { "             15   0%    7.81kB/s    0:00:00 (xfr#2, to-chk=3001/3007)", 0, "files 6/3007" },
+                /* Before the first file is done there is no list. */
+                { "              7   0%    0.00kB/s    0:00:00", -ENODATA, NULL },
+        };
+        char buf[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                RsyncProgress p = { .bytes = 0 };
+
+                assert_int_equal(rsync_progress_parse(cases[i].line, strlen(cases[i].line), &p), 0);
+                assert_int_equal(rsync_progress_status(&p, buf, sizeof(buf)), cases[i].r);
+                if (cases[i].status)
+                        assert_string_equal(buf, cases[i].status);
+        }
+        assert_int_equal(rsync_progress_status(&(RsyncProgress) { .bytes = 5, .percent = 1, .checked = 1, .total = 2 },
+                                               buf, 10),
+                         -ENOBUFS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_progress_lines),
+                cmocka_unit_test(test_progress_as_status),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
