@@ -198,7 +198,7 @@ static const char *describe_counters(const JobInfo *j, uint64_t now, char *buf, 
 static void print_progress(const char *path, const JobInfo *j) {
         const char *id = path + strlen(HUBOPS_JOB_PATH_PREFIX "/");
         char elapsed[32] = "", eta[32] = "", basis[160];
-        uint64_t now = (uint64_t) time(NULL) * USEC_PER_SEC;
+        uint64_t now = now_usec(CLOCK_REALTIME);
 
         if (!output.tty && !progress_worth_logging(j, now))
                 return;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "mailbox-move.h"
 #include "exit-codes.h"
@@ -308,7 +309,7 @@ static void refine_counter(JobCounter *c, uint64_t survey) {
 
 static void refine_progress(const Run *r, const Step *s, JobInfo *j) {
         uint64_t files = run_figure(r, "survey_files"), bytes = run_figure(r, "survey_bytes");
-        uint64_t now = (uint64_t) time(NULL) * USEC_PER_SEC;
+        uint64_t now = now_usec(CLOCK_REALTIME);
         JobCounter *f = NULL;
 
         if (!s || strcmp(s->kind, "mailbox-presync") != 0 || files == 0)

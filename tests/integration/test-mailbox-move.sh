@@ -46,6 +46,12 @@ assert_eq "$(jq -r .files <<<"$out")" "$(find "$src/$domain" -path '*/tmp/*' -pr
         "the survey counts every file but tmp/'s"
 assert_eq "$(jq -r '.mailboxes | length' <<<"$out")" 40 "the survey's mailboxes"
 assert_eq "$(jq -r '[.mailboxes[].bytes] | add' <<<"$out")" "$(jq -r .bytes <<<"$out")" "the survey's bytes add up"
+# The terminal's (here a log's) progress lines of a job shorter than a second:
+# elapsed time and rate in microseconds, not whole seconds of the wall clock.
+run_capture lab as "$OPERATOR" pop02 hubopsctl mailbox survey "$domain"
+assert_eq "$rc" 0 "survey, as a table ($err)"
+grep -q 'Job [0-9]*: mailbox.survey .*%.*(mailboxes [0-9]*/40 at' <<<"$out" || fail "no progress line in: $out"
+! grep -E 'elapsed 0ms|mailboxes [1-9][0-9]*/40 at 0/s' <<<"$out" || fail "a progress line of no time or rate"
 run_capture lab as "$OPERATOR" pop02 hubopsctl mailbox survey ../etc
 assert_eq "$rc" 2 "a path for a domain is a usage error"
 run_capture lab as "$OPERATOR" pop02 hubopsctl mailbox survey example.net
