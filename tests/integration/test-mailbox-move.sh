@@ -5,15 +5,16 @@
 # over ssh through rrsync -ro, live delivery and reading (tests/lab/site/
 # mailtool, which honours the site's freeze), the site's units.
 #
-# - survey: what it counts, and the refusals (bad, missing domain; outsider)
+# - survey: what it counts, its progress lines (a job under a second), and
+#   the refusals (bad, missing domain; outsider)
 # - a move under live load: afterwards a POP3 client sees on pop03 the very
 #   UIDL list and messages pop02 had at the freeze, and both trees agree;
 #   deletes, deliveries and new/ to cur/ renames during the pre-sync are
 #   carried by the final pass, which visits only the changed folders
 # - verify --checksum catches a copy corrupted at the same size and mtime:
 #   nothing is switched, the source is thawed
-# - the client killed during the final pass and after the switch resumes,
-#   and nothing is done twice (the audit logs)
+# - the client killed during the pre-sync, the final pass and after the
+#   switch resumes, and nothing is done twice (the audit logs)
 # - a source disk failing during a (detached) pre-sync stops the move
 #   before the freeze: nothing frozen, nothing switched
 # - a slow destination (15 MB/s) is refused at preflight
@@ -118,6 +119,26 @@ at_exit "rm -f '$events'"
 start_move() { "$LAB" as "$OPERATOR" pop03 hubopsctl --json "$@" >"$events" 2>&1 & pid=$!; }
 wait_event() { wait_until 300 "$1 in the run's events" grep -q -- "$1" "$events"; }
 kill_client() { kill -KILL "$pid"; set +e; wait "$pid"; rc=$?; set -e; assert_eq "$rc" 137 "the client killed"; }
+full_passes() { jq -c 'select(.operation == "mailbox.sync" and .result == "started" and .details.mode == "full")' "$(audit_log pop03)" | wc -l; }
+
+# In the pre-sync: the copy's wrapper is stopped (SIGSTOP) so the copy surely
+# runs when the client dies; the resume finds its job, not a second pass.
+passes=$(full_passes)
+start_move mailbox move "$domain" --from pop02 --to pop03 --yes --presync-only
+copy_pid() { pgrep -f "hubops-mailsync .*--domain $domain --mode full"; }
+wait_until 120 "the pre-sync's copy" copy_pid
+pid_copy=$(copy_pid)
+kill -STOP "$pid_copy"
+at_exit "kill -CONT $pid_copy 2>/dev/null || true"
+kill_client
+run=$(run_id_of "$(cat "$events")")
+kill -CONT "$pid_copy"
+run_capture lab as "$OPERATOR" pop03 hubopsctl --json runbook resume "$run" --yes
+assert_eq "$rc" 0 "the resume in the pre-sync ($err $out)"
+assert_contains "$out" '"event":"step-attached"' "it attaches to the pre-sync's job"
+assert_eq "$(full_passes)" $((passes + 1)) "one pre-sync pass for the run"
+ok "the client killed during the pre-sync: resumed, attached to the running copy, no second pass"
+
 start_move mailbox move "$domain" --from pop02 --to pop03 --yes
 wait_event '"step":"final-sync","host":"pop03","operation":"mailbox.sync","subject":"'"$domain"'","status":"acting"'
 kill_client
