@@ -19,7 +19,8 @@ void mail_stamps_done(MailStamps *s) {
         }
 }
 
-/* {"taken":USEC,"folders":[["PATH",CUR,NEW],...]}: compact, for a million folders. */
+/* {"taken":USEC,"folders":[["PATH",CUR,NEW,OWN],...]}: compact, for a million
+ * folders. Read back, [PATH,CUR,NEW] too: a recording made before OWN was. */
 char *mail_stamps_to_json(const MailStamps *s) {
         json_object *top = json_object_new_object(), *list = json_object_new_array();
 
@@ -30,6 +31,7 @@ char *mail_stamps_to_json(const MailStamps *s) {
                 json_object_array_add(f, json_object_new_string(s->folders[i].path));
                 json_object_array_add(f, json_object_new_int64(s->folders[i].cur_usec));
                 json_object_array_add(f, json_object_new_int64(s->folders[i].new_usec));
+                json_object_array_add(f, json_object_new_int64(s->folders[i].own_usec));
                 json_object_array_add(list, f);
         }
         json_object_object_add(top, "folders", list);
@@ -37,25 +39,31 @@ char *mail_stamps_to_json(const MailStamps *s) {
 }
 
 static int read_stamp(json_object *f, FolderStamp *ret) {
-        json_object *path, *cur, *new_;
-        int64_t c, n;
+        json_object *path, *cur, *new_, *own = NULL;
+        int64_t c, n, o = MAILSTAMPS_OWN_UNKNOWN;
+        size_t len;
 
-        if (!json_object_is_type(f, json_type_array) || json_object_array_length(f) != 3)
+        if (!json_object_is_type(f, json_type_array) || (len = json_object_array_length(f)) < 3 || len > 4)
                 return -EBADMSG;
         path = json_object_array_get_idx(f, 0);
         cur = json_object_array_get_idx(f, 1);
         new_ = json_object_array_get_idx(f, 2);
+        if (len == 4)
+                own = json_object_array_get_idx(f, 3);
         if (!json_object_is_type(path, json_type_string) || !json_object_is_type(cur, json_type_int) ||
-            !json_object_is_type(new_, json_type_int))
+            !json_object_is_type(new_, json_type_int) || (own && !json_object_is_type(own, json_type_int)))
                 return -EBADMSG;
         c = json_object_get_int64(cur);
         n = json_object_get_int64(new_);
-        if (c < -1 || n < -1 ||
+        if (own)
+                o = json_object_get_int64(own);
+        if (c < -1 || n < -1 || (own && o < -1) ||
             !mail_path_is_valid(json_object_get_string(path), (size_t) json_object_get_string_len(path)))
                 return -EBADMSG;
         ret->path = strdup(json_object_get_string(path));
         ret->cur_usec = c;
         ret->new_usec = n;
+        ret->own_usec = o;
         return ret->path ? 0 : -ENOMEM;
 }
 
@@ -119,7 +127,8 @@ int mail_stamps_changed(const MailStamps *before, const MailStamps *now, char **
                         break; /* not reached: one of them is there while the loop runs */
                 else {
                         if (stamp_is_stale(before, b->cur_usec, n->cur_usec) ||
-                            stamp_is_stale(before, b->new_usec, n->new_usec))
+                            stamp_is_stale(before, b->new_usec, n->new_usec) ||
+                            stamp_is_stale(before, b->own_usec, n->own_usec))
                                 r = strv_extend(&changed, n->path);
                         i++, j++;
                 }

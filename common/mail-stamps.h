@@ -8,8 +8,11 @@
  * say which folders changed. Two traps: a change in the same tick as the
  * recording leaves the mtime equal, so a directory whose recorded mtime was
  * within MAILSTAMPS_TICK_USEC of the recording counts as changed; and a file
- * rewritten in place (maildirsize) changes no directory, so every folder's
- * own files (its control files) are carried whatever the stamps say.
+ * rewritten in place (maildirsize, an appended dovecot-uidlist) changes no
+ * directory, so each folder's own files (its control files) have a stamp of
+ * their own: the latest of the folder directory's mtime (a control file
+ * created, renamed in or deleted) and each of its files' ctime (any write,
+ * rename or chmod; unlike an mtime, no program can set a ctime back).
  *
  * Folders are Maildir++'s: the maildir itself (INBOX) and its ".NAME"
  * subdirectories. The stamps are taken by hubops-mailscan --stamps
@@ -26,7 +29,11 @@
 typedef struct FolderStamp {
         char *path;          /* relative to the domain: "alice/Maildir", "alice/Maildir/.Sent" */
         int64_t cur_usec, new_usec; /* mtimes of cur/ and new/; -1: missing */
+        int64_t own_usec;    /* its own files' (above); MAILSTAMPS_OWN_UNKNOWN: recorded
+                              * by a hubopsd before these stamps (always counts as changed) */
 } FolderStamp;
+
+#define MAILSTAMPS_OWN_UNKNOWN (-2)
 
 typedef struct MailStamps {
         uint64_t taken_usec;  /* CLOCK_REALTIME when the recording began */
@@ -42,7 +49,7 @@ char *mail_stamps_to_json(const MailStamps *s);
 int mail_stamps_from_json(const char *text, size_t size, MailStamps *ret);
 
 /* The folders of now that must be synced with deletes: new ones, changed
- * ones, and those too close to the recording. *ret_gone: folders of before
+ * ones (cur/, new/ or their own files), and those too close to the recording. *ret_gone: folders of before
  * that are no more (the folder pass above them deletes them). Both are
  * NULL-terminated lists of paths (free with strv_free()). */
 int mail_stamps_changed(const MailStamps *before, const MailStamps *now, char ***ret_changed, char ***ret_gone);

@@ -10,13 +10,14 @@
  *   --mode final  after the freeze: stdin lists the source's folders as
  *                 "F\tPATH" and the changed ones as "C\tPATH" (paths relative
  *                 to the mailbox parent of the layout, as the stamps name them).
- *                 One rsync session over the whole domain with deletes, whose
- *                 filter rules (mailsync-rules.h) leave out the cur/ and new/
- *                 of every folder that did not change: the directories, every
- *                 folder's own files (control files) and the deletes of gone
- *                 folders and mailboxes, plus the changed folders' messages.
- *                 The walk finds the folders itself, so the F lines are only
- *                 checked.
+ *                 One rsync session over the domain with deletes, whose
+ *                 filter rules (mailsync-rules.h) leave out every maildir
+ *                 with no changed folder, and the cur/ and new/ of every
+ *                 folder that did not change: the changed folders' messages,
+ *                 the directories and own files (control files) of every
+ *                 folder of their maildirs, what lies outside the maildirs,
+ *                 and the deletes of gone folders and mailboxes. The walk
+ *                 finds the folders itself, so the F lines are only checked.
  *
  * Progress: sd_notify("STATUS=files CHECKED/TOTAL bytes COPIED/SIZE"), at
  * most once a second (rsync-progress.h: the files lead). Result: one JSON

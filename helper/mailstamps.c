@@ -15,16 +15,59 @@
 #include "mailscan.h"
 #include "strv.h"
 
+static int64_t usec_of(const struct timespec *ts) {
+        return (int64_t) ts->tv_sec * 1000000 + ts->tv_nsec / 1000;
+}
+
 static int64_t mtime_usec_at(int dfd, const char *name) {
         struct stat st;
 
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
                 return -1;
-        return (int64_t) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        return usec_of(&st.st_mtim);
+}
+
+/* The folder's own files' stamp (mail-stamps.h): the latest of the folder
+ * directory's mtime and each of its files' ctime; its subdirectories (cur/,
+ * new/, tmp/, the ".NAME" folders) have stamps of their own. */
+static int own_usec_at(int folder, int64_t *ret) {
+        /* A description of its own: a dup would share the directory's offset. */
+        _cleanup_close_ int fd = openat(folder, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        struct stat st;
+        int64_t latest;
+        DIR *d;
+        int r = 0;
+
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        latest = usec_of(&st.st_mtim);
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        fd = -1; /* the DIR owns it now */
+        while ((errno = 0, de = readdir(d))) {
+                if (de->d_type == DT_DIR)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue; /* gone meanwhile: the directory's mtime shows it */
+                        r = -errno;
+                        break;
+                }
+                if (!S_ISDIR(st.st_mode) && usec_of(&st.st_ctim) > latest)
+                        latest = usec_of(&st.st_ctim);
+        }
+        if (r == 0 && errno != 0)
+                r = -errno;
+        closedir(d);
+        *ret = latest;
+        return r;
 }
 
 static int add_folder(MailStamps *s, size_t *allocated, int dfd, const char *path) {
         FolderStamp *f;
+        int r;
 
         if (s->n_folders >= MAIL_FOLDERS_MAX)
                 return -E2BIG;
@@ -39,6 +82,9 @@ static int add_folder(MailStamps *s, size_t *allocated, int dfd, const char *pat
         }
         f = &s->folders[s->n_folders];
         *f = (FolderStamp) { .cur_usec = mtime_usec_at(dfd, "cur"), .new_usec = mtime_usec_at(dfd, "new") };
+        r = own_usec_at(dfd, &f->own_usec);
+        if (r < 0)
+                return r;
         f->path = strdup(path);
         if (!f->path)
                 return -ENOMEM;
@@ -46,8 +92,9 @@ static int add_folder(MailStamps *s, size_t *allocated, int dfd, const char *pat
         return 0;
 }
 
-/* The maildir (INBOX) and its ".NAME" folders: one readdir() of the maildir,
- * two stats per folder; the messages in cur/ and new/ are never listed. */
+/* The maildir (INBOX) and its ".NAME" folders: a readdir() of each folder
+ * (its own files), two stats more per folder; the messages in cur/ and new/
+ * are never listed. */
 static int stamp_mailbox(MailStamps *s, size_t *allocated, int maildir, const char *path) {
         DIR *d;
         struct dirent *de;

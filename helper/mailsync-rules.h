@@ -11,14 +11,15 @@
 
 /* "/PREFIX*[/SUFFIX]/DIR" for the maildirs, with "/.*" before "/DIR" for
  * their folders (DIR: "cur/" for the directory, "cur/" and a star for its
- * entries): 0, or -ENOMEM. */
+ * entries, "" for the maildir itself): 0, or -ENOMEM. */
 int mailsync_folder_pattern(const char *layout, bool subfolders, const char *dir, char **ret);
 
 /* The final pass's rules, one per line, for `--filter="merge FILE"`: the
  * `cur/` and `new/` of the CHANGED folders (paths relative to the mailbox
  * parent, as the stamps name them) with every file in them, no other
- * folder's `cur/` or `new/`, and no `tmp/` contents; everything else (the
- * directories, every folder's own files) goes through. The excludes are
- * perishable, so a folder or mailbox gone at the source is still deleted
- * whole at the destination. 0, or a negative errno. */
+ * folder's `cur/` or `new/`, and no `tmp/` contents; of the maildirs, only
+ * those with a changed folder (in them, every folder's directories and own
+ * files go through); everything outside the maildirs goes through. The
+ * excludes are perishable, so a folder or mailbox gone at the source is
+ * still deleted whole at the destination. 0, or a negative errno. */
 int mailsync_final_rules(FILE *f, const char *layout, char *const *changed);

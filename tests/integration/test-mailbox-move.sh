@@ -10,7 +10,9 @@
 # - a move under live load: afterwards a POP3 client sees on pop03 the very
 #   UIDL list and messages pop02 had at the freeze, and both trees agree;
 #   deletes, deliveries and new/ to cur/ renames during the pre-sync are
-#   carried by the final pass, which visits only the changed folders
+#   carried by the final pass, which visits only the changed folders; so
+#   are, in mailboxes nothing else touches, a control file appended in place
+#   (its mtime set back), removed folders and mailboxes, a new mailbox
 # - verify --checksum catches a copy corrupted at the same size and mtime:
 #   nothing is switched, the source is thawed
 # - the client killed during the pre-sync, the final pass and after the
@@ -139,6 +141,44 @@ assert_contains "$out" '"event":"step-attached"' "it attaches to the pre-sync's 
 assert_eq "$(full_passes)" $((passes + 1)) "one pre-sync pass for the run"
 ok "the client killed during the pre-sync: resumed, attached to the running copy, no second pass"
 
+# ---- changes the final pass must find, in mailboxes the live load leaves alone ----
+# Made once the recording is taken and the pre-sync is over, so only the
+# final pass can carry them: a control file appended in place with its mtime
+# set back (only its ctime shows it), a folder removed from a mailbox, a
+# mailbox removed, a new one, a file outside the maildirs.
+mail_own() { chown -R hubops-vmail:hubops-vmail "$@"; }
+printf 'INBOX\n' >"$src/$domain/u0005/Maildir/subscriptions"
+mkdir -p "$src/$domain/u0006/Maildir/.Drafts/"{cur,new,tmp} "$src/$domain/extra1/Maildir/"{cur,new,tmp}
+echo "draft" >"$src/$domain/u0006/Maildir/.Drafts/cur/1.M1P1.pop02:2,D"
+echo "to be removed" >"$src/$domain/extra1/Maildir/cur/1.M1P1.pop02:2,S"
+mail_own "$src/$domain/u0005" "$src/$domain/u0006" "$src/$domain/extra1"
+run_capture move --detach --json
+assert_eq "$rc" 0 "a detached move ($err)"
+run=$(run_id_of "$out")
+no_copy() { ! copy_pid; }
+wait_until 120 "the pre-sync's end" no_copy
+stamp=$(stat -c %y "$src/$domain/u0005/Maildir/subscriptions")
+printf 'Sent\n' >>"$src/$domain/u0005/Maildir/subscriptions"
+touch -d "$stamp" "$src/$domain/u0005/Maildir/subscriptions"
+rm -rf "$src/$domain/u0006/Maildir/.Drafts" "$src/$domain/extra1"
+mkdir -p "$src/$domain/extra2/Maildir/"{cur,new,tmp}
+echo "new mailbox" >"$src/$domain/extra2/Maildir/cur/2.M2P1.pop02:2,S"
+echo "outside" >"$src/$domain/u0007/.forward"
+mail_own "$src/$domain/extra2" "$src/$domain/u0007/.forward"
+run_capture lab as "$OPERATOR" pop03 hubopsctl --json runbook resume "$run" --yes
+assert_eq "$rc" 0 "the move's cutover ($err $out)"
+assert_eq "$(routed_to)" pop03 "the domain routes to pop03"
+assert_eq "$(tree "$dst")" "$(tree "$src")" "both stores hold the same files"
+assert_eq "$(tail -n1 "$dst/$domain/u0005/Maildir/subscriptions")" Sent "the control file appended in place"
+[ ! -e "$dst/$domain/u0006/Maildir/.Drafts" ] && [ ! -e "$dst/$domain/extra1" ] || fail "a removed folder or mailbox stayed"
+rm -f "$src/$domain/u0007/.forward" "$src/$domain/u0005/Maildir/subscriptions"
+rm -rf "$src/$domain/extra2"
+ok "the final pass carries a control file written in place, removed folders and mailboxes, a new mailbox and files outside the maildirs"
+back_to_pop02
+
+started_on() { audit_count_on "$1" ".operation == \"$2\" and .result == \"started\" and .details.domain == \"$domain\""; }
+final_passes() { jq -c 'select(.operation == "mailbox.sync" and .result == "started" and .details.mode == "final")' "$(audit_log pop03)" | wc -l; }
+freezes=$(started_on pop02 mailbox.freeze) switches=$(started_on pop03 mailbox.switch) finals=$(final_passes)
 start_move mailbox move "$domain" --from pop02 --to pop03 --yes
 wait_event '"step":"final-sync","host":"pop03","operation":"mailbox.sync","subject":"'"$domain"'","status":"acting"'
 kill_client
@@ -154,11 +194,9 @@ run_capture lab as "$OPERATOR" pop03 hubopsctl --json runbook resume "$run" --ye
 assert_eq "$rc" 0 "the last resume ($err $out)"
 assert_eq "$(jq -r 'select(.event == "summary") | .status' <<<"$out")" done "the run is done ($out $err)"
 assert_eq "$(routed_to)" pop03 "switched"
-started_on() { audit_count_on "$1" ".operation == \"$2\" and .result == \"started\" and .details.domain == \"$domain\""; }
-assert_eq "$(started_on pop02 mailbox.freeze)" 3 "one freeze for this run (two from the moves before)"
-assert_eq "$(started_on pop03 mailbox.switch)" 2 "one switch for this run (one from the first move)"
-assert_eq "$(jq -c 'select(.operation == "mailbox.sync" and .result == "started" and .details.mode == "final")' "$(audit_log pop03)" | wc -l)" 3 \
-        "one final pass for this run (two from the moves before)"
+assert_eq "$(started_on pop02 mailbox.freeze)" $((freezes + 1)) "one freeze for this run"
+assert_eq "$(started_on pop03 mailbox.switch)" $((switches + 1)) "one switch for this run"
+assert_eq "$(final_passes)" $((finals + 1)) "one final pass for this run"
 ok "the client killed during the final pass and after the switch: resumed, nothing done twice"
 
 # ---- a store that serves the domain: no move onto it; retire ----
@@ -195,6 +233,7 @@ ok "a store that serves a domain is refused as a move's destination and cannot r
 # resume finds the source unhealthy before anything is frozen. (Without
 # --detach the same check is the step source-health, just before the freeze.)
 back_to_pop02
+freezes=$(started_on pop02 mailbox.freeze)
 run_capture move --detach --json
 assert_eq "$rc" 0 "a detached move ($err)"
 run=$(run_id_of "$out")
@@ -204,8 +243,7 @@ assert_eq "$rc" 1 "the move stops ($out $err)"
 assert_contains "$out" "pop02: health fs.writable" "at the source's health"
 ! frozen || fail "nothing frozen"
 assert_eq "$(routed_to)" pop02 "nothing switched"
-assert_eq "$(started_on pop02 mailbox.freeze)" 3 \
-        "no freeze was asked (three from the moves before)"
+assert_eq "$(started_on pop02 mailbox.freeze)" "$freezes" "no freeze was asked"
 lab as "$OPERATOR" pop03 hubopsctl runbook abandon "$run" >/dev/null || fail "abandoning the stopped move"
 ok "a source disk failing during a pre-sync stops the move before the freeze"
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdarg.h>
@@ -58,9 +59,11 @@ static int remove_tree(const char *rel) {
         return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static time_t age_to = 100000;
+
 static int age_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         const char *name = path + ftw->base;
-        const struct timespec old[2] = { { .tv_sec = 100000 }, { .tv_sec = 100000 } };
+        const struct timespec old[2] = { { .tv_sec = age_to }, { .tv_sec = age_to } };
 
         (void) st;
         if (flag == FTW_D && (strcmp(name, "cur") == 0 || strcmp(name, "new") == 0))
@@ -217,11 +220,23 @@ static void test_scan_json_names_every_mailbox(_unused_ void **state) {
 
 /* Every folder's cur/ and new/ back to an old time, so that only what a test
  * changes looks changed (the same-tick rule is tested on its own). */
-static void age_folders(void) {
+static void age_folders_to(time_t when) {
         char path[512];
 
+        age_to = when;
         (void) snprintf(path, sizeof(path), "%s/example.org", root);
         assert_int_equal(nftw(path, age_entry, 16, FTW_PHYS), 0);
+}
+
+static void age_folders(void) {
+        age_folders_to(100000);
+}
+
+/* A recording 100 s from now: the folders' own stamps are ctimes, which no
+ * test can set back, so the recording goes forward instead (MAILSTAMPS_TICK_USEC
+ * after every ctime the tree has). */
+static uint64_t later_usec(uint64_t plus_usec) {
+        return ((uint64_t) time(NULL) + 100) * 1000000ULL + plus_usec;
 }
 
 static MailStamps take_stamps(uint64_t now_usec) {
@@ -255,6 +270,7 @@ static void test_stamps_record_maildir_plus_folders(_unused_ void **state) {
         assert_string_equal(s.folders[2].path, "bob/Maildir");
         assert_int_equal(s.folders[0].cur_usec, 100000LL * 1000000);
         assert_int_equal(s.folders[1].new_usec, -1); /* .Sent has no new/ */
+        assert_true(s.folders[0].own_usec > 100000LL * 1000000); /* alice/Maildir's mtime or dovecot-uidlist's ctime */
         mail_stamps_done(&s);
 }
 
@@ -265,8 +281,8 @@ static void test_stamps_find_every_change_and_nothing_else(_unused_ void **state
         char **changed = NULL, **gone = NULL, from[512], to[512];
 
         age_folders();
-        before = take_stamps(200000ULL * 1000000);
-        now = take_stamps(200001ULL * 1000000);
+        before = take_stamps(later_usec(0));
+        now = take_stamps(later_usec(1000000));
         assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
         assert_strv(changed, none);
         assert_strv(gone, none);
@@ -283,7 +299,7 @@ static void test_stamps_find_every_change_and_nothing_else(_unused_ void **state
         assert_int_equal(rename(from, to), 0);
         make_dirs("example.org/alice/Maildir/.Trash/cur");
         assert_int_equal(remove_tree("example.org/alice/Maildir/.Sent"), 0);
-        now = take_stamps(200001ULL * 1000000);
+        now = take_stamps(later_usec(1000000));
         assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
         assert_strv(changed, (const char *const[]) { "alice/Maildir", "alice/Maildir/.Trash", "bob/Maildir", NULL });
         assert_strv(gone, (const char *const[]) { "alice/Maildir/.Sent", NULL });
@@ -296,17 +312,40 @@ static void test_stamps_count_a_recent_directory_as_changed(_unused_ void **stat
         MailStamps before, now;
         char **changed = NULL, **gone = NULL;
 
-        age_folders();
-        before = take_stamps(100000ULL * 1000000 + MAILSTAMPS_TICK_USEC);
-        now = take_stamps(200000ULL * 1000000);
+        uint64_t at = later_usec(0);
+
+        age_folders_to((time_t) (at / 1000000) - 1);
+        before = take_stamps(at);
+        now = take_stamps(at + 1000000);
         assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
         assert_int_equal(strv_length(changed), 3);
         strv_free(changed), strv_free(gone), mail_stamps_done(&now), mail_stamps_done(&before);
 
-        before = take_stamps(100000ULL * 1000000 + MAILSTAMPS_TICK_USEC + 1);
-        now = take_stamps(200000ULL * 1000000);
+        age_folders_to((time_t) (at / 1000000) - 3);
+        before = take_stamps(at);
+        now = take_stamps(at + 1000000);
         assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
         assert_int_equal(strv_length(changed), 0);
+        strv_free(changed), strv_free(gone), mail_stamps_done(&now), mail_stamps_done(&before);
+}
+
+/* A control file written in place changes no directory: its ctime shows it,
+ * even with its mtime set back; a file added to a folder's top shows in the
+ * folder's mtime. Nothing else counts as changed. */
+static void test_stamps_see_own_files_changed_in_place(_unused_ void **state) {
+        MailStamps before, now;
+        char **changed = NULL, **gone = NULL;
+
+        age_folders();
+        before = take_stamps(later_usec(0));
+        /* ctimes tick coarsely: let the clock move past the tree's last one. */
+        (void) usleep(20000);
+        write_file("example.org/alice/Maildir/dovecot-uidlist", "3 V1 N5\n", 4000);
+        write_file("example.org/alice/Maildir/.Sent/maildirfolder", "", 4000);
+        now = take_stamps(later_usec(1000000));
+        assert_int_equal(mail_stamps_changed(&before, &now, &changed, &gone), 0);
+        assert_strv(changed, (const char *const[]) { "alice/Maildir", "alice/Maildir/.Sent", NULL });
+        assert_int_equal(strv_length(gone), 0);
         strv_free(changed), strv_free(gone), mail_stamps_done(&now), mail_stamps_done(&before);
 }
 
@@ -325,6 +364,9 @@ static void test_stamps_json_round_trip_and_refusals(_unused_ void **state) {
                 "{\"taken\":1,\"folders\":[[\"a\\u0000b\",1,1]]}",
                 "{\"taken\":1,\"folders\":[[\"a\",-2,1]]}",
                 "{\"taken\":1,\"folders\":[[\"a\",1]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",1,1,-2]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",1,1,\"1\"]]}",
+                "{\"taken\":1,\"folders\":[[\"a\",1,1,1,1]]}",
                 "{\"taken\":1,\"folders\":[[\"a\",1,\"1\"]]}",
                 "{\"taken\":1,\"folders\":[[\"b\",1,1],[\"a\",1,1]]}",
                 "{\"taken\":1,\"folders\":[[\"a\",1,1],[\"a\",1,1]]}",
@@ -345,6 +387,24 @@ static void test_stamps_json_round_trip_and_refusals(_unused_ void **state) {
                 assert_string_equal(back.folders[i].path, s.folders[i].path);
                 assert_int_equal(back.folders[i].cur_usec, s.folders[i].cur_usec);
                 assert_int_equal(back.folders[i].new_usec, s.folders[i].new_usec);
+                assert_int_equal(back.folders[i].own_usec, s.folders[i].own_usec);
+        }
+        free(json), mail_stamps_done(&back), mail_stamps_done(&s);
+
+        /* A recording from before the own stamps: read, its folders always changed. */
+        json = strdup("{\"taken\":1,\"folders\":[[\"a\",1,1]]}");
+        assert_int_equal(mail_stamps_from_json(json, strlen(json), &back), 0);
+        assert_int_equal(back.folders[0].own_usec, MAILSTAMPS_OWN_UNKNOWN);
+        s = back;
+        free(json);
+        json = strdup("{\"taken\":1,\"folders\":[[\"a\",1,1,5]]}");
+        assert_int_equal(mail_stamps_from_json(json, strlen(json), &back), 0);
+        {
+                char **changed = NULL, **gone = NULL;
+
+                assert_int_equal(mail_stamps_changed(&s, &back, &changed, &gone), 0);
+                assert_strv(changed, (const char *const[]) { "a", NULL });
+                strv_free(changed), strv_free(gone);
         }
         free(json), mail_stamps_done(&back), mail_stamps_done(&s);
 
@@ -432,6 +492,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stamps_count_a_recent_directory_as_changed, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stamps_json_round_trip_and_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stamps_find_every_change_and_nothing_else, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stamps_see_own_files_changed_in_place, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_scan_skips_symlinks_without_following, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

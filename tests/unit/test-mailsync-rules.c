@@ -3,8 +3,10 @@
  * for each shape of Layout=, literal folder names, and what they do to real
  * trees under the real rsync (a local copy: the rules are the same ones the
  * pull sends its sender): the changed folders carried with deletes, the
- * unchanged ones never visited nor emptied, gone folders and mailboxes
- * deleted whole, new ones created, no tmp/ contents. */
+ * unchanged ones never visited nor emptied, a mailbox none of whose folders
+ * changed not entered (its own files untouched), what lies outside the
+ * maildirs carried, gone folders and mailboxes deleted whole, new ones
+ * created, no tmp/ contents. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -56,7 +58,9 @@ static void test_rules_default_layout(void **state) {
                                   "-p /*/Maildir/cur/\n"
                                   "-p /*/Maildir/.*/cur/\n"
                                   "-p /*/Maildir/new/\n"
-                                  "-p /*/Maildir/.*/new/\n");
+                                  "-p /*/Maildir/.*/new/\n"
+                                  "+ /u1/Maildir/\n"
+                                  "-p /*/Maildir/\n");
 }
 
 /* A prefix is part of every pattern (the stamps name folders from below it);
@@ -69,9 +73,11 @@ static void test_rules_prefix_and_no_suffix(void **state) {
         (void) state;
         assert_non_null(strstr(prefixed, "\n+ /mail/u1/Maildir/cur/\n"));
         assert_non_null(strstr(prefixed, "\n-p /mail/*/Maildir/.*/new/\n"));
+        assert_non_null(strstr(prefixed, "\n+ /mail/u1/Maildir/\n-p /mail/*/Maildir/\n"));
         assert_non_null(strstr(bare, "\n+ /u1/new/\n"));
         assert_non_null(strstr(bare, "\n-p /*/cur/\n"));
         assert_non_null(strstr(bare, "\n-p /*/.*/tmp/*\n"));
+        assert_non_null(strstr(bare, "\n+ /u1/\n-p /*/\n"));
 }
 
 /* rsync reads '*', '?' and '[' as wildcards, and then '\' as an escape. */
@@ -83,6 +89,8 @@ static void test_rules_folder_names_are_literal(void **state) {
         assert_non_null(strstr(text, "\n+ /u1/Maildir/.A\\[1]\\*/cur/\n"));
         /* no wildcard: plain text, the backslash as it is */
         assert_non_null(strstr(text, "\n+ /u1/Maildir/.back\\slash/new/\n"));
+        /* their maildir, once */
+        assert_non_null(strstr(text, "\n+ /u1/Maildir/\n-p /*/Maildir/\n"));
         assert_int_equal(mailsync_final_rules(stdout, "%n/Maildir", changed), -EINVAL);
 }
 
@@ -189,6 +197,9 @@ static void test_rules_under_rsync(void **state) {
         write_file("src/u1/Maildir/.A[1]*/cur/w1:2,", "wild");
         maildir("src", "u2/Maildir");
         write_file("src/u2/Maildir/cur/o1:2,S", "other");
+        write_file("src/u2/Maildir/dovecot-uidlist", "source");
+        write_file("src/u2/.forward", "outside the maildir");
+        write_file("src/passwd", "the domain's own file");
         maildir("src", "u3/Maildir");
         write_file("src/u3/Maildir/cur/n1:2,S", "new mailbox");
 
@@ -208,6 +219,7 @@ static void test_rules_under_rsync(void **state) {
         maildir("dst", "u2/Maildir");
         write_file("dst/u2/Maildir/cur/left:2,S", "left");
         write_file("dst/u2/Maildir/new/left", "left");
+        write_file("dst/u2/Maildir/dovecot-uidlist", "left");
         maildir("dst", "u9/Maildir");
         write_file("dst/u9/Maildir/cur/x:2,S", "a mailbox gone at the source");
 
@@ -238,6 +250,11 @@ static void test_rules_under_rsync(void **state) {
         assert_true(exists("dst/u2/Maildir/cur/left:2,S"));
         assert_true(exists("dst/u2/Maildir/new/left"));
         assert_false(exists("dst/u2/Maildir/cur/o1:2,S"));
+        /* a mailbox with no changed folder: not entered, its own files as they were */
+        assert_string_equal(read_all("dst/u2/Maildir/dovecot-uidlist"), "left");
+        /* outside the maildirs: carried */
+        assert_string_equal(read_all("dst/u2/.forward"), "outside the maildir");
+        assert_string_equal(read_all("dst/passwd"), "the domain's own file");
         /* gone at the source: deleted whole, despite the excludes */
         assert_false(exists("dst/u1/Maildir/.Trash"));
         assert_false(exists("dst/u9"));
