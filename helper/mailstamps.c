@@ -45,7 +45,7 @@ static int own_usec_at(int folder, int64_t *ret) {
         d = fdopendir(fd);
         if (!d)
                 return -errno;
-        fd = -1; /* the DIR owns it now */
+        (void) TAKE_FD(fd); /* the DIR owns it now */
         while ((errno = 0, de = readdir(d))) {
                 if (de->d_type == DT_DIR)
                         continue;
