@@ -49,7 +49,8 @@ char *mail_stamps_to_json(const MailStamps *s);
 int mail_stamps_from_json(const char *text, size_t size, MailStamps *ret);
 
 /* The folders of now that must be synced with deletes: new ones, changed
- * ones (cur/, new/ or their own files), and those too close to the recording. *ret_gone: folders of before
- * that are no more (the folder pass above them deletes them). Both are
+ * ones (cur/, new/ or their own files), and those too close to the
+ * recording. *ret_gone: folders of before that are no more (the pass
+ * deletes them with the maildir above them, itself changed). Both are
  * NULL-terminated lists of paths (free with strv_free()). */
 int mail_stamps_changed(const MailStamps *before, const MailStamps *now, char ***ret_changed, char ***ret_gone);

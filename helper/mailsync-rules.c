@@ -41,38 +41,50 @@ int mailsync_folder_pattern(const char *layout, bool subfolders, const char *dir
         return *ret ? 0 : -ENOMEM;
 }
 
-/* One changed folder's DIR ("cur", "new"), literally: rsync reads a pattern
- * without '*', '?' or '[' as plain text, and one with them as a wildcard. */
-static int write_changed(FILE *f, const char *prefix, size_t prefix_len, const char *path, const char *dir) {
-        _cleanup_free_ char *raw = strdup_printf("/%.*s%s/%s/", (int) prefix_len, prefix, path, dir);
-        _cleanup_free_ char *escaped = NULL;
+/* "+ RAW", RAW taken literally: rsync reads a pattern without '*', '?' or
+ * '[' as plain text, and one with them as a wildcard. Frees RAW. */
+static int write_include(FILE *f, char *raw) {
+        _cleanup_free_ char *owned = raw, *escaped = NULL;
 
-        if (!raw)
+        if (!owned)
                 return -ENOMEM;
-        if (strpbrk(raw, WILD)) {
-                escaped = escape(raw, strlen(raw));
-                if (!escaped)
-                        return -ENOMEM;
-        }
-        return fprintf(f, "+ %s\n", escaped ? escaped : raw) < 0 ? -EIO : 0;
+        if (strpbrk(owned, WILD) && !(escaped = escape(owned, strlen(owned))))
+                return -ENOMEM;
+        return fprintf(f, "+ %s\n", escaped ? escaped : owned) < 0 ? -EIO : 0;
 }
 
-/* The maildir of a changed folder: the folder itself, or the maildir above a
- * ".NAME" folder. Included, so the walk enters it. */
-static int write_maildir(FILE *f, const char *prefix, size_t prefix_len, const char *folder, const char **last) {
-        const char *slash = strrchr(folder, '/');
-        size_t len = slash && slash[1] == '.' ? (size_t) (slash - folder) : strlen(folder);
-        _cleanup_free_ char *raw = NULL, *escaped = NULL;
+/* One changed folder's DIR ("cur", "new"). */
+static int write_changed(FILE *f, const char *prefix, size_t prefix_len, const char *path, const char *dir) {
+        return write_include(f, strdup_printf("/%.*s%s/%s/", (int) prefix_len, prefix, path, dir));
+}
 
+/* The maildir of a changed folder, "NAME[/SUFFIX]" (DEPTH names: the
+ * layout's after %n, plus one), the folder's first DEPTH names: the folder
+ * itself, or the maildir above a ".NAME" folder. Included, so the walk
+ * enters it; once, as a maildir's folders come one after another. */
+static int write_maildir(FILE *f, const char *prefix, size_t prefix_len, unsigned depth, const char *folder,
+                         char **last) {
+        size_t len = 0;
+
+        for (unsigned i = 0; i < depth && folder[len]; i++)
+                len += strcspn(folder + len + (i > 0), "/") + (i > 0);
         if (*last && strlen(*last) == len && strncmp(*last, folder, len) == 0)
-                return 0; /* the one before: its folders come one after another */
-        *last = folder;
-        raw = strdup_printf("/%.*s%.*s/", (int) prefix_len, prefix, (int) len, folder);
-        if (!raw)
+                return 0;
+        free(*last);
+        *last = strndup(folder, len);
+        if (!*last)
                 return -ENOMEM;
-        if (strpbrk(raw, WILD) && !(escaped = escape(raw, strlen(raw))))
-                return -ENOMEM;
-        return fprintf(f, "+ %s\n", escaped ? escaped : raw) < 0 ? -EIO : 0;
+        return write_include(f, strdup_printf("/%.*s%s/", (int) prefix_len, prefix, *last));
+}
+
+/* The names after %n in the layout, plus one: a maildir's depth below the mailbox parent. */
+static unsigned maildir_depth(const char *layout) {
+        const char *suffix = strstr(layout, "%n") + 2;
+        unsigned depth = 1;
+
+        for (; *suffix; suffix++)
+                depth += *suffix == '/';
+        return depth;
 }
 
 /* RULE for DIR of every maildir and of every folder. */
@@ -122,9 +134,9 @@ int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
          * pass at 1,000 mailboxes went on walking them (BENCHMARKS.md). The
          * rest of the domain is walked, so whatever lies outside the maildirs
          * is carried, and a mailbox gone at the source is deleted. */
-        const char *last = NULL;
+        _cleanup_free_ char *last = NULL;
         for (char *const *c = changed; r >= 0 && c && *c; c++)
-                r = write_maildir(f, layout + 3, (size_t) (n - (layout + 3)), *c, &last);
+                r = write_maildir(f, layout + 3, (size_t) (n - (layout + 3)), maildir_depth(layout), *c, &last);
         if (r >= 0) {
                 _cleanup_free_ char *maildirs = NULL;
                 r = mailsync_folder_pattern(layout, false, "", &maildirs);

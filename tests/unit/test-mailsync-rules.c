@@ -80,6 +80,16 @@ static void test_rules_prefix_and_no_suffix(void **state) {
         assert_non_null(strstr(bare, "\n+ /u1/\n-p /*/\n"));
 }
 
+/* The maildir is the folder's first names (the layout's after %n, plus one),
+ * whatever they are called: a suffix may begin with a dot, like a folder. */
+static void test_rules_maildir_of_a_dotted_suffix(void **state) {
+        char *changed[] = { "u1/.maildir", "u1/.maildir/.Sent", "u2/.maildir/.Sent", NULL };
+        _cleanup_free_ char *text = rules_text("%d/%n/.maildir", changed);
+
+        (void) state;
+        assert_non_null(strstr(text, "\n-p /*/.maildir/.*/new/\n+ /u1/.maildir/\n+ /u2/.maildir/\n-p /*/.maildir/\n"));
+}
+
 /* rsync reads '*', '?' and '[' as wildcards, and then '\' as an escape. */
 static void test_rules_folder_names_are_literal(void **state) {
         char *changed[] = { "u1/Maildir/.A[1]*", "u1/Maildir/.back\\slash", NULL };
@@ -90,7 +100,7 @@ static void test_rules_folder_names_are_literal(void **state) {
         /* no wildcard: plain text, the backslash as it is */
         assert_non_null(strstr(text, "\n+ /u1/Maildir/.back\\slash/new/\n"));
         /* their maildir, once */
-        assert_non_null(strstr(text, "\n+ /u1/Maildir/\n-p /*/Maildir/\n"));
+        assert_non_null(strstr(text, "\n-p /*/Maildir/.*/new/\n+ /u1/Maildir/\n-p /*/Maildir/\n"));
         assert_int_equal(mailsync_final_rules(stdout, "%n/Maildir", changed), -EINVAL);
 }
 
@@ -267,6 +277,7 @@ int main(void) {
                 cmocka_unit_test(test_rules_default_layout),
                 cmocka_unit_test(test_rules_prefix_and_no_suffix),
                 cmocka_unit_test(test_rules_folder_names_are_literal),
+                cmocka_unit_test(test_rules_maildir_of_a_dotted_suffix),
                 cmocka_unit_test_setup_teardown(test_rules_under_rsync, setup, teardown),
         };
 
