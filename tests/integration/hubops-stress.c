@@ -28,13 +28,13 @@
  *       NAME" at the first refusal, and at the end "flood NAME sent=S
  *       denied=D refused=R other=O".
  *
- * Both use the system bus, $DBUS_SYSTEM_BUS_ADDRESS (a lab host's bus).
+ * Both use the system bus, $DBUS_SYSTEM_BUS_ADDRESS (a lab host's bus). The
+ * flood is stress-flood.c.
  * Exit status: 0 every reply was the expected one, 1 a reply was wrong or a
  * call failed, 2 usage. */
 
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,10 +46,11 @@
 
 #include <systemd/sd-bus.h>
 
+#include "clock.h"
 #include "hubops-bus.h"
 #include "macro.h"
+#include "stress.h"
 
-#define HOOK "noop"
 #define HOOK_DESCRIPTION "Do nothing, successfully"
 #define PEER_IFACE "org.freedesktop.DBus.Peer"
 #define PROPERTIES_IFACE "org.freedesktop.DBus.Properties"
@@ -57,9 +58,7 @@
 #define JOBS_FINISHED_KEPT 64
 /* A noop hook ends in milliseconds; this only turns a lost signal into a message instead of a hang. */
 #define JOB_END_DEADLINE_USEC (120ULL * USEC_PER_SEC)
-#define ERRORS_SHOWN 5
 #define CLIENTS_MAX 1024
-#define WINDOW_MAX 4096
 
 typedef struct Client {
         sd_bus *bus;
@@ -73,16 +72,6 @@ typedef struct Client {
         char result[64];         /* its result, once it came */
         unsigned completions;    /* Completed signals seen for waiting_for */
 } Client;
-
-typedef struct Flood {
-        sd_bus *bus;
-        unsigned window;
-        unsigned in_flight;
-        unsigned long count; /* stop after this many; 0: at EOF on stdin */
-        const char *hook;
-        unsigned long sent, denied, refused, other;
-        bool stopping;
-} Flood;
 
 typedef int (*check_t)(Client *c);
 
@@ -103,13 +92,6 @@ _printf_(3, 4) static int wrong(Client *c, const char *what, const char *fmt, ..
 static int call_failed(Client *c, const char *what, const sd_bus_error *error, int r) {
         return wrong(c, what, "expected a reply, got %s: %s", error->name ? error->name : "no error name",
                      error->message ? error->message : strerror(-r));
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
 }
 
 /* Dispatch what has arrived (signals for other clients' jobs, mostly) so it never piles up. */
@@ -336,13 +318,13 @@ static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
  * signal, both coming from hubopsd in that order; so the signal is dispatched
  * only after waiting_for names the job. */
 static int wait_for_job_end(Client *c, const char *job) {
-        uint64_t deadline = now_usec() + JOB_END_DEADLINE_USEC;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + JOB_END_DEADLINE_USEC;
         int r;
 
         c->waiting_for = job;
         c->completions = 0;
         while (c->completions == 0) {
-                uint64_t now = now_usec();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
                 if (now >= deadline)
                         break;
                 r = sd_bus_process(c->bus, NULL);
@@ -486,114 +468,6 @@ static int run_clients(unsigned n, unsigned calls, unsigned hooks, const char *h
         }
         printf("clients %u calls=%llu failed=%d\n", n, (unsigned long long) n * calls, failed);
         return failed > 0 ? -EBADMSG : 0;
-}
-
-static void say_first(Flood *f, const char *what) {
-        const char *name = NULL;
-
-        (void) sd_bus_get_unique_name(f->bus, &name);
-        printf("%s %s\n", what, name ? name : "?");
-        (void) fflush(stdout);
-}
-
-static int on_denial(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        static const char action[] = "(polkit action " HUBOPS_ACTION_HOOK_RUN;
-        Flood *f = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-        const char *at = e && sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED) && e->message
-                ? strstr(e->message, action)
-                : NULL;
-
-        (void) ret_error;
-        f->in_flight--;
-        if (at && strcmp(at + strlen(action), " denied)") == 0) {
-                if (f->denied++ == 0)
-                        say_first(f, "flooding");
-                return 0;
-        }
-        if (e && e->message &&
-            ((sd_bus_error_has_name(e, HUBOPS_ERROR_TOO_MANY_REQUESTS) &&
-              strstr(e->message, "too many authorization checks in flight")) ||
-             (sd_bus_error_has_name(e, HUBOPS_ERROR_NOT_CONFIGURED) && strcmp(f->hook, HOOK) != 0 &&
-              strstr(e->message, f->hook)))) {
-                if (f->refused++ == 0)
-                        say_first(f, "refused");
-                return 0;
-        }
-        if (++f->other <= ERRORS_SHOWN)
-                fprintf(stderr, "hubops-stress: flood reply %lu: expected %s (polkit action %s denied) or %s, got %s: %s\n",
-                        f->denied + f->refused + f->other, SD_BUS_ERROR_ACCESS_DENIED, HUBOPS_ACTION_HOOK_RUN,
-                        strcmp(f->hook, HOOK) != 0 ? HUBOPS_ERROR_NOT_CONFIGURED : HUBOPS_ERROR_TOO_MANY_REQUESTS,
-                        e ? e->name : "a method return", e && e->message ? e->message : "");
-        return 0;
-}
-
-static int flood_fill(Flood *f) {
-        while (!f->stopping && f->in_flight < f->window) {
-                int r = sd_bus_call_method_async(f->bus, NULL, HUBOPS_BUS_NAME, HUBOPS_OBJECT_PATH, HUBOPS_IFACE_HOOKS,
-                                                 "Run", on_denial, f, "s", f->hook);
-                if (r < 0)
-                        return r;
-                f->in_flight++;
-                f->sent++;
-                f->stopping = f->count > 0 && f->sent >= f->count;
-        }
-        return 0;
-}
-
-/* Wait for the bus, and for EOF on stdin while still sending. */
-static int flood_wait(Flood *f) {
-        struct pollfd p[2] = {
-                { .fd = sd_bus_get_fd(f->bus), .events = (short) sd_bus_get_events(f->bus) },
-                { .fd = STDIN_FILENO, .events = POLLIN },
-        };
-        uint64_t until = UINT64_MAX, now = now_usec();
-        int timeout = -1;
-        char buf[256];
-
-        if (p[0].fd < 0 || p[0].events < 0)
-                return -EIO;
-        if (sd_bus_get_timeout(f->bus, &until) >= 0 && until != UINT64_MAX)
-                timeout = until <= now ? 0 : (int) ((until - now + 999) / 1000);
-        if (poll(p, f->stopping || f->count > 0 ? 1 : 2, timeout) < 0)
-                return errno == EINTR ? 0 : -errno;
-        if (!f->stopping && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-                ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-                f->stopping = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
-        }
-        return 0;
-}
-
-static int run_flood(unsigned window, unsigned count, const char *hook) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Flood f = { .window = window, .count = count, .hook = hook };
-        const char *name = NULL;
-        int r;
-
-        r = sd_bus_open_system(&bus);
-        if (r < 0) {
-                fprintf(stderr, "hubops-stress: flood: cannot connect to the system bus: %s\n", strerror(-r));
-                return r;
-        }
-        f.bus = bus;
-        for (;;) {
-                r = flood_fill(&f);
-                if (r < 0 || (f.stopping && f.in_flight == 0))
-                        break;
-                r = sd_bus_process(bus, NULL);
-                if (r == 0)
-                        r = flood_wait(&f);
-                if (r < 0)
-                        break;
-        }
-        if (r < 0) {
-                fprintf(stderr, "hubops-stress: flood: bus failed after %lu calls: %s\n", f.sent, strerror(-r));
-                return r;
-        }
-        (void) sd_bus_get_unique_name(bus, &name);
-        printf("flood %s sent=%lu denied=%lu refused=%lu other=%lu\n", name ? name : "?", f.sent, f.denied, f.refused,
-               f.other);
-        return f.other > 0 || f.denied + f.refused != f.sent ? -EBADMSG : 0;
 }
 
 static bool parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret) {
