@@ -69,9 +69,9 @@ char *mail_json_text(json_object *o);
 bool mail_path_is_valid(const char *p, size_t len);
 
 /* How long a copy of files/bytes takes at the reference rates (per-file
- * cost and bandwidth of a pre-sync over ssh, BENCHMARKS.md): an estimate
- * for the survey and the plan, replaced by a store's own measured rate once
- * it has one. */
+ * cost and bandwidth of a pre-sync over ssh between real disks; the lab's
+ * VM copies about 10,000 files/s, BENCHMARKS.md): an estimate for the
+ * survey and the plan, before any copy from the store has been measured. */
 #define MAIL_COPY_FILES_PER_SEC 2000ULL
 #define MAIL_COPY_BYTES_PER_SEC (40ULL << 20)
 uint64_t mail_copy_estimate_usec(uint64_t files, uint64_t bytes);
