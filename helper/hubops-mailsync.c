@@ -57,7 +57,7 @@ typedef struct Args {
 } Args;
 
 typedef struct Totals {
-        uint64_t checked, transferred, bytes;
+        RsyncProgress last; /* rsync's last progress line */
         bool vanished;
 } Totals;
 
@@ -118,9 +118,7 @@ static void follow_progress(int fd, Totals *t) {
                 }
                 (void) nanosleep(&pause, NULL);
         }
-        t->checked = last.checked;
-        t->transferred = last.transferred;
-        t->bytes = last.bytes;
+        t->last = last;
         notify(&last, &last_notify, true);
 }
 
@@ -324,7 +322,7 @@ static int parse_args(int argc, char **argv, Args *a) {
 }
 
 int main(int argc, char **argv) {
-        Totals t = { .checked = 0 };
+        Totals t = { .vanished = false };
         uint64_t started = now_usec();
         Args a;
         int r;
@@ -348,6 +346,7 @@ int main(int argc, char **argv) {
         }
         printf("{\"mode\":\"%s\",\"files_checked\":%" PRIu64 ",\"files_transferred\":%" PRIu64
                ",\"bytes_transferred\":%" PRIu64 ",\"vanished\":%s,\"elapsed_usec\":%" PRIu64 "}\n",
-               a.mode, t.checked, t.transferred, t.bytes, t.vanished ? "true" : "false", now_usec() - started);
+               a.mode, t.last.checked, t.last.transferred, t.last.bytes, t.vanished ? "true" : "false",
+               now_usec() - started);
         return fflush(stdout) == 0 ? 0 : 1;
 }

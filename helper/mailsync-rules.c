@@ -58,23 +58,16 @@ static int write_changed(FILE *f, const char *prefix, size_t prefix_len, const c
         return write_include(f, strdup_printf("/%.*s%s/%s/", (int) prefix_len, prefix, path, dir));
 }
 
-/* The maildir of a changed folder, "NAME[/SUFFIX]" (DEPTH names: the
- * layout's after %n, plus one), the folder's first DEPTH names: the folder
- * itself, or the maildir above a ".NAME" folder. Included, so the walk
- * enters it; once, as a maildir's folders come one after another. */
-static int write_maildir(FILE *f, const char *prefix, size_t prefix_len, unsigned depth, const char *folder,
-                         char **last) {
+/* The length of a changed folder's maildir, "NAME[/SUFFIX]": its first
+ * DEPTH names (the layout's after %n, plus one), up to the DEPTH-th '/'. */
+static size_t maildir_len(const char *folder, unsigned depth) {
+        unsigned slashes = 0;
         size_t len = 0;
 
-        for (unsigned i = 0; i < depth && folder[len]; i++)
-                len += strcspn(folder + len + (i > 0), "/") + (i > 0);
-        if (*last && strlen(*last) == len && strncmp(*last, folder, len) == 0)
-                return 0;
-        free(*last);
-        *last = strndup(folder, len);
-        if (!*last)
-                return -ENOMEM;
-        return write_include(f, strdup_printf("/%.*s%s/", (int) prefix_len, prefix, *last));
+        for (; folder[len]; len++)
+                if (folder[len] == '/' && ++slashes == depth)
+                        break;
+        return len;
 }
 
 /* The names after %n in the layout, plus one: a maildir's depth below the mailbox parent. */
@@ -133,10 +126,20 @@ int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
          * files: mail-stamps.h) is not entered at all: 0.2 s of a warm final
          * pass at 1,000 mailboxes went on walking them (BENCHMARKS.md). The
          * rest of the domain is walked, so whatever lies outside the maildirs
-         * is carried, and a mailbox gone at the source is deleted. */
-        _cleanup_free_ char *last = NULL;
-        for (char *const *c = changed; r >= 0 && c && *c; c++)
-                r = write_maildir(f, layout + 3, (size_t) (n - (layout + 3)), maildir_depth(layout), *c, &last);
+         * is carried, and a mailbox gone at the source is deleted. The
+         * changed folders' maildirs are included, each once (a maildir's
+         * folders come one after another), then every other one excluded. */
+        unsigned depth = maildir_depth(layout);
+        const char *last = NULL;
+        size_t last_len = 0;
+        for (char *const *c = changed; r >= 0 && c && *c; c++) {
+                size_t len = maildir_len(*c, depth);
+
+                if (last && len == last_len && strncmp(last, *c, len) == 0)
+                        continue;
+                last = *c, last_len = len;
+                r = write_include(f, strdup_printf("/%.*s%.*s/", (int) (n - (layout + 3)), layout + 3, (int) len, *c));
+        }
         if (r >= 0) {
                 _cleanup_free_ char *maildirs = NULL;
                 r = mailsync_folder_pattern(layout, false, "", &maildirs);

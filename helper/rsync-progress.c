@@ -98,10 +98,11 @@ int rsync_progress_status(const RsyncProgress *p, char *buf, size_t size) {
         if (p->total == 0)
                 return -ENODATA;
         if (p->percent > 0 && p->bytes > 0) {
-                /* percent = 100 * COPIED / SIZE, rounded down: SIZE is at most this. */
+                /* percent = 100 * COPIED / SIZE, rounded down: SIZE is at most
+                 * this, and never less than COPIED (percent <= 100). */
                 uint64_t bytes_total = p->bytes > UINT64_MAX / 100 ? p->bytes : p->bytes * 100 / p->percent;
                 n = snprintf(buf, size, "files %" PRIu64 "/%" PRIu64 " bytes %" PRIu64 "/%" PRIu64, p->checked,
-                             p->total, p->bytes, bytes_total < p->bytes ? p->bytes : bytes_total);
+                             p->total, p->bytes, bytes_total);
         } else
                 n = snprintf(buf, size, "files %" PRIu64 "/%" PRIu64, p->checked, p->total);
         return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
