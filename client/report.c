@@ -71,7 +71,7 @@ static void plan_text(const Exec *x, bool with_status) {
         const Run *r = x->run;
         int wh = 0, wo = 0, ws = 0;
 
-        printf("Plan: %s %s (site claimed on %s)%s%s\n", r->runbook, run_target(r), r->claim_host,
+        printf("Plan: %s %s (claims the site on %s)%s%s\n", r->runbook, run_target(r), r->claim_host,
                r->id[0] ? ", run " : "", r->id);
         /* Columns as wide as their widest cell: long hook names must not run into the next column. */
         for (unsigned i = 0; i < r->n_steps; i++) {

@@ -27,6 +27,14 @@ assert_eq "$(jq -r 'select(.event == "preflight-result") | .ok' <<<"$out")" true
 no_actions "a dry run"
 ok "--dry-run --json prints the plan (16 steps, gates, observations) and a passing preflight; nothing is done"
 
+# On a terminal's terms: the plan's first line says where the run would claim
+# the site, not that a claim was made (a dry run claims nothing).
+run_capture as_operator hubopsctl rebuild-tables mailhub2 --dry-run
+assert_eq "$rc" 0 "text dry run ($err)"
+assert_eq "$(head -n 1 <<<"$out")" "Plan: rebuild-tables mailhub2 (claims the site on $HOST)" "the plan's first line"
+no_actions "a text dry run"
+ok "--dry-run's plan says where the run would claim the site, and claims nothing"
+
 # Without a terminal and without --yes: a usage error, not a prompt that hangs.
 run_capture as_operator hubopsctl rebuild-tables mailhub2 </dev/null
 assert_eq "$rc" 2 "no terminal, no --yes"
