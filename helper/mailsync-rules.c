@@ -70,9 +70,9 @@ static size_t maildir_len(const char *folder, unsigned depth) {
         return len;
 }
 
-/* The names after %n in the layout, plus one: a maildir's depth below the mailbox parent. */
-static unsigned maildir_depth(const char *layout) {
-        const char *suffix = strstr(layout, "%n") + 2;
+/* The names in the layout's SUFFIX (what follows %n), plus one: a
+ * maildir's depth below the mailbox parent. */
+static unsigned maildir_depth(const char *suffix) {
         unsigned depth = 1;
 
         for (; *suffix; suffix++)
@@ -100,6 +100,9 @@ int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
 
         if (strncmp(layout, "%d/", 3) != 0 || !n)
                 return -EINVAL;
+        /* What lies between the domain and the mailbox name: every path below starts with it. */
+        const char *prefix = layout + 3;
+        size_t prefix_len = (size_t) (n - prefix);
         /* First match wins, and every name the walk meets is tried against the
          * list until one does: the files of the changed cur/ and new/ (the only
          * ones the walk enters) match at once, so the per-folder lines below
@@ -111,9 +114,9 @@ int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
         if (r >= 0)
                 r = write_everywhere(f, layout, "-p", "tmp/*");
         for (char *const *c = changed; r >= 0 && c && *c; c++) {
-                r = write_changed(f, layout + 3, (size_t) (n - (layout + 3)), *c, "cur");
+                r = write_changed(f, prefix, prefix_len, *c, "cur");
                 if (r >= 0)
-                        r = write_changed(f, layout + 3, (size_t) (n - (layout + 3)), *c, "new");
+                        r = write_changed(f, prefix, prefix_len, *c, "new");
         }
         /* Excluded, so protected at the destination: an unchanged folder's
          * messages are neither listed nor deleted. Perishable: a folder or a
@@ -129,7 +132,7 @@ int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
          * is carried, and a mailbox gone at the source is deleted. The
          * changed folders' maildirs are included, each once (a maildir's
          * folders come one after another), then every other one excluded. */
-        unsigned depth = maildir_depth(layout);
+        unsigned depth = maildir_depth(n + 2);
         const char *last = NULL;
         size_t last_len = 0;
         for (char *const *c = changed; r >= 0 && c && *c; c++) {
@@ -138,7 +141,7 @@ int mailsync_final_rules(FILE *f, const char *layout, char *const *changed) {
                 if (last && len == last_len && strncmp(last, *c, len) == 0)
                         continue;
                 last = *c, last_len = len;
-                r = write_include(f, strdup_printf("/%.*s%.*s/", (int) (n - (layout + 3)), layout + 3, (int) len, *c));
+                r = write_include(f, strdup_printf("/%.*s%.*s/", (int) prefix_len, prefix, (int) len, *c));
         }
         if (r >= 0) {
                 _cleanup_free_ char *maildirs = NULL;
