@@ -18,6 +18,16 @@
  *                 folder of their maildirs, what lies outside the maildirs,
  *                 and the deletes of gone folders and mailboxes. The walk
  *                 finds the folders itself, so the F lines are only checked.
+ *                 Through the connection a connect left open (ssh logs in
+ *                 itself if none answers on its socket), which it then closes.
+ *   --mode connect  before the freeze: open the final pass's ssh connection
+ *                 (an ssh ControlMaster at $RUNTIME_DIRECTORY/ssh, the
+ *                 directory hubopsd gives every connect and final unit of
+ *                 this peer), and end once it is open. It outlives this
+ *                 program's unit and closes itself after CONTROL_PERSIST_SEC of
+ *                 disuse. The login is half of an rsync session's fixed
+ *                 cost (tests/bench/mailbox), and a source that refuses it
+ *                 is found before the freeze, not in it.
  *
  * Progress: sd_notify("STATUS=files CHECKED/TOTAL bytes COPIED/SIZE"), at
  * most once a second (rsync-progress.h: the files lead). Result: one JSON
@@ -30,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -50,10 +61,16 @@
 #define LINE_MAX_BYTES 4096
 #define FOLLOW_PAUSE_NSEC (10L * 1000 * 1000)
 #define FOLLOW_PIPE_BYTES (1024 * 1024)
+/* The held connection's idle limit: the freeze between a connect and the
+ * final pass is seconds; a run left at that point must not keep it for days. */
+#define CONTROL_PERSIST_SEC 900
+#define CONTROL_SOCKET "ssh"
+#define SUN_PATH_MAX 107
 
 typedef struct Args {
         const char *peer, *identity, *known_hosts, *root, *layout, *domain, *mode;
         unsigned port;
+        char control[SUN_PATH_MAX + 1]; /* the held connection's socket, or "" */
 } Args;
 
 typedef struct Totals {
@@ -167,15 +184,77 @@ static int add(char ***argv, const char *s) {
 }
 
 /* rsync's common arguments, up to (not including) the sources. */
-static int common_argv(const Args *a, const char *shape, char ***ret) {
-        _cleanup_free_ char *ssh = NULL;
-        char **argv = NULL;
+/* The ssh command, one string as rsync's -e takes it (rsync splits it on
+ * spaces, so every word is plain: parse_args): the peer's key and host key,
+ * nothing from ~/.ssh or /etc/ssh. master: "yes" (a connect opening the held
+ * connection), "no" (a client of it), NULL (no held connection). */
+static char *ssh_command(const Args *a, const char *master) {
+        char *ssh = NULL;
 
         if (asprintf(&ssh,
                      SSH " -F /dev/null -i %s -p %u -o IdentitiesOnly=yes -o BatchMode=yes "
                          "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null "
-                         "-o ConnectTimeout=30 -o ServerAliveInterval=15",
-                     a->identity, a->port, a->known_hosts) < 0)
+                         "-o ConnectTimeout=30 -o ServerAliveInterval=15%s%s%s%s",
+                     a->identity, a->port, a->known_hosts, master ? " -o ControlMaster=" : "", master ? master : "",
+                     master ? " -o ControlPath=" : "", master ? a->control : "") < 0)
+                return NULL;
+        return ssh;
+}
+
+/* ssh [the common options, master] EXTRA... PEER; its status, or -errno.
+ * quiet: stdout and stderr to /dev/null (-O check's "Master running"). */
+static int run_ssh(const Args *a, const char *master, const char *const *extra, bool quiet) {
+        _cleanup_free_ char *ssh = ssh_command(a, master);
+        _cleanup_(strv_freep) char **argv = NULL;
+        char *save = NULL;
+        int status;
+        pid_t pid;
+
+        if (!ssh)
+                return -ENOMEM;
+        for (char *w = strtok_r(ssh, " ", &save); w; w = strtok_r(NULL, " ", &save))
+                if (add(&argv, w) < 0)
+                        return -ENOMEM;
+        for (; *extra; extra++)
+                if (add(&argv, *extra) < 0)
+                        return -ENOMEM;
+        if (add(&argv, a->peer) < 0)
+                return -ENOMEM;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int null = quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
+
+                if (quiet && (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0))
+                        _exit(127);
+                execv(SSH, argv);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
+}
+
+/* A connect left its socket. No check that a master answers on it: inside
+ * the freeze, an ssh client that finds none logs in itself anyway. */
+static bool held_connection_exists(const Args *a) {
+        struct stat st;
+
+        return a->control[0] && lstat(a->control, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* The held connection is open and answers (ssh -O check). */
+static bool held_connection_answers(const Args *a) {
+        return held_connection_exists(a) && run_ssh(a, "no", (const char *const[]) { "-O", "check", NULL }, true) == 0;
+}
+
+static int common_argv(const Args *a, const char *shape, char ***ret) {
+        _cleanup_free_ char *ssh = NULL;
+        char **argv = NULL;
+
+        ssh = ssh_command(a, strcmp(a->mode, "final") == 0 && held_connection_exists(a) ? "no" : NULL);
+        if (!ssh)
                 return -ENOMEM;
         /* --modify-window=-1: nanosecond mtimes, or a file rewritten at the same size
          * within the second a pass read it (maildirsize) is skipped by the next
@@ -287,7 +366,48 @@ static int pass_final(const Args *a, Totals *t) {
                 r = run_rsync(argv, t);
         if (created)
                 (void) unlink(rules_file);
+        /* The held connection's work is done: close it now, not when idle. */
+        if (held_connection_exists(a))
+                (void) run_ssh(a, "no", (const char *const[]) { "-O", "exit", NULL }, true);
         return r;
+}
+
+/* Open the held connection, unless it is open: ssh -f returns once it is
+ * logged in and listening on the socket (255 and its reason on stderr if
+ * not), and goes on in the background. */
+static int pass_connect(const Args *a) {
+        char persist[32];
+        int r;
+
+        if (!a->control[0]) {
+                fputs("hubops-mailsync: a connect needs $RUNTIME_DIRECTORY (a path of at most 90 plain "
+                      "characters), which hubopsd's unit sets\n",
+                      stderr);
+                return -EINVAL;
+        }
+        if (held_connection_answers(a))
+                return 0;
+        /* A socket no master answers on (one killed): ssh would not replace it. */
+        if (unlink(a->control) < 0 && errno != ENOENT)
+                return -errno;
+        (void) snprintf(persist, sizeof(persist), "ControlPersist=%d", CONTROL_PERSIST_SEC);
+        r = run_ssh(a, "yes", (const char *const[]) { "-o", persist, "-f", "-N", NULL }, false);
+        if (r == 0)
+                printf("hubops-mailsync: the connection to %s is open (it closes after %d s unused)\n", a->peer,
+                       CONTROL_PERSIST_SEC);
+        return r;
+}
+
+/* $RUNTIME_DIRECTORY/ssh, if systemd gave this unit the directory and the
+ * path fits a socket address with the suffix ssh adds while it binds
+ * (".XXXXXXXXXXXXXXXX"); else "" and the final pass logs in itself. */
+static void held_connection_path(Args *a) {
+        const char *dir = getenv("RUNTIME_DIRECTORY");
+
+        a->control[0] = '\0';
+        if (dir && path_is_safe_absolute(dir) && !strchr(dir, ':') && word_is_plain(dir) &&
+            strlen(dir) + strlen("/" CONTROL_SOCKET) + 17 <= SUN_PATH_MAX)
+                (void) snprintf(a->control, sizeof(a->control), "%s/" CONTROL_SOCKET, dir);
 }
 
 static int parse_args(int argc, char **argv, Args *a) {
@@ -316,8 +436,9 @@ static int parse_args(int argc, char **argv, Args *a) {
         if (optind != argc || !word_is_plain(a->peer) || !word_is_plain(a->identity) ||
             !word_is_plain(a->known_hosts) || !path_is_safe_absolute(a->root) || !domain_name_is_valid(a->domain) ||
             a->port < 1 || a->port > 65535 || strncmp(a->layout, "%d/", 3) != 0 || !strstr(a->layout, "%n") ||
-            !a->mode || (strcmp(a->mode, "full") != 0 && strcmp(a->mode, "final") != 0))
+            !a->mode || (strcmp(a->mode, "full") != 0 && strcmp(a->mode, "connect") != 0 && strcmp(a->mode, "final") != 0))
                 return -EINVAL;
+        held_connection_path(a);
         return 0;
 }
 
@@ -329,9 +450,16 @@ int main(int argc, char **argv) {
 
         if (parse_args(argc, argv, &a) < 0) {
                 fputs("usage: hubops-mailsync --peer [USER@]HOST --port N --identity FILE --known-hosts FILE "
-                      "--root DIR --layout LAYOUT --domain DOMAIN --mode full|final\n",
+                      "--root DIR --layout LAYOUT --domain DOMAIN --mode full|connect|final\n",
                       stderr);
                 return 2;
+        }
+        if (strcmp(a.mode, "connect") == 0) {
+                r = pass_connect(&a);
+                if (r != 0)
+                        fprintf(stderr, "hubops-mailsync: cannot open the connection to %s: %s %d\n", a.peer,
+                                r > 0 ? "ssh exit status" : "error", r > 0 ? r : -r);
+                return r == 0 ? 0 : 1;
         }
         r = strcmp(a.mode, "full") == 0 ? pass_full(&a, &t) : pass_final(&a, &t);
         if (r == -EBADMSG) {

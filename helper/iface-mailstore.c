@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "hubops-bus.h"
 #include "job.h"
 #include "macro.h"
@@ -27,7 +28,7 @@ typedef struct MailAsk {
         char moment[8];       /* RecordFolders: presync, frozen */
         bool checksum;        /* Verify */
         const PeerConfig *peer; /* Sync */
-        char mode[8];         /* Sync: full, final */
+        char mode[8];         /* Sync: full, connect, final */
         char *input;          /* Sync final: "F\tPATH\n" and "C\tPATH\n" lines */
         size_t input_size;
         char kind[16];        /* GetReport */
@@ -53,14 +54,20 @@ static const char *shown_domain(const MailAsk *a) {
  * sandboxed as its row says (a copy and a retire write the mail root), its
  * stdout (the report; a retire has none) to the job's output file in
  * StateDirectory/mailbox. */
-static void start_mail_unit(Request *req, const MailAsk *a, char **argv) {
+static void start_mail_unit(Request *req, const MailAsk *a, char **argv_taken) {
         const MailstoreConfig *m = &req->context->config->mailstore;
-        _cleanup_free_ char *out = NULL;
+        _cleanup_(strv_freep) char **argv = argv_taken; /* the unit's properties hold a copy */
+        _cleanup_free_ char *out = NULL, *held = NULL;
+        bool connect = strcmp(a->mode, "connect") == 0;
         char doing[300];
         Job *job;
         int r;
 
-        if (!argv) {
+        /* The final pass's ssh connection to the peer, one per peer: opened
+         * by a connect, used and closed by the final pass (hubops-mailsync). */
+        if (a->peer && strcmp(a->mode, "full") != 0)
+                held = strdup_printf("%s-peer-%s", req->context->config->unit_prefix, a->peer->name);
+        if (!argv || (a->peer && strcmp(a->mode, "full") != 0 && !held)) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
@@ -81,10 +88,15 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv) {
                 .group = m->group,
                 .timeout_usec = m->sync_timeout_usec,
                 .output_file = job->log_file,
-                .result_file = strcmp(a->operation, "mailbox.retire") == 0 ? NULL : out,
+                /* A retire and a connect have no report: stdout to the log. */
+                .result_file = strcmp(a->operation, "mailbox.retire") == 0 || connect ? NULL : out,
                 .input_data = a->input,
                 .input_size = a->input_size,
                 .writable_path = m->root,
+                .runtime_directory = held,
+                /* The connection outlives the connect's unit, which ends once
+                 * it is open; ssh itself closes it when idle (ControlPersist=). */
+                .keep_processes = connect,
         };
         (void) snprintf(doing, sizeof(doing), "for %s of %s", a->operation, a->domain);
         op_start_unit(req, job,
@@ -308,17 +320,17 @@ static int method_sync(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = read_domain(m, a);
         if (r >= 0)
                 r = sd_bus_message_read(m, "ss", &peer, &mode);
-        if (r >= 0 && (strcmp(mode, "full") == 0 || strcmp(mode, "final") == 0))
+        if (r >= 0 && (strcmp(mode, "full") == 0 || strcmp(mode, "connect") == 0 || strcmp(mode, "final") == 0))
                 strcpy(a->mode, mode);
         if (r >= 0)
                 r = read_folders(m, a, 'F', &count);
         if (r >= 0)
                 r = read_folders(m, a, 'C', &count);
-        if (r == -EBADMSG || (r >= 0 && (!a->mode[0] || (strcmp(a->mode, "full") == 0 && count > 0)))) {
+        if (r == -EBADMSG || (r >= 0 && (!a->mode[0] || (strcmp(a->mode, "final") != 0 && count > 0)))) {
                 mail_ask_free(a);
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "mode must be full (no folders) or final (folder paths relative to the "
-                                         "domain)");
+                                         "mode must be full or connect (no folders) or final (folder paths "
+                                         "relative to the domain)");
         }
         if (r < 0)
                 return mail_ask_free(a), r;
@@ -430,7 +442,9 @@ static void mailstore_finished(Job *j, const UnitOutcome *o) {
                         job_finish_from_outcome(j, o);
                 return;
         }
-        if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 ||
+        const char *mode = strv_pairs_get(j->details, "mode");
+
+        if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 || (mode && strcmp(mode, "connect") == 0) ||
             strcmp(j->operation, "mailbox.thaw") == 0 || strcmp(j->operation, "mailbox.switch") == 0) {
                 job_finish_from_outcome(j, o);
                 return;

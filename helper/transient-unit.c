@@ -89,6 +89,19 @@ static int append_sandbox(sd_bus_message *m, const TransientUnit *u) {
         return 0;
 }
 
+/* Kept when the unit stops (Preserve=yes): the next unit of the same
+ * directory finds what the last one left there (the mailbox move's ssh
+ * connection socket). The manager makes it writable under ProtectSystem=. */
+static int append_runtime_directory(sd_bus_message *m, const char *name) {
+        int r = sd_bus_message_append(m, "(sv)", "RuntimeDirectory", "as", 1, name);
+
+        if (r >= 0)
+                r = append_property(m, "RuntimeDirectoryMode", "u", (uint32_t) 0700);
+        if (r >= 0)
+                r = append_property(m, "RuntimeDirectoryPreserve", "s", "yes");
+        return r;
+}
+
 int transient_unit_append_properties(sd_bus_message *m, const TransientUnit *u) {
         int r;
 
@@ -126,6 +139,8 @@ int transient_unit_append_properties(sd_bus_message *m, const TransientUnit *u) 
         if (u->input_data && (r = append_input_data(m, u->input_data, u->input_size)) < 0)
                 return r;
         if (u->sandbox && (r = append_sandbox(m, u)) < 0)
+                return r;
+        if (u->runtime_directory && (r = append_runtime_directory(m, u->runtime_directory)) < 0)
                 return r;
         return sd_bus_message_close_container(m);
 }

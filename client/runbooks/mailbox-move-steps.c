@@ -44,6 +44,13 @@ static int append_full_sync(Exec *x, Step *s, sd_bus_message *m) {
         return sd_bus_message_append(m, "ssasas", mailbox_move_source(x->run), "full", 0, 0);
 }
 
+/* Sync(domain, peer, "connect", [], []): the destination opens the final
+ * pass's ssh connection to the source before the freeze (hubops-mailsync). */
+static int append_connect(Exec *x, Step *s, sd_bus_message *m) {
+        (void) s;
+        return sd_bus_message_append(m, "ssasas", mailbox_move_source(x->run), "connect", 0, 0);
+}
+
 static int append_strv(sd_bus_message *m, char **l) {
         return sd_bus_message_append_strv(m, l);
 }
@@ -233,6 +240,7 @@ static void describe(const Step *s, char *buf, size_t size) {
         } texts[] = {
                 { "mailbox-record", "record the folders' times of ", " (the final pass's baseline)" },
                 { "mailbox-presync", "pre-sync ", " from the source, live (rsync, deletes included)" },
+                { "mailbox-connect", "open the ssh connection to the source of ", " for the final pass" },
                 { "mailbox-freeze", "freeze ", " (POP and delivery paused)" },
                 { "mailbox-record-frozen", "record the folders' times of ", ", frozen" },
                 { "mailbox-final-sync", "final pass of ", ": the changed folders, with deletes" },
@@ -261,6 +269,8 @@ const StepKind mailbox_move_kinds[MAILBOX_MOVE_N_KINDS] = {
                      .append = append_presync),
         MAILBOX_KIND("mailbox-presync", "mailbox.sync", "Sync", "none: a pass copies only what differs",
                      .append = append_full_sync, .detachable = true),
+        MAILBOX_KIND("mailbox-connect", "mailbox.sync", "Sync", "none: an open connection is kept",
+                     .append = append_connect),
         MAILBOX_KIND("mailbox-freeze", "mailbox.freeze", "Freeze", "none: the site unit is idempotent"),
         MAILBOX_KIND("mailbox-record-frozen", "mailbox.stamp", "RecordFolders", "none", .append = append_frozen),
         MAILBOX_KIND("mailbox-final-sync", "mailbox.sync", "Sync", "the source's changed folders",

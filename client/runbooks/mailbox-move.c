@@ -130,6 +130,7 @@ static int plan(const SiteConfig *site, const void *config, Run *r, char *err, s
         if (mailbox_move_param_yes(r, "presync-only"))
                 return 0;
         if (!add(r, "cutover", "mailbox-health", "source-health", from, 0) ||
+            !add(r, "cutover", "mailbox-connect", "connect", to, c->cutover_timeout_usec) ||
             !add(r, "cutover", "mailbox-freeze", "freeze", from, c->cutover_timeout_usec) ||
             !add(r, "cutover", "mailbox-record-frozen", "record-frozen", from, c->cutover_timeout_usec) ||
             !add(r, "cutover", "mailbox-final-sync", "final-sync", to, c->cutover_timeout_usec) ||
@@ -383,6 +384,8 @@ static void summary(const Run *r, json_object *o) {
                 json_object_object_add(o, "cutover_window_usec", json_object_new_int64((int64_t) window_usec(r)));
                 json_object_object_add(o, "final_sync_usec",
                                        json_object_new_int64((int64_t) job_usec(mailbox_move_step(r, "final-sync"))));
+                json_object_object_add(o, "connect_usec",
+                                       json_object_new_int64((int64_t) job_usec(mailbox_move_step(r, "connect"))));
                 json_object_object_add(o, "record_frozen_usec",
                                        json_object_new_int64((int64_t) job_usec(mailbox_move_step(r, "record-frozen"))));
                 json_object_object_add(o, "verify_usec",

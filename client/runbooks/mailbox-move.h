@@ -11,7 +11,7 @@
  * plan, preflight, summary) and its step kinds (mailbox-move-steps.c: the
  * calls' arguments and the checks that are steps). */
 
-#define MAILBOX_MOVE_N_KINDS 11
+#define MAILBOX_MOVE_N_KINDS 12
 extern const StepKind mailbox_move_kinds[MAILBOX_MOVE_N_KINDS];
 
 static inline const char *mailbox_move_source(const Run *r) {

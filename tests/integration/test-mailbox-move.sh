@@ -17,6 +17,9 @@
 #   nothing is switched, the source is thawed
 # - the client killed during the pre-sync, the final pass and after the
 #   switch resumes, and nothing is done twice (the audit logs)
+# - the final pass runs over the ssh connection its connect step opened
+#   before the freeze, and logs in itself if that connection died; a source
+#   that refuses the login stops the move at the connect step, unfrozen
 # - a source disk failing during a (detached) pre-sync stops the move
 #   before the freeze: nothing frozen, nothing switched
 # - a slow destination (15 MB/s) is refused at preflight
@@ -78,6 +81,11 @@ run_capture move --presync-only
 assert_eq "$rc" 0 "a pre-sync while live ($out $err)"
 assert_eq "$(routed_to)" pop02 "a pre-sync switches nothing"
 ! frozen || fail "a pre-sync freezes nothing"
+# The source's sshd log: each login of the mail user (a pass's own, or the
+# connection the connect step opens for the final pass).
+vmail_logins() { grep -c "Accepted publickey for hubops-vmail" "$HUBOPS_LAB_DIR/logs/pop02-sshd.log" || true; }
+held_open() { pgrep -u hubops-vmail -f -- '-o ControlMaster=yes' >/dev/null; }
+logins=$(vmail_logins)
 run_capture move --json
 assert_eq "$rc" 0 "the move under live load ($out $err)"
 summary=$(jq -c 'select(.event == "summary")' <<<"$out")
@@ -92,6 +100,9 @@ changed=$(jq -r .changed_folders <<<"$summary")
 [ "$changed" -ge 1 ] && [ "$changed" -le "$folders" ] || fail "changed folders: $changed of $folders"
 [ "$(jq -r .cutover_window_usec <<<"$summary")" -gt 0 ] || fail "no cutover window in $summary"
 ok "a move under live delivery and reading: same files, same UIDLs; the final pass took $changed of $folders folders"
+assert_eq "$(vmail_logins)" $((logins + 2)) "two logins at the source: the pre-sync's, and the connect's that the final pass used"
+! held_open || fail "the final pass closes the connection it used"
+ok "the final pass ran over the connection opened before the freeze, and closed it"
 
 # The POP3 client deleted messages while the pre-sync ran: with the trees
 # equal, none of them came back at pop03.
@@ -165,15 +176,29 @@ mkdir -p "$src/$domain/extra2/Maildir/"{cur,new,tmp}
 echo "new mailbox" >"$src/$domain/extra2/Maildir/cur/2.M2P1.pop02:2,S"
 echo "outside" >"$src/$domain/u0007/.forward"
 mail_own "$src/$domain/extra2" "$src/$domain/u0007/.forward"
-run_capture lab as "$OPERATOR" pop03 hubopsctl --json runbook resume "$run" --yes
-assert_eq "$rc" 0 "the move's cutover ($err $out)"
+# And the connection opened for the final pass dies during the freeze (held
+# by a session in flight: the test holds the site's lock), leaving its socket:
+# the final pass logs in itself.
+exec 8>>"$site/pop02:$domain.lock"
+flock -x 8
+logins=$(vmail_logins)
+start_move runbook resume "$run" --yes 8>&- # the lock is the test's, not the client's
+wait_event '"step":"freeze","host":"pop02","operation":"mailbox.freeze","subject":"'"$domain"'","status":"acting"'
+held_open || fail "the connect step left the connection open for the final pass"
+pkill -KILL -u hubops-vmail -f -- '-o ControlMaster=yes'
+wait_until 10 "the connection's end" eval '! held_open'
+exec 8>&-
+set +e; wait "$pid"; rc=$?; set -e
+out=$(cat "$events")
+assert_eq "$rc" 0 "the move's cutover (exit status $rc: $out)"
+assert_eq "$(vmail_logins)" $((logins + 2)) "the final pass logged in itself: the connect's login and its own"
 assert_eq "$(routed_to)" pop03 "the domain routes to pop03"
 assert_eq "$(tree "$dst")" "$(tree "$src")" "both stores hold the same files"
 assert_eq "$(tail -n1 "$dst/$domain/u0005/Maildir/subscriptions")" Sent "the control file appended in place"
 [ ! -e "$dst/$domain/u0006/Maildir/.Drafts" ] && [ ! -e "$dst/$domain/extra1" ] || fail "a removed folder or mailbox stayed"
 rm -f "$src/$domain/u0007/.forward" "$src/$domain/u0005/Maildir/subscriptions"
 rm -rf "$src/$domain/extra2"
-ok "the final pass carries a control file written in place, removed folders and mailboxes, a new mailbox and files outside the maildirs"
+ok "the final pass carries a control file written in place, removed folders and mailboxes, a new mailbox and files outside the maildirs, and logs in itself when the connection opened for it died"
 back_to_pop02
 
 started_on() { audit_count_on "$1" ".operation == \"$2\" and .result == \"started\" and .details.domain == \"$domain\""; }
@@ -227,6 +252,29 @@ assert_eq "$(uidls pop03 "$old")" "$before" "POP3 on pop03 still shows the domai
 run_capture retire pop02 "$old"
 assert_eq "$rc" 6 "a retired domain is no longer there ($err)"
 ok "a store that serves a domain is refused as a move's destination and cannot retire it; the source retires its copy once moved"
+
+# ---- the source refuses the final pass's login ----
+# The key's line at the source is gone by the time the cutover begins: the
+# connect step, before the freeze, finds it; nothing is frozen or switched.
+back_to_pop02
+freezes=$(started_on pop02 mailbox.freeze)
+keys=$HUBOPS_LAB_DIR/ssh/mail-authorized/pop02/hubops-vmail
+run_capture move --detach --json
+assert_eq "$rc" 0 "a detached move ($err)"
+run=$(run_id_of "$out")
+wait_until 120 "the pre-sync's end" no_copy
+mv "$keys" "$keys.away"
+at_exit "mv -f '$keys.away' '$keys' 2>/dev/null || true"
+run_capture lab as "$OPERATOR" pop03 hubopsctl runbook resume "$run" --yes
+mv "$keys.away" "$keys"
+assert_eq "$rc" 1 "the move stops ($out $err)"
+assert_contains "$out" "[connect] pop03" "at the connect step"
+assert_contains "$out" "failed" "which failed"
+! frozen || fail "nothing frozen"
+assert_eq "$(routed_to)" pop02 "nothing switched"
+assert_eq "$(started_on pop02 mailbox.freeze)" "$freezes" "no freeze was asked"
+lab as "$OPERATOR" pop03 hubopsctl runbook abandon "$run" >/dev/null || fail "abandoning the stopped move"
+ok "a source that refuses the final pass's login stops the move at the connect step, before the freeze"
 
 # ---- the source's disk fails during the pre-sync ----
 # The client leaves once the pre-sync runs (--detach); the disk fails; the

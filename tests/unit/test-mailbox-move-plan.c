@@ -52,9 +52,9 @@ static void assert_steps(const Run *r, const char *const *expected) {
 }
 
 static void test_plan_of_a_move_and_of_a_presync(_unused_ void **state) {
-        static const char *const full[] = { "record-folders", "presync", "source-health", "freeze", "record-frozen",
-                                            "final-sync", "verify:pop02", "verify:pop03", "compare", "switch", "thaw",
-                                            "tidy:thaw-source", NULL };
+        static const char *const full[] = { "record-folders", "presync", "source-health", "connect", "freeze",
+                                            "record-frozen", "final-sync", "verify:pop02", "verify:pop03", "compare",
+                                            "switch", "thaw", "tidy:thaw-source", NULL };
         static const char *const presync[] = { "record-folders", "presync", NULL };
         Run r;
         char err[256];
@@ -62,12 +62,13 @@ static void test_plan_of_a_move_and_of_a_presync(_unused_ void **state) {
         assert_int_equal(plan(&r, "example.org", "pop02", "pop03", "no", err, sizeof(err)), 0);
         assert_steps(&r, full);
         assert_string_equal(r.claim_host, "pop02");
-        /* The source's steps on the source, the copy's on the destination. */
-        assert_string_equal(r.steps[3].host, "pop02");
-        assert_string_equal(r.steps[5].host, "pop03");
-        assert_string_equal(r.steps[5].subject, "example.org");
-        assert_true(r.steps[11].tidy_up);
-        assert_false(r.steps[10].tidy_up);
+        /* The source's steps on the source, the copy's (and its connection's) on the destination. */
+        assert_string_equal(r.steps[3].host, "pop03");
+        assert_string_equal(r.steps[4].host, "pop02");
+        assert_string_equal(r.steps[6].host, "pop03");
+        assert_string_equal(r.steps[6].subject, "example.org");
+        assert_true(r.steps[12].tidy_up);
+        assert_false(r.steps[11].tidy_up);
         assert_int_equal(plan(&r, "example.org", "pop02", "pop03", "yes", err, sizeof(err)), 0);
         assert_steps(&r, presync);
 }
