@@ -22,8 +22,8 @@
  *                 itself if none answers on its socket), which it then closes.
  *   --mode connect  before the freeze: open the final pass's ssh connection
  *                 (an ssh ControlMaster at $RUNTIME_DIRECTORY/ssh, the
- *                 directory hubopsd gives every connect and final unit of
- *                 this peer), and end once it is open. It outlives this
+ *                 directory hubopsd gives the connect and final units of
+ *                 this domain and peer), and end once it is open. It outlives this
  *                 program's unit and closes itself after CONTROL_PERSIST_SEC of
  *                 disuse. The login is half of an rsync session's fixed
  *                 cost (tests/bench/mailbox), and a source that refuses it
@@ -183,7 +183,6 @@ static int add(char ***argv, const char *s) {
         return strv_extend(argv, s);
 }
 
-/* rsync's common arguments, up to (not including) the sources. */
 /* The ssh command, one string as rsync's -e takes it (rsync splits it on
  * spaces, so every word is plain: parse_args): the peer's key and host key,
  * nothing from ~/.ssh or /etc/ssh. master: "yes" (a connect opening the held
@@ -249,6 +248,7 @@ static bool held_connection_answers(const Args *a) {
         return held_connection_exists(a) && run_ssh(a, "no", (const char *const[]) { "-O", "check", NULL }, true) == 0;
 }
 
+/* rsync's common arguments, up to (not including) the sources. */
 static int common_argv(const Args *a, const char *shape, char ***ret) {
         _cleanup_free_ char *ssh = NULL;
         char **argv = NULL;
@@ -380,8 +380,8 @@ static int pass_connect(const Args *a) {
         int r;
 
         if (!a->control[0]) {
-                fputs("hubops-mailsync: a connect needs $RUNTIME_DIRECTORY (a path of at most 90 plain "
-                      "characters), which hubopsd's unit sets\n",
+                fputs("hubops-mailsync: a connect needs $RUNTIME_DIRECTORY, which hubopsd's unit sets, short "
+                      "enough for a socket's address (86 characters) and plain\n",
                       stderr);
                 return -EINVAL;
         }

@@ -58,16 +58,19 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv_taken) {
         const MailstoreConfig *m = &req->context->config->mailstore;
         _cleanup_(strv_freep) char **argv = argv_taken; /* the unit's properties hold a copy */
         _cleanup_free_ char *out = NULL, *held = NULL;
-        bool connect = strcmp(a->mode, "connect") == 0;
+        bool connect = strcmp(a->mode, "connect") == 0, final = strcmp(a->mode, "final") == 0;
         char doing[300];
         Job *job;
         int r;
 
-        /* The final pass's ssh connection to the peer, one per peer: opened
-         * by a connect, used and closed by the final pass (hubops-mailsync). */
-        if (a->peer && strcmp(a->mode, "full") != 0)
-                held = strdup_printf("%s-peer-%s", req->context->config->unit_prefix, a->peer->name);
-        if (!argv || (a->peer && strcmp(a->mode, "full") != 0 && !held)) {
+        /* The final pass's ssh connection to the peer, opened by a connect
+         * (its directory kept for the final pass), used and closed by the
+         * final pass (hubops-mailsync; the directory goes with its unit). One
+         * per domain and peer: a final pass closes no other domain's
+         * session, and never uses one to another peer. */
+        if (connect || final)
+                held = strdup_printf("%s-peer-%s-%s", req->context->config->unit_prefix, a->peer->name, a->domain);
+        if (!argv || ((connect || final) && !held)) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
@@ -94,6 +97,7 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv_taken) {
                 .input_size = a->input_size,
                 .writable_path = m->root,
                 .runtime_directory = held,
+                .runtime_directory_kept = connect,
                 /* The connection outlives the connect's unit, which ends once
                  * it is open; ssh itself closes it when idle (ControlPersist=). */
                 .keep_processes = connect,
@@ -427,7 +431,7 @@ static int method_get_report(sd_bus_message *m, void *userdata, sd_bus_error *er
  * the job fails ("bad-report"); the site units' jobs end as their unit did. */
 static void mailstore_finished(Job *j, const UnitOutcome *o) {
         const char *domain = strv_pairs_get(j->details, "domain"), *moment = strv_pairs_get(j->details, "moment");
-        const char *checksum = strv_pairs_get(j->details, "checksum");
+        const char *checksum = strv_pairs_get(j->details, "checksum"), *mode = strv_pairs_get(j->details, "mode");
         char message[256];
         MailReport kind;
 
@@ -442,8 +446,6 @@ static void mailstore_finished(Job *j, const UnitOutcome *o) {
                         job_finish_from_outcome(j, o);
                 return;
         }
-        const char *mode = strv_pairs_get(j->details, "mode");
-
         if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 || (mode && strcmp(mode, "connect") == 0) ||
             strcmp(j->operation, "mailbox.thaw") == 0 || strcmp(j->operation, "mailbox.switch") == 0) {
                 job_finish_from_outcome(j, o);

@@ -33,8 +33,9 @@ typedef struct TransientUnit {
         bool sandbox;               /* ProtectSystem=strict, PrivateTmp=, PrivateDevices=, ... */
         const char *writable_path;  /* with sandbox: the one tree it may write (ReadWritePaths=) */
         bool private_network;       /* with sandbox: no network at all */
-        const char *runtime_directory; /* RuntimeDirectory= (mode 0700, kept after the unit: units
-                                        * of one name share it, $RUNTIME_DIRECTORY in each), or NULL */
+        const char *runtime_directory; /* RuntimeDirectory= (mode 0700; units of one name share
+                                        * it, $RUNTIME_DIRECTORY in each), or NULL */
+        bool runtime_directory_kept;   /* ...and it outlives this unit (Preserve=yes) */
 } TransientUnit;
 
 /* What a finished service unit reports. */

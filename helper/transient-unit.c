@@ -89,16 +89,17 @@ static int append_sandbox(sd_bus_message *m, const TransientUnit *u) {
         return 0;
 }
 
-/* Kept when the unit stops (Preserve=yes): the next unit of the same
- * directory finds what the last one left there (the mailbox move's ssh
- * connection socket). The manager makes it writable under ProtectSystem=. */
-static int append_runtime_directory(sd_bus_message *m, const char *name) {
-        int r = sd_bus_message_append(m, "(sv)", "RuntimeDirectory", "as", 1, name);
+/* Kept when the unit stops, the next unit of the same directory finds
+ * what this one left there (the mailbox move's ssh connection socket); not
+ * kept, the manager removes it with whatever is in it. The manager makes it
+ * writable under ProtectSystem=. */
+static int append_runtime_directory(sd_bus_message *m, const TransientUnit *u) {
+        int r = sd_bus_message_append(m, "(sv)", "RuntimeDirectory", "as", 1, u->runtime_directory);
 
         if (r >= 0)
                 r = append_property(m, "RuntimeDirectoryMode", "u", (uint32_t) 0700);
         if (r >= 0)
-                r = append_property(m, "RuntimeDirectoryPreserve", "s", "yes");
+                r = append_property(m, "RuntimeDirectoryPreserve", "s", u->runtime_directory_kept ? "yes" : "no");
         return r;
 }
 
@@ -140,7 +141,7 @@ int transient_unit_append_properties(sd_bus_message *m, const TransientUnit *u) 
                 return r;
         if (u->sandbox && (r = append_sandbox(m, u)) < 0)
                 return r;
-        if (u->runtime_directory && (r = append_runtime_directory(m, u->runtime_directory)) < 0)
+        if (u->runtime_directory && (r = append_runtime_directory(m, u)) < 0)
                 return r;
         return sd_bus_message_close_container(m);
 }

@@ -102,6 +102,9 @@ changed=$(jq -r .changed_folders <<<"$summary")
 ok "a move under live delivery and reading: same files, same UIDLs; the final pass took $changed of $folders folders"
 assert_eq "$(vmail_logins)" $((logins + 2)) "two logins at the source: the pre-sync's, and the connect's that the final pass used"
 ! held_open || fail "the final pass closes the connection it used"
+# (the lab's systemd is a user manager: its runtime directories are under XDG_RUNTIME_DIR)
+held_dirs=$(find "$HUBOPS_LAB_DIR/systemd" -maxdepth 1 -name "*-peer-pop02-$domain")
+[ -z "$held_dirs" ] || fail "the connection's directory goes with the final pass's unit: $held_dirs"
 ok "the final pass ran over the connection opened before the freeze, and closed it"
 
 # The POP3 client deleted messages while the pre-sync ran: with the trees
@@ -185,6 +188,8 @@ logins=$(vmail_logins)
 start_move runbook resume "$run" --yes 8>&- # the lock is the test's, not the client's
 wait_event '"step":"freeze","host":"pop02","operation":"mailbox.freeze","subject":"'"$domain"'","status":"acting"'
 held_open || fail "the connect step left the connection open for the final pass"
+[ -n "$(find "$HUBOPS_LAB_DIR/systemd" -maxdepth 2 -path "*-peer-pop02-$domain/ssh" -type s)" ] ||
+        fail "its socket is in the directory of this domain's connection"
 pkill -KILL -u hubops-vmail -f -- '-o ControlMaster=yes'
 wait_until 10 "the connection's end" eval '! held_open'
 exec 8>&-
