@@ -436,7 +436,8 @@ static int parse_args(int argc, char **argv, Args *a) {
         if (optind != argc || !word_is_plain(a->peer) || !word_is_plain(a->identity) ||
             !word_is_plain(a->known_hosts) || !path_is_safe_absolute(a->root) || !domain_name_is_valid(a->domain) ||
             a->port < 1 || a->port > 65535 || strncmp(a->layout, "%d/", 3) != 0 || !strstr(a->layout, "%n") ||
-            !a->mode || (strcmp(a->mode, "full") != 0 && strcmp(a->mode, "connect") != 0 && strcmp(a->mode, "final") != 0))
+            !a->mode ||
+            (strcmp(a->mode, "full") != 0 && strcmp(a->mode, "connect") != 0 && strcmp(a->mode, "final") != 0))
                 return -EINVAL;
         held_connection_path(a);
         return 0;

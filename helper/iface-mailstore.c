@@ -50,7 +50,7 @@ static const char *shown_domain(const MailAsk *a) {
 
 /* ---- acting, once authorized ---- */
 
-/* A walk, a copy or a retire: a transient unit as the mail user,
+/* A walk, a copy, a connect or a retire: a transient unit as the mail user,
  * sandboxed as its row says (a copy and a retire write the mail root), its
  * stdout (the report; a retire has none) to the job's output file in
  * StateDirectory/mailbox. */
@@ -58,7 +58,7 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv_taken) {
         const MailstoreConfig *m = &req->context->config->mailstore;
         _cleanup_(strv_freep) char **argv = argv_taken; /* the unit's properties hold a copy */
         _cleanup_free_ char *out = NULL, *held = NULL;
-        bool connect = strcmp(a->mode, "connect") == 0, final = strcmp(a->mode, "final") == 0;
+        bool connect = strcmp(a->mode, "connect") == 0, holds = connect || strcmp(a->mode, "final") == 0;
         char doing[300];
         Job *job;
         int r;
@@ -68,9 +68,9 @@ static void start_mail_unit(Request *req, const MailAsk *a, char **argv_taken) {
          * final pass (hubops-mailsync; the directory goes with its unit). One
          * per domain and peer: a final pass closes no other domain's
          * session, and never uses one to another peer. */
-        if (connect || final)
+        if (holds)
                 held = strdup_printf("%s-peer-%s-%s", req->context->config->unit_prefix, a->peer->name, a->domain);
-        if (!argv || ((connect || final) && !held)) {
+        if (!argv || (holds && !held)) {
                 (void) request_reply_error(req, HUBOPS_ERROR_FAILED, "Out of memory");
                 return;
         }
@@ -446,8 +446,9 @@ static void mailstore_finished(Job *j, const UnitOutcome *o) {
                         job_finish_from_outcome(j, o);
                 return;
         }
-        if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 || (mode && strcmp(mode, "connect") == 0) ||
-            strcmp(j->operation, "mailbox.thaw") == 0 || strcmp(j->operation, "mailbox.switch") == 0) {
+        if (!o->ok || !domain || strcmp(j->operation, "mailbox.freeze") == 0 ||
+            strcmp(j->operation, "mailbox.thaw") == 0 || strcmp(j->operation, "mailbox.switch") == 0 ||
+            (mode && strcmp(mode, "connect") == 0)) {
                 job_finish_from_outcome(j, o);
                 return;
         }

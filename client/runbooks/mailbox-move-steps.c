@@ -37,18 +37,21 @@ static int append_checksum(Exec *x, Step *s, sd_bus_message *m) {
         return sd_bus_message_append(m, "b", mailbox_move_param_yes(x->run, "checksum"));
 }
 
-/* Sync(domain, peer, "full", [], []): the destination pulls from the source,
+/* Sync(domain, peer, MODE, [], []): the destination acts on the source,
  * which its helper config names [Peer SOURCE]. */
+static int append_sync_without_folders(Exec *x, sd_bus_message *m, const char *mode) {
+        return sd_bus_message_append(m, "ssasas", mailbox_move_source(x->run), mode, 0, 0);
+}
+/* "full": it pulls the whole domain. */
 static int append_full_sync(Exec *x, Step *s, sd_bus_message *m) {
         (void) s;
-        return sd_bus_message_append(m, "ssasas", mailbox_move_source(x->run), "full", 0, 0);
+        return append_sync_without_folders(x, m, "full");
 }
-
-/* Sync(domain, peer, "connect", [], []): the destination opens the final
- * pass's ssh connection to the source before the freeze (hubops-mailsync). */
+/* "connect": it opens the final pass's ssh connection to the source before
+ * the freeze (hubops-mailsync). */
 static int append_connect(Exec *x, Step *s, sd_bus_message *m) {
         (void) s;
-        return sd_bus_message_append(m, "ssasas", mailbox_move_source(x->run), "connect", 0, 0);
+        return append_sync_without_folders(x, m, "connect");
 }
 
 static int append_strv(sd_bus_message *m, char **l) {

@@ -84,7 +84,8 @@ assert_eq "$(routed_to)" pop02 "a pre-sync switches nothing"
 # The source's sshd log: each login of the mail user (a pass's own, or the
 # connection the connect step opens for the final pass).
 vmail_logins() { grep -c "Accepted publickey for hubops-vmail" "$HUBOPS_LAB_DIR/logs/pop02-sshd.log" || true; }
-held_open() { pgrep -u hubops-vmail -f -- '-o ControlMaster=yes' >/dev/null; }
+# The connection the connect step opens: this lab's (its socket is under the lab's directory).
+held_open() { pgrep -u hubops-vmail -f -- "ControlMaster=yes -o ControlPath=$HUBOPS_LAB_DIR/" >/dev/null; }
 logins=$(vmail_logins)
 run_capture move --json
 assert_eq "$rc" 0 "the move under live load ($out $err)"
@@ -190,7 +191,7 @@ wait_event '"step":"freeze","host":"pop02","operation":"mailbox.freeze","subject
 held_open || fail "the connect step left the connection open for the final pass"
 [ -n "$(find "$HUBOPS_LAB_DIR/systemd" -maxdepth 2 -path "*-peer-pop02-$domain/ssh" -type s)" ] ||
         fail "its socket is in the directory of this domain's connection"
-pkill -KILL -u hubops-vmail -f -- '-o ControlMaster=yes'
+pkill -KILL -u hubops-vmail -f -- "ControlMaster=yes -o ControlPath=$HUBOPS_LAB_DIR/"
 wait_until 10 "the connection's end" eval '! held_open'
 exec 8>&-
 set +e; wait "$pid"; rc=$?; set -e
