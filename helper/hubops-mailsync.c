@@ -139,8 +139,32 @@ static void follow_progress(int fd, Totals *t) {
         notify(&last, &last_notify, true);
 }
 
+/* PATH with ARGV, its stdout and stderr on out_fd and err_fd (-1: ours).
+ * Its PID, or -1 with errno set. */
+static pid_t spawn(const char *path, char **argv, int out_fd, int err_fd) {
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                if ((out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0) ||
+                    (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0))
+                        _exit(127);
+                execv(path, argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+/* Its exit status; -EINTR if a signal ended it, -errno if it cannot be waited for. */
+static int wait_exit_status(pid_t pid) {
+        int status;
+
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
+}
+
 static int run_rsync(char **argv, Totals *t) {
-        int pipefd[2], status;
+        int pipefd[2], r;
         pid_t pid;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -148,23 +172,16 @@ static int run_rsync(char **argv, Totals *t) {
         /* Room for the lines of a pause at the fastest rate (best effort: the
          * default 64 KiB only makes rsync wait for the reader now and then). */
         (void) fcntl(pipefd[0], F_SETPIPE_SZ, FOLLOW_PIPE_BYTES);
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                if (dup2(pipefd[1], STDOUT_FILENO) < 0)
-                        _exit(127);
-                execv(RSYNC, argv);
-                _exit(127);
-        }
+        pid = spawn(RSYNC, argv, pipefd[1], -1);
+        r = pid < 0 ? -errno : 0;
         close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
+                return r;
+        }
         follow_progress(pipefd[0], t);
         close(pipefd[0]);
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        if (!WIFEXITED(status))
-                return -EINTR;
-        return WEXITSTATUS(status);
+        return wait_exit_status(pid);
 }
 
 /* The anchored filters that leave out tmp/ contents (deliveries in flight). */
@@ -206,7 +223,7 @@ static int run_ssh(const Args *a, const char *master, const char *const *extra, 
         _cleanup_free_ char *ssh = ssh_command(a, master);
         _cleanup_(strv_freep) char **argv = NULL;
         char *save = NULL;
-        int status;
+        int null = -1, r;
         pid_t pid;
 
         if (!ssh)
@@ -219,20 +236,13 @@ static int run_ssh(const Args *a, const char *master, const char *const *extra, 
                         return -ENOMEM;
         if (add(&argv, a->peer) < 0)
                 return -ENOMEM;
-        pid = fork();
-        if (pid < 0)
+        if (quiet && (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
                 return -errno;
-        if (pid == 0) {
-                int null = quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
-
-                if (quiet && (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0))
-                        _exit(127);
-                execv(SSH, argv);
-                _exit(127);
-        }
-        if (waitpid(pid, &status, 0) < 0)
-                return -errno;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
+        pid = spawn(SSH, argv, null, null);
+        r = pid < 0 ? -errno : 0;
+        if (null >= 0)
+                close(null);
+        return r < 0 ? r : wait_exit_status(pid);
 }
 
 /* A connect left its socket. No check that a master answers on it: inside
